@@ -1,0 +1,26 @@
+"""computescale: how much compute is this cluster, how does it compare, and what can it train?
+
+Every figure is a pint quantity from one registry (:data:`ureg`) and every spec value carries
+its source. Importing the package does no work beyond building the unit registry; spec tables
+are read on first use (:func:`load_catalog`).
+"""
+
+from .errors import ComputescaleError, InputError, SpecFileError, UnitError, UnknownNameError
+from .specs import Catalog, load_catalog
+from .units import Q_, parse_quantity, ureg
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "ureg",
+    "Q_",
+    "parse_quantity",
+    "load_catalog",
+    "Catalog",
+    "ComputescaleError",
+    "InputError",
+    "SpecFileError",
+    "UnitError",
+    "UnknownNameError",
+]

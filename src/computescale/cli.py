@@ -1,0 +1,180 @@
+"""The ``computescale`` command: parse arguments, call the API, render. No arithmetic here.
+
+Each command is one function ``_cmd_<name>(args) -> str`` that calls the public API and returns
+the text (or JSON) to print. Errors of type :class:`ComputescaleError` print as one line on stderr
+and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Sequence
+
+from .errors import ComputescaleError
+
+__all__ = ["main", "build_parser"]
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], str]] = {}
+
+
+def _command(name: str):
+    def register(fn):
+        COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+def _catalog(args):
+    from .specs import load_catalog
+
+    return load_catalog(args.specs or None)
+
+
+# ---- specs -----------------------------------------------------------------------------------------
+@_command("specs")
+def _cmd_specs(args) -> str:
+    from .render import dumps, table
+    from .units import Q_
+
+    catalog = _catalog(args)
+    if args.action == "show":
+        return _specs_show(catalog, args)
+    devices = sorted(catalog.devices.values(), key=lambda d: (d.vendor, d.launch_year, d.name))
+    if args.json:
+        return dumps([_device_summary(d) for d in devices])
+    rows = []
+    for d in devices:
+        bf16 = d.peak("bf16")
+        rows.append([
+            d.name, d.vendor, d.launch_year,
+            bf16.value.to("TFLOP/s") if bf16 else None,
+            d.memory.capacity.value if d.memory.capacity else None,
+            d.memory.bandwidth.value.to("TB/s") if d.memory.bandwidth else None,
+            d.power.tdp.value if d.power.tdp else None,
+        ])
+    out = table(rows, ["device", "vendor", "year", "BF16 dense", "memory", "bandwidth", "TDP"], "lllrrrr")
+    return out + f"\n\n{len(devices)} devices, {len(catalog.sources)} sources. Every figure with its source: computescale specs show NAME"
+
+
+def _device_summary(d) -> dict:
+    bf16 = d.peak("bf16")
+    return {
+        "name": d.name, "vendor": d.vendor, "family": d.family, "launch_year": d.launch_year,
+        "bf16_dense": bf16.value if bf16 else None,
+        "memory": d.memory.capacity.value if d.memory.capacity else None,
+        "memory_bandwidth": d.memory.bandwidth.value if d.memory.bandwidth else None,
+        "tdp": d.power.tdp.value if d.power.tdp else None,
+    }
+
+
+def _flags(field: str, entry) -> list[str]:
+    from .units import format_quantity
+
+    flags = []
+    if field.endswith(".sparse"):
+        flags.append("sparse (2:4 structured sparsity)")
+    if entry.derived:
+        flags.append(f"derived: {entry.derived}")
+    if entry.min is not None or entry.max is not None:
+        flags.append("range " + " – ".join(format_quantity(q) for q in (entry.min or entry.value, entry.max or entry.value)))
+    if entry.date:
+        flags.append(f"as of {entry.date}")
+    if entry.note:
+        flags.append(f"note: {entry.note}")
+    return flags
+
+
+def _specs_show(catalog, args) -> str:
+    from .render import dumps, fmt, table
+
+    device, resolved = catalog.resolve_device(args.name)
+    fields = list(device.entries())
+    source_ids = list(dict.fromkeys(entry.source for _, entry in fields))
+    if args.json:
+        return dumps({
+            "query": args.name,
+            "resolved": device.name,
+            "device": {k: getattr(device, k) for k in ("name", "vendor", "family", "aliases", "form_factor", "launch_year", "memory_type", "notes")},
+            "interconnect": {"name": device.interconnect.name, "direction": device.interconnect.direction} if device.interconnect else None,
+            "fields": [
+                {"field": f, "value": e.value, "min": e.min, "max": e.max, "sparse": f.endswith(".sparse"),
+                 "derived": e.derived or None, "note": e.note or None, "date": e.date or None, "source": e.source}
+                for f, e in fields
+            ],
+            "sources": {sid: catalog.sources[sid] for sid in source_ids},
+        })
+    head = [f"{device.name}  ({device.vendor} {device.family}, {device.form_factor or 'form factor n/a'}, {device.launch_year})"]
+    head.append(f"resolved: {args.name!r} -> {device.name} (by {resolved.via})")
+    if device.aliases:
+        head.append("aliases: " + ", ".join(device.aliases))
+    if device.memory_type:
+        head.append(f"memory type: {device.memory_type}")
+    if device.interconnect:
+        head.append(f"interconnect: {device.interconnect.name} ({device.interconnect.direction})")
+    if device.notes:
+        head.append(f"notes: {device.notes}")
+    rows = [[f, fmt(e.value), f"[{source_ids.index(e.source) + 1}]", "; ".join(_flags(f, e))] for f, e in fields]
+    body = table(rows, ["field", "value", "src", "flags"], "lrll")
+    refs = []
+    for i, sid in enumerate(source_ids, 1):
+        s = catalog.sources[sid]
+        rev = f", {s.revision}" if s.revision else ""
+        refs.append(f"[{i}] {s.title}. {s.publisher}{rev}, {s.date or 'n.d.'}. {s.url} (accessed {s.accessed}) [{sid}]")
+    return "\n".join(head) + "\n\n" + body + "\n\nSources:\n" + "\n".join(refs)
+
+
+# ---- parser --------------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print JSON (quantities as {magnitude, units})")
+    common.add_argument("--specs", action="append", metavar="PATH", help="extra spec file or folder (repeatable); overrides built-in devices of the same name")
+
+    parser = argparse.ArgumentParser(
+        prog="computescale",
+        description="How much compute is this cluster, how does it compare, and what can it train? With units and sources.",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"computescale {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "specs", parents=[common], help="list devices, or show one device's sourced figures",
+        description="List the accelerator spec table, or show every field of one device with its unit, flags and source.",
+        epilog="examples:\n  computescale specs\n  computescale specs show H100\n  computescale specs show mi300x --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("action", nargs="?", choices=["list", "show"], default="list", help="list (default) or show NAME")
+    p.add_argument("name", nargs="?", help="device name or alias (with show)")
+
+    for register in _EXTRA_PARSERS:
+        register(sub, common)
+    return parser
+
+
+_EXTRA_PARSERS: list[Callable] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    # argparse exits 2 with a usage message on bad syntax; that is already one readable line.
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    if args.command == "specs" and args.action == "show" and not args.name:
+        parser.exit(2, "computescale: error: specs show needs a device NAME (e.g. computescale specs show H100)\n")
+    try:
+        out = COMMANDS[args.command](args)
+    except ComputescaleError as exc:
+        print(f"computescale: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `computescale specs | head`
+        return 0
+    try:
+        print(out)
+    except BrokenPipeError:
+        pass
+    return 0

@@ -1,0 +1,331 @@
+"""Pydantic models of the spec files in ``specs/`` (format documented in ``specs/README.md``).
+
+Validation happens once, on load: each quantity is parsed with the package registry and checked
+against the dimension its field must have; ranges are ordered; dense <= sparse; names are
+well-formed. Cross-file checks (source ids resolve, names and aliases unique) are in ``specs.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .units import format_quantity as _fq, parse_quantity
+
+__all__ = [
+    "PRECISIONS",
+    "FLOAT_PRECISIONS",
+    "INTEGER_PRECISIONS",
+    "TENSOR_FLOAT_PRECISIONS",
+    "Source",
+    "QuantityEntry",
+    "Device",
+    "Cluster",
+    "Run",
+    "Threshold",
+    "Default",
+]
+
+#: Precision keys of ``device.compute``, in display order.
+PRECISIONS = ("fp64", "fp64_tensor", "fp32", "fp32_tensor", "tf32", "bf16", "fp16", "fp8", "fp6", "fp4", "int8", "int4")
+INTEGER_PRECISIONS = frozenset({"int8", "int4"})
+FLOAT_PRECISIONS = tuple(p for p in PRECISIONS if p not in INTEGER_PRECISIONS)
+#: Floating-point formats used for tensor/matrix math in training and inference (low to high width
+#: order does not matter: bases pick the fastest). FP64/FP32 tensor paths are for HPC, not counted.
+TENSOR_FLOAT_PRECISIONS = ("tf32", "bf16", "fp16", "fp8", "fp6", "fp4")
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class Source(_Strict):
+    id: str
+    title: str
+    publisher: str
+    url: str
+    kind: Literal[
+        "datasheet", "whitepaper", "product-page", "paper", "model-card", "press-release",
+        "news", "estimate", "blog", "regulation", "documentation", "statement", "other",
+    ]
+    revision: str = ""
+    date: str
+    accessed: str
+    notes: str = ""
+
+    @field_validator("id")
+    @classmethod
+    def _id_form(cls, v: str) -> str:
+        if not _ID.match(v):
+            raise ValueError(f"source id {v!r} must be lowercase letters, digits, '.' and '-'")
+        return v
+
+    @field_validator("url")
+    @classmethod
+    def _url_form(cls, v: str) -> str:
+        if not v.startswith(("https://", "http://")):
+            raise ValueError(f"url {v!r} must start with https:// or http://")
+        return v
+
+
+Confidence = Literal["paper", "lab-statement", "vendor-statement", "estimate", "rumour"]
+
+
+class QuantityEntry(_Strict):
+    """A sourced quantity: ``{value = "989.4 TFLOP/s", source = "...", derived = "sparse / 2"}``.
+
+    Subclasses fix ``dimension``; ``value``, ``min`` and ``max`` are parsed into pint quantities
+    of that dimension. ``value`` is the figure used in calculations (for a TDP range, the maximum).
+    """
+
+    dimension: ClassVar[str] = "dimensionless"
+    allow_zero: ClassVar[bool] = False
+
+    value: Any
+    source: str
+    min: Any = None
+    max: Any = None
+    derived: str = ""
+    note: str = ""
+    date: str = ""
+    confidence: Confidence | None = None
+
+    @field_validator("value", "min", "max", mode="before")
+    @classmethod
+    def _parse(cls, v: Any, info) -> Any:
+        if v is None:
+            return None
+        quantity = parse_quantity(v, cls.dimension, what=info.field_name)
+        magnitude = quantity.magnitude
+        if not math.isfinite(magnitude) or magnitude < 0 or (magnitude == 0 and not cls.allow_zero):
+            raise ValueError(f"{info.field_name} must be positive and finite, got {v!r}")
+        return quantity
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "QuantityEntry":
+        if self.min is not None and self.min > self.value:
+            raise ValueError(f"min ({_fq(self.min)}) is above value ({_fq(self.value)})")
+        if self.max is not None and self.max < self.value:
+            raise ValueError(f"max ({_fq(self.max)}) is below value ({_fq(self.value)})")
+        return self
+
+
+def _entry(name: str, dimension: str, allow_zero: bool = False) -> type[QuantityEntry]:
+    return type(name, (QuantityEntry,), {"dimension": dimension, "allow_zero": allow_zero, "__module__": __name__})
+
+
+ComputeRate = _entry("ComputeRate", "compute_rate")
+OpsRate = _entry("OpsRate", "ops_rate")
+Information = _entry("Information", "information")
+Bandwidth = _entry("Bandwidth", "bandwidth")
+Power = _entry("Power", "power")
+Money = _entry("Money", "currency")
+HourlyRate = _entry("HourlyRate", "hourly_rate")
+Compute = _entry("Compute", "compute")
+Duration = _entry("Duration", "time")
+DeviceTime = _entry("DeviceTime", "device_time")
+Energy = _entry("Energy", "energy")
+Emissions = _entry("Emissions", "emissions")
+Ratio = _entry("Ratio", "dimensionless")
+Count = _entry("Count", "dimensionless")
+
+
+class FloatPrecision(_Strict):
+    dense: ComputeRate | None = None
+    sparse: ComputeRate | None = None
+
+    @model_validator(mode="after")
+    def _dense_le_sparse(self):
+        if self.dense is None and self.sparse is None:
+            raise ValueError("give dense and/or sparse")
+        if self.dense is not None and self.sparse is not None and self.dense.value > self.sparse.value:
+            raise ValueError(f"dense ({_fq(self.dense.value)}) exceeds sparse ({_fq(self.sparse.value)})")
+        return self
+
+
+class IntPrecision(FloatPrecision):
+    dense: OpsRate | None = None
+    sparse: OpsRate | None = None
+
+
+class ComputeTable(_Strict):
+    fp64: FloatPrecision | None = None
+    fp64_tensor: FloatPrecision | None = None
+    fp32: FloatPrecision | None = None
+    fp32_tensor: FloatPrecision | None = None
+    tf32: FloatPrecision | None = None
+    bf16: FloatPrecision | None = None
+    fp16: FloatPrecision | None = None
+    fp8: FloatPrecision | None = None
+    fp6: FloatPrecision | None = None
+    fp4: FloatPrecision | None = None
+    int8: IntPrecision | None = None
+    int4: IntPrecision | None = None
+
+
+class Memory(_Strict):
+    capacity: Information | None = None
+    bandwidth: Bandwidth | None = None
+
+
+class PowerTable(_Strict):
+    tdp: Power | None = None
+
+
+class Interconnect(_Strict):
+    name: str = ""
+    bandwidth: Bandwidth
+    direction: Literal["bidirectional", "per-direction"]
+
+
+class PriceTable(_Strict):
+    unit_price: Money
+
+
+class RentalTable(_Strict):
+    hourly: Any  # USD per device-hour; "1.2 USD/hour" is read as per chip-hour (see validator)
+
+    @field_validator("hourly", mode="before")
+    @classmethod
+    def _per_device_hour(cls, v: Any) -> Any:
+        # Cloud price lists print "$/chip-hour" as USD/hour; a device's rental is per device, so a
+        # bare per-hour price is taken as per device-hour, and said so in the field's note.
+        if isinstance(v, dict) and isinstance(v.get("value"), str) and "/hour" in v["value"].replace(" ", "") and "GPU" not in v["value"] and "device" not in v["value"]:
+            v = {**v, "value": v["value"].replace("/hour", "/device_hour").replace("/ hour", "/device_hour")}
+            for key in ("min", "max"):
+                if isinstance(v.get(key), str):
+                    v[key] = v[key].replace("/hour", "/device_hour")
+        return HourlyRate.model_validate(v)
+
+
+class Device(_Strict):
+    name: str
+    vendor: str
+    family: str = ""
+    aliases: tuple[str, ...] = ()
+    form_factor: str = ""
+    launch_year: int = Field(ge=2010, le=2035)
+    memory_type: str = ""
+    notes: str = ""
+    compute: ComputeTable
+    memory: Memory = Memory()
+    power: PowerTable = PowerTable()
+    interconnect: Interconnect | None = None
+    price: PriceTable | None = None
+    rental: RentalTable | None = None
+
+    def precisions(self) -> dict[str, FloatPrecision]:
+        """The precisions this device has, in display order."""
+        return {p: getattr(self.compute, p) for p in PRECISIONS if getattr(self.compute, p) is not None}
+
+    def peak(self, precision: str, sparse: bool = False) -> QuantityEntry | None:
+        """The sourced peak entry for a precision (dense by default), or None where not published."""
+        table = getattr(self.compute, precision, None)
+        if table is None:
+            return None
+        return table.sparse if sparse else table.dense
+
+    def entries(self):
+        """Every sourced quantity of the device as (field path, entry) pairs, for display and checks."""
+        for precision, table in self.precisions().items():
+            for kind in ("dense", "sparse"):
+                entry = getattr(table, kind)
+                if entry is not None:
+                    yield f"compute.{precision}.{kind}", entry
+        for key in ("capacity", "bandwidth"):
+            entry = getattr(self.memory, key)
+            if entry is not None:
+                yield f"memory.{key}", entry
+        if self.power.tdp is not None:
+            yield "power.tdp", self.power.tdp
+        if self.interconnect is not None:
+            yield "interconnect.bandwidth", self.interconnect.bandwidth
+        if self.price is not None:
+            yield "price.unit_price", self.price.unit_price
+        if self.rental is not None:
+            yield "rental.hourly", self.rental.hourly
+
+
+class ClusterMember(_Strict):
+    device: str
+    count: int = Field(gt=0)
+
+
+class Cluster(_Strict):
+    name: str
+    aliases: tuple[str, ...] = ()
+    owner: str = ""
+    date: str = ""
+    members: tuple[ClusterMember, ...] = Field(min_length=1)
+    source: str
+    confidence: Confidence
+    notes: str = ""
+
+
+class RunCluster(_Strict):
+    device: str
+    count: int = Field(gt=0)
+    source: str
+    confidence: Confidence | None = None
+    note: str = ""
+    min: int | None = None
+    max: int | None = None
+
+
+class Statement(_Strict):
+    source: str
+    text: str
+    date: str = ""
+
+
+class Run(_Strict):
+    name: str
+    aliases: tuple[str, ...] = ()
+    organization: str = ""
+    year: int | None = None
+    notes: str = ""
+    training_compute: Compute | None = None
+    cluster: RunCluster | None = None
+    duration: Duration | None = None
+    mfu: Ratio | None = None
+    parameters: Count | None = None
+    tokens: Count | None = None
+    gpu_hours: DeviceTime | None = None
+    power: Power | None = None
+    energy: Energy | None = None
+    emissions: Emissions | None = None
+    throughput_per_device: ComputeRate | None = None
+    statement: tuple[Statement, ...] = ()
+
+    @model_validator(mode="after")
+    def _mfu_range(self):
+        if self.mfu is not None and not 0 < self.mfu.value.m_as("") <= 1:
+            raise ValueError(f"mfu must be in (0, 1], got {_fq(self.mfu.value)}")
+        return self
+
+
+class Threshold(_Strict):
+    id: str
+    name: str
+    jurisdiction: str
+    instrument: str
+    compute: Compute
+    status: str
+    notes: str = ""
+
+
+class Default(_Strict):
+    name: str
+    value: Any
+    source: str
+    min: Any = None
+    max: Any = None
+    derived: str = ""
+    note: str = ""
+    date: str = ""
+    confidence: Confidence | None = None

@@ -1,0 +1,294 @@
+"""Load, validate and look up the spec tables in ``specs/`` (and users' own spec files).
+
+>>> from computescale import load_catalog
+>>> catalog = load_catalog()
+>>> catalog.device("H100").name
+'H100 SXM5 80GB'
+
+A user's file or folder (``load_catalog(extra=["my_specs/"])``, ``--specs PATH`` on the CLI) is
+validated the same way; a device of the same canonical name replaces the built-in one, and a new
+device adds to the table. Names are matched ignoring case, spaces, hyphens and underscores.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from pydantic import ValidationError
+
+from .errors import SpecFileError, UnitError, UnknownNameError
+from .schema import Cluster, Default, Device, Run, Source, Threshold
+from .units import parse_quantity
+
+__all__ = ["Catalog", "Resolved", "load_catalog", "builtin_specs_dir", "normalize_name", "DEFAULT_DIMENSIONS"]
+
+# The dimension each known default parameter must have (specs/defaults.toml).
+DEFAULT_DIMENSIONS = {
+    "pue": "dimensionless",
+    "pue_hyperscale": "dimensionless",
+    "server_overhead": "dimensionless",
+    "average_power_fraction": "dimensionless",
+    "grid_carbon_intensity": "carbon_intensity",
+    "grid_carbon_intensity_us": "carbon_intensity",
+    "electricity_price": "energy_price",
+    "gpu_hour_rental_h100": "hourly_rate",
+    "hardware_lifetime": "time",
+}
+
+
+def builtin_specs_dir() -> Path:
+    """Where the shipped specs are: inside the installed package, or the repo's ``specs/``."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "_specs"  # wheels and sdists put specs/ here (pyproject force-include)
+    if packaged.is_dir():
+        return packaged
+    repo = here.parent.parent / "specs"  # editable install or PYTHONPATH=src
+    if repo.is_dir():
+        return repo
+    raise SpecFileError(str(packaged), "", "computescale's spec tables are missing from this install")
+
+
+def normalize_name(name: str) -> str:
+    """Lookup key: case-, space-, hyphen- and underscore-insensitive."""
+    return re.sub(r"[\s\-_]+", "", name).casefold()
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a name a user typed resolved to (always shown to the user)."""
+
+    query: str
+    name: str
+    via: str  # "name" or "alias"
+
+    def __str__(self) -> str:
+        return self.name if normalize_name(self.query) == normalize_name(self.name) else f"{self.query!r} -> {self.name}"
+
+
+@dataclass
+class Catalog:
+    """All spec tables, validated, with name lookup."""
+
+    sources: dict[str, Source] = field(default_factory=dict)
+    devices: dict[str, Device] = field(default_factory=dict)
+    clusters: dict[str, Cluster] = field(default_factory=dict)
+    runs: dict[str, Run] = field(default_factory=dict)
+    thresholds: dict[str, Threshold] = field(default_factory=dict)
+    defaults: dict[str, Default] = field(default_factory=dict)
+    origin: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> file
+    _index: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+
+    # ---- lookup -----------------------------------------------------------------------------------
+    def _lookup(self, kind: str, table: dict[str, Any], query: str) -> tuple[Any, Resolved]:
+        if not isinstance(query, str) or not query.strip():
+            raise UnknownNameError(kind, str(query), [])
+        index = self._index.get(kind, {})
+        key = normalize_name(query)
+        if key in index:
+            name = index[key]
+            via = "name" if normalize_name(name) == key else "alias"
+            return table[name], Resolved(query, name, via)
+        raise UnknownNameError(kind, query, self._suggest(kind, table, query))
+
+    def _suggest(self, kind: str, table: dict[str, Any], query: str) -> list[str]:
+        index = self._index.get(kind, {})
+        key = normalize_name(query)
+        close = difflib.get_close_matches(key, list(index), n=5, cutoff=0.5)
+        names = list(dict.fromkeys(index[k] for k in close))
+        if not names:  # a prefix such as "MI3" or "TPU"
+            names = [n for k, n in index.items() if key and (k.startswith(key) or key in k)]
+            names = list(dict.fromkeys(names))
+        return names[:5]
+
+    def device(self, query: str) -> Device:
+        return self._lookup("device", self.devices, query)[0]
+
+    def resolve_device(self, query: str) -> tuple[Device, Resolved]:
+        return self._lookup("device", self.devices, query)
+
+    def cluster(self, query: str) -> tuple[Cluster, Resolved]:
+        return self._lookup("cluster", self.clusters, query)
+
+    def run(self, query: str) -> tuple[Run, Resolved]:
+        return self._lookup("run", self.runs, query)
+
+    def source(self, source_id: str) -> Source:
+        try:
+            return self.sources[source_id]
+        except KeyError:
+            raise UnknownNameError("source", source_id, difflib.get_close_matches(source_id, list(self.sources), n=3)) from None
+
+    def default(self, name: str) -> Default:
+        try:
+            return self.defaults[name]
+        except KeyError:
+            raise UnknownNameError("default", name, difflib.get_close_matches(name, list(self.defaults), n=3)) from None
+
+    # ---- building -----------------------------------------------------------------------------------
+    def _add(self, kind: str, table: dict, item: Any, names: Iterable[str], path: str, where: str) -> None:
+        index = self._index.setdefault(kind, {})
+        if item.name in table:  # a user's file overrides a device of the same canonical name
+            old = table[item.name]
+            for alias in (old.name, *getattr(old, "aliases", ())):
+                index.pop(normalize_name(alias), None)
+        for alias in names:
+            key = normalize_name(alias)
+            if not key:
+                raise SpecFileError(path, where, "empty name or alias")
+            if key in index and index[key] != item.name:
+                raise SpecFileError(
+                    path, where, f"name or alias {alias!r} is already used by {kind} {index[key]!r} ({self.origin.get((kind, index[key]), '?')})"
+                )
+            index[key] = item.name
+        table[item.name] = item
+        self.origin[(kind, item.name)] = path
+
+
+def _load_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecFileError(str(path), "", f"not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise SpecFileError(str(path), "", f"cannot read ({exc.strerror})") from None
+
+
+def _validate(model, data: Any, path: Path, where: str):
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown field (see specs/README.md for the format)"
+        elif err["type"] == "missing":
+            message = "required field is missing"
+        more = f" (and {exc.error_count() - 1} more error(s))" if exc.error_count() > 1 else ""
+        raise SpecFileError(str(path), f"{where}.{loc}" if loc else where, message + more) from None
+    except UnitError as exc:  # pragma: no cover - pydantic wraps these; kept for safety
+        raise SpecFileError(str(path), where, str(exc)) from None
+
+
+def _files(paths: Iterable[Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*.toml")))
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise SpecFileError(str(p), "", "no such file or folder")
+    return out
+
+
+_SECTIONS = {"source", "device", "cluster", "run", "threshold", "default"}
+
+
+def _read_into(catalog: Catalog, files: list[Path]) -> None:
+    docs = [(f, _load_toml(f)) for f in files]
+    for path, doc in docs:
+        unknown = set(doc) - _SECTIONS
+        if unknown:
+            raise SpecFileError(str(path), sorted(unknown)[0], f"unknown table; expected one of {sorted(_SECTIONS)}")
+    # Sources first, so every other file can be checked against the full table.
+    for path, doc in docs:
+        for i, raw in enumerate(doc.get("source", [])):
+            src = _validate(Source, raw, path, f"source[{i}]")
+            if src.id in catalog.sources and catalog.sources[src.id] != src:
+                raise SpecFileError(str(path), f"source[{i}].id", f"duplicate source id {src.id!r} (also in {catalog.origin[('source', src.id)]})")
+            catalog.sources[src.id] = src
+            catalog.origin[("source", src.id)] = str(path)
+    for path, doc in docs:
+        for i, raw in enumerate(doc.get("device", [])):
+            where = f"device[{i}]" + (f" ({raw.get('name')})" if isinstance(raw, dict) and raw.get("name") else "")
+            dev = _validate(Device, raw, path, where)
+            for fld, entry in dev.entries():
+                _check_source(catalog, entry.source, path, f"{where}.{fld}.source")
+            catalog._add("device", catalog.devices, dev, (dev.name, *dev.aliases), str(path), where)
+        for i, raw in enumerate(doc.get("threshold", [])):
+            thr = _validate(Threshold, raw, path, f"threshold[{i}]")
+            _check_source(catalog, thr.compute.source, path, f"threshold[{i}].compute.source")
+            catalog.thresholds[thr.id] = thr
+        for i, raw in enumerate(doc.get("default", [])):
+            where = f"default[{i}]"
+            dft = _validate(Default, raw, path, where)
+            dimension = DEFAULT_DIMENSIONS.get(dft.name)
+            if dimension is None:
+                raise SpecFileError(str(path), f"{where}.name", f"unknown default {dft.name!r}; known: {sorted(DEFAULT_DIMENSIONS)}")
+            try:
+                parsed = {k: parse_quantity(getattr(dft, k), dimension, what=k) for k in ("value", "min", "max") if getattr(dft, k) is not None}
+            except UnitError as exc:
+                raise SpecFileError(str(path), where, str(exc)) from None
+            dft = dft.model_copy(update=parsed)
+            _check_source(catalog, dft.source, path, f"{where}.source")
+            catalog.defaults[dft.name] = dft
+    # Clusters and runs name devices: read them once every device is known.
+    for path, doc in docs:
+        for i, raw in enumerate(doc.get("cluster", [])):
+            where = f"cluster[{i}]"
+            clu = _validate(Cluster, raw, path, where)
+            _check_source(catalog, clu.source, path, f"{where}.source")
+            for j, member in enumerate(clu.members):
+                _check_device(catalog, member.device, path, f"{where}.members[{j}].device")
+            catalog._add("cluster", catalog.clusters, clu, (clu.name, *clu.aliases), str(path), where)
+        for i, raw in enumerate(doc.get("run", [])):
+            where = f"run[{i}]" + (f" ({raw.get('name')})" if isinstance(raw, dict) and raw.get("name") else "")
+            run = _validate(Run, raw, path, where)
+            for fld in ("training_compute", "duration", "mfu", "parameters", "tokens", "gpu_hours", "power", "energy", "emissions", "throughput_per_device"):
+                entry = getattr(run, fld)
+                if entry is not None:
+                    _check_source(catalog, entry.source, path, f"{where}.{fld}.source")
+            if run.cluster is not None:
+                _check_source(catalog, run.cluster.source, path, f"{where}.cluster.source")
+                _check_device(catalog, run.cluster.device, path, f"{where}.cluster.device")
+            for j, st in enumerate(run.statement):
+                _check_source(catalog, st.source, path, f"{where}.statement[{j}].source")
+            catalog._add("run", catalog.runs, run, (run.name, *run.aliases), str(path), where)
+
+
+def _check_source(catalog: Catalog, source_id: str, path: Path, where: str) -> None:
+    if source_id not in catalog.sources:
+        close = difflib.get_close_matches(source_id, list(catalog.sources), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise SpecFileError(str(path), where, f"source id {source_id!r} is not in any [[source]] table{hint}")
+
+
+def _check_device(catalog: Catalog, name: str, path: Path, where: str) -> None:
+    if normalize_name(name) not in catalog._index.get("device", {}):
+        raise SpecFileError(str(path), where, f"unknown device {name!r}")
+
+
+@functools.lru_cache(maxsize=8)
+def _load(extra: tuple[str, ...], builtin: bool) -> Catalog:
+    catalog = Catalog()
+    if builtin:
+        _read_into(catalog, _files([builtin_specs_dir()]))
+    if extra:
+        _read_into(catalog, _files(Path(p) for p in extra))
+    return catalog
+
+
+def load_catalog(extra: Iterable[str | Path] | str | Path | None = None, *, builtin: bool = True) -> Catalog:
+    """The validated spec tables: the built-in ``specs/`` plus the user's files or folders in ``extra``.
+
+    ``builtin=False`` reads only ``extra`` (for a self-contained table of one's own).
+
+    Raises :class:`~computescale.errors.SpecFileError` (file, field, reason) on a malformed file.
+    The result is cached per ``extra``; treat it as read-only.
+    """
+    if extra is None:
+        key: tuple[str, ...] = ()
+    elif isinstance(extra, (str, Path)):
+        key = (str(Path(extra).resolve()),)
+    else:
+        key = tuple(str(Path(p).resolve()) for p in extra)
+    return _load(key, builtin)

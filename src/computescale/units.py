@@ -1,0 +1,193 @@
+"""The one pint registry of computescale, and the parsing of quantities at the package's edges.
+
+Everything that enters computescale as a number with a unit goes through :func:`parse_quantity`
+(strings, pint quantities, or plain numbers with a default unit) and is checked against the
+dimension it must have. The NumPy core never sees pint: :func:`magnitude_in` strips units into a
+fixed base unit (:data:`BASE`), and results get their unit back once, on the way out.
+
+The definitions live in ``units.txt`` beside this module (grammar and sources in its header).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from importlib import resources
+from typing import Any
+
+import pint
+
+from .errors import UnitError
+
+__all__ = [
+    "ureg",
+    "Q_",
+    "BASE",
+    "DIMENSIONS",
+    "parse_quantity",
+    "parse_unit",
+    "magnitude_in",
+    "quantity_to_json",
+    "format_quantity",
+]
+
+# Spellings users type that pint's grammar cannot read as written ("PF-day", "GPU-hours",
+# "kg CO2e", "TFLOPs/s", "%"). Each rule rewrites them to a name defined in units.txt.
+_PREPROCESS = [
+    (re.compile(r"\b(?:PF|PFLOPS|PFLOP/s|petaflop/s|petaflops?)[-\s_]days?\b", re.I), "PF_day"),
+    (re.compile(r"\b(GPU|device|chip|accelerator)[-\s](hour|day)s?\b", re.I), r"\1_\2"),
+    (re.compile(r"\b(k?g|t|tonnes?)\s*CO2(?:e|eq|-eq)?\b"), lambda m: {"tonne": "t", "tonnes": "t"}.get(m.group(1), m.group(1)) + "CO2e"),
+    (re.compile(r"%"), " percent"),
+]
+
+
+def _preprocess(text: str) -> str:
+    for pattern, replacement in _PREPROCESS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _build_registry() -> pint.UnitRegistry:
+    registry = pint.UnitRegistry(
+        filename=None,  # nothing from pint's default file: units.txt is the whole system
+        preprocessors=[_preprocess],
+        autoconvert_offset_to_baseunit=False,
+        on_redefinition="raise",
+    )
+    definitions = resources.files(__package__).joinpath("units.txt")
+    with resources.as_file(definitions) as path:
+        registry.load_definitions(str(path))
+    registry.formatter.default_format = "~"  # symbols ("TFLOP/s"), not names, when printed
+    return registry
+
+
+ureg: pint.UnitRegistry = _build_registry()
+Q_ = ureg.Quantity
+
+#: The fixed units the NumPy core works in; every magnitude entering a kernel is in these.
+BASE: dict[str, pint.Unit] = {
+    "compute": ureg.FLOP,
+    "compute_rate": ureg.FLOP / ureg.second,
+    "ops_rate": ureg.OP / ureg.second,
+    "information": ureg.byte,
+    "bandwidth": ureg.byte / ureg.second,
+    "time": ureg.second,
+    "power": ureg.watt,
+    "energy": ureg.joule,
+    "currency": ureg.USD,
+    "hourly_rate": ureg.USD / ureg.device_hour,
+    "energy_price": ureg.USD / ureg.kWh,
+    "emissions": ureg.kgCO2e,
+    "carbon_intensity": ureg.kgCO2e / ureg.kWh,
+    "device_time": ureg.device_hour,
+    "dimensionless": ureg.dimensionless,
+}
+
+#: Human names for the dimensions an input may be asked to have, with an example unit each.
+DIMENSIONS: dict[str, tuple[str, str]] = {
+    key: (name, example)
+    for key, name, example in [
+        ("compute", "compute", "FLOP, PF-day"),
+        ("compute_rate", "compute per time", "TFLOP/s"),
+        ("ops_rate", "integer operations per time", "TOPS"),
+        ("information", "information", "GB, GiB"),
+        ("bandwidth", "information per time", "TB/s, GB/s"),
+        ("time", "time", "day, hour"),
+        ("power", "power", "W, kW"),
+        ("energy", "energy", "kWh, MWh"),
+        ("currency", "currency", "USD"),
+        ("hourly_rate", "currency per device-hour", "USD/GPU_hour"),
+        ("energy_price", "currency per energy", "USD/kWh"),
+        ("emissions", "emissions", "kgCO2e, tCO2e"),
+        ("carbon_intensity", "emissions per energy", "kgCO2e/kWh"),
+        ("device_time", "device-time", "GPU_hour"),
+        ("dimensionless", "dimensionless", "a plain number"),
+    ]
+}
+
+_NUMBER_UNIT = re.compile(r"^\s*([-+]?(?:\d[\d_,]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+
+@functools.lru_cache(maxsize=512)
+def parse_unit(text: str) -> pint.Unit:
+    """Parse a unit string once and keep the Unit (pint re-parses strings on every call)."""
+    try:
+        return ureg.Unit(_preprocess(text)) if text else ureg.dimensionless
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError, TypeError, ValueError) as exc:
+        raise UnitError(f"unknown unit {text!r} ({exc})") from None
+
+
+def _dimensionality(key: str):
+    return BASE[key].dimensionality
+
+
+def parse_quantity(value: Any, dimension: str, *, what: str = "value", default_unit: str | None = None):
+    """Parse ``value`` into a pint Quantity of the given dimension, or raise :class:`UnitError`.
+
+    Parameters
+    ----------
+    value : str, pint.Quantity, int or float
+        ``"989.4 TFLOP/s"``, ``Q_(80, "GB")``, or a bare number (then ``default_unit`` applies;
+        with no default unit only a dimensionless input may be bare).
+    dimension : str
+        A key of :data:`BASE`, e.g. ``"compute_rate"``.
+    what : str
+        The input's name, used in error messages.
+    """
+    if isinstance(value, pint.Quantity):
+        if value._REGISTRY is not ureg:
+            raise UnitError(f"{what}: quantity from another pint registry; use computescale.ureg / computescale.Q_")
+        quantity = value
+    elif isinstance(value, str):
+        match = _NUMBER_UNIT.match(value)
+        if not match:
+            raise UnitError(f"{what}: cannot read {value!r} as '<number> <unit>' (e.g. '{_example(dimension)}')")
+        number = float(match.group(1).replace(",", "").replace("_", ""))
+        unit_text = match.group(2)
+        if not unit_text and default_unit is not None:
+            unit_text = default_unit
+        quantity = Q_(number, parse_unit(unit_text))
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        unit_text = default_unit if default_unit is not None else ""
+        quantity = Q_(float(value), parse_unit(unit_text))
+    else:
+        raise UnitError(f"{what}: expected a quantity such as '{_example(dimension)}', got {type(value).__name__}")
+    if quantity.dimensionality != _dimensionality(dimension):
+        name, example = DIMENSIONS[dimension]
+        got = str(quantity.dimensionality) if quantity.dimensionality else "dimensionless"
+        raise UnitError(f"{what}: expected {name} (e.g. {example}), got {value!s} with dimension {got}")
+    magnitude = quantity.magnitude
+    if isinstance(magnitude, float) and math.isnan(magnitude):
+        raise UnitError(f"{what}: value is NaN")
+    return quantity
+
+
+def _example(dimension: str) -> str:
+    return {"dimensionless": "0.4"}.get(dimension, "1 " + DIMENSIONS[dimension][1].split(",")[0])
+
+
+def magnitude_in(quantity, dimension: str):
+    """The magnitude of ``quantity`` in the fixed base unit of ``dimension`` (float or ndarray)."""
+    return quantity.m_as(BASE[dimension])
+
+
+def quantity_to_json(quantity) -> dict[str, Any]:
+    """``{"magnitude": <number or list>, "units": "<pint unit string>"}``."""
+    magnitude = quantity.magnitude
+    if hasattr(magnitude, "tolist"):
+        magnitude = magnitude.tolist()
+    return {"magnitude": magnitude, "units": f"{quantity.units:~}"}
+
+
+def format_quantity(quantity, digits: int = 4) -> str:
+    """A short human string: ``'989.4 TFLOP/s'``, ``'3.35 TB/s'``."""
+    magnitude = quantity.magnitude
+    units = f"{quantity.units:~}".replace(" ", "")
+    if isinstance(magnitude, float) and (magnitude == 0 or 1e-3 <= abs(magnitude) < 1e6):
+        text = f"{magnitude:.{digits}g}"
+    elif isinstance(magnitude, float):
+        text = f"{magnitude:.{digits - 1}e}"
+    else:
+        text = str(magnitude)
+    return f"{text} {units}" if units else text
