@@ -76,3 +76,58 @@ def test_user_specs_on_the_cli(cli, tmp_path):
     mini = Path(__file__).parent / "data" / "mini.toml"
     out = cli("specs", "show", "x1", "--specs", str(mini)).stdout
     assert "Test X1" in out and "100 TFLOP/s" in out
+
+
+# ---- compare and claim --------------------------------------------------------------------------------
+def test_claim_cli_answers_the_news_case(cli):
+    out = cli("claim", "100k H100", "25k A100", "--factor", "20").stdout
+    assert "resolved: 'H100' -> H100 SXM5 80GB; 'A100' -> A100 SXM4 40GB" in out
+    assert "Like-for-like (BF16 dense): 12.7x -> overstated by 58%" in out
+    assert "the claim implies each H100 SXM5 80GB = 5x one A100 SXM4 40GB" in out
+    assert "Sources:" in out and "nvidia-h100-whitepaper-v104" in out
+
+
+def test_claim_json_matches_api(cli):
+    from computescale.compare import check_claim
+
+    data = json.loads(cli("claim", "100k H100 = 20x 25k A100", "--json", "--tolerance", "0.3").stdout)
+    api = check_claim("100k H100", "25k A100", 20, tolerance=0.3)
+    assert data["primary"]["basis"] == api.primary.basis.key
+    assert data["primary"]["ratio"] == pytest.approx(api.primary.basis.ratio)
+    assert data["primary"]["verdict"] == api.primary.verdict
+    assert data["holds_on"] == [v.basis.key for v in api.holding]
+    assert data["implied_per_device_factor"] == pytest.approx(5.0)
+    assert {v["basis"]: v["verdict"] for v in data["verdicts"]} == {v.basis.key: v.verdict for v in api.verdicts}
+    assert all(sid in data["sources"] for sid in api.comparison.sources)
+
+
+def test_compare_json_matches_api(cli):
+    from computescale.compare import compare
+
+    data = json.loads(cli("compare", "16k H100 + 8k A100", "colossus", "--json").stdout)
+    api = compare("16k H100 + 8k A100", "colossus")
+    for row, basis in zip(data["bases"], api.bases):
+        assert row["key"] == basis.key
+        if basis.available:
+            assert row["ratio"] == pytest.approx(basis.ratio)
+            assert set(row["a"]["value"]) == {"magnitude", "units"}
+        else:
+            assert row["ratio"] is None and row["missing"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["claim", "0 H100", "25k A100", "--factor", "20"], "must be positive"),
+        (["claim", "100k H100", "25k A100", "--factor", "0"], "factor must be a finite number > 0"),
+        (["claim", "100k H100", "25k A100"], "needs --factor"),
+        (["claim", "100k H100 is twenty A100"], "cannot read the claim"),
+        (["claim", "1k H100", "1k A1000", "--factor", "2"], "unknown device 'A1000'; did you mean"),
+        (["claim", "1k H100", "1k A100", "--factor", "2", "--precision", "fp9"], "unknown precision 'fp9'"),
+        (["compare", "2.5 H100", "A100"], "whole number of devices"),
+        (["compare", "nan H100", "A100"], "whole positive number"),
+    ],
+)
+def test_claim_compare_errors(cli, args, message):
+    proc = cli(*args, check=False)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr

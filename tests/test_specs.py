@@ -72,11 +72,12 @@ def test_every_source_is_complete(catalog):
 
 def test_every_source_is_used(catalog):
     used = {e.source for d in catalog.devices.values() for _, e in d.entries()}
+    used |= {sid for d in catalog.devices.values() for sid in d.see_also}
     used |= {c.source for c in catalog.clusters.values()}
     for run in catalog.runs.values():
         used |= {getattr(run, f).source for f in type(run).model_fields if hasattr(getattr(run, f), "source")}
         used |= {s.source for s in run.statement}
-    used |= {t.compute.source for t in catalog.thresholds.values()}
+    used |= {t.compute.source for t in catalog.thresholds.values()} | {t.status_source for t in catalog.thresholds.values()}
     used |= {d.source for d in catalog.defaults.values()}
     unused = set(catalog.sources) - used
     assert not unused, f"sources never cited: {sorted(unused)}"

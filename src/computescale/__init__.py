@@ -5,6 +5,8 @@ its source. Importing the package does no work beyond building the unit registry
 are read on first use (:func:`load_catalog`).
 """
 
+from .cluster import Cluster, cluster
+from .compare import ClaimCheck, Comparison, check_claim, compare, parse_claim
 from .errors import ComputescaleError, InputError, SpecFileError, UnitError, UnknownNameError
 from .specs import Catalog, load_catalog
 from .units import Q_, parse_quantity, ureg
@@ -18,6 +20,13 @@ __all__ = [
     "parse_quantity",
     "load_catalog",
     "Catalog",
+    "cluster",
+    "Cluster",
+    "compare",
+    "Comparison",
+    "check_claim",
+    "ClaimCheck",
+    "parse_claim",
     "ComputescaleError",
     "InputError",
     "SpecFileError",

@@ -91,7 +91,7 @@ def _specs_show(catalog, args) -> str:
 
     device, resolved = catalog.resolve_device(args.name)
     fields = list(device.entries())
-    source_ids = list(dict.fromkeys(entry.source for _, entry in fields))
+    source_ids = list(dict.fromkeys([*(entry.source for _, entry in fields), *device.see_also]))
     if args.json:
         return dumps({
             "query": args.name,
@@ -115,7 +115,7 @@ def _specs_show(catalog, args) -> str:
         head.append(f"interconnect: {device.interconnect.name} ({device.interconnect.direction})")
     if device.notes:
         head.append(f"notes: {device.notes}")
-    rows = [[f, fmt(e.value), f"[{source_ids.index(e.source) + 1}]", "; ".join(_flags(f, e))] for f, e in fields]
+    rows = [[f, fmt(e.value, 6), f"[{source_ids.index(e.source) + 1}]", "; ".join(_flags(f, e))] for f, e in fields]
     body = table(rows, ["field", "value", "src", "flags"], "lrll")
     refs = []
     for i, sid in enumerate(source_ids, 1):
@@ -123,6 +123,36 @@ def _specs_show(catalog, args) -> str:
         rev = f", {s.revision}" if s.revision else ""
         refs.append(f"[{i}] {s.title}. {s.publisher}{rev}, {s.date or 'n.d.'}. {s.url} (accessed {s.accessed}) [{sid}]")
     return "\n".join(head) + "\n\n" + body + "\n\nSources:\n" + "\n".join(refs)
+
+
+# ---- compare and claim ---------------------------------------------------------------------------------
+@_command("compare")
+def _cmd_compare(args) -> str:
+    from .compare import compare
+    from .render import dumps
+
+    result = compare(args.a, args.b, _catalog(args))
+    if args.json:
+        return dumps(result.to_dict() | {"sources": {s: result.a.catalog.sources[s] for s in result.sources}})
+    return str(result)
+
+
+@_command("claim")
+def _cmd_claim(args) -> str:
+    from .compare import check_claim, parse_claim
+    from .errors import InputError
+    from .render import dumps
+
+    if args.b is None:
+        if args.factor is not None:
+            raise InputError("give the claim as one sentence ('100k H100 = 20x 25k A100') or as A B --factor N, not both")
+        a, factor, b = parse_claim(args.a)
+    else:
+        if args.factor is None:
+            raise InputError("claim A B needs --factor N (the claimed ratio A/B), e.g. --factor 20")
+        a, factor, b = args.a, args.factor, args.b
+    result = check_claim(a, b, factor, tolerance=args.tolerance, precision=args.precision, catalog=_catalog(args))
+    return dumps(result.to_dict()) if args.json else str(result)
 
 
 # ---- parser --------------------------------------------------------------------------------------------
@@ -148,6 +178,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("action", nargs="?", choices=["list", "show"], default="list", help="list (default) or show NAME")
     p.add_argument("name", nargs="?", help="device name or alias (with show)")
+
+    p = sub.add_parser(
+        "compare", parents=[common], help="compare two clusters on every basis",
+        description="Ratio A/B on every basis: like-for-like per precision (dense, and sparse where both publish it), "
+        "cross bases (each side's fastest format, sparse headlines), memory, bandwidth, power, price.",
+        epilog='examples:\n  computescale compare "100k H100" "25k A100"\n  computescale compare "16k H100 + 8k A100" colossus --json',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("a", help='cluster A: "100k H100", "16k H100 + 8k A100", a known cluster, or a device')
+    p.add_argument("b", help="cluster B")
+
+    p = sub.add_parser(
+        "claim", parents=[common], help='check a claim such as "100k H100 = 20x 25k A100"',
+        description="Check the claim 'A is FACTOR times B' on every basis: the like-for-like verdict first, then the bases "
+        "under which it would hold, with sources.",
+        epilog='examples:\n  computescale claim "100k H100" "25k A100" --factor 20\n  computescale claim "100k H100 = 20x 25k A100"\n'
+        '  computescale claim "100k H100" "25k A100" --factor 20 --tolerance 0.25 --precision fp16 --json',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("a", help="cluster A, or the whole claim as one sentence")
+    p.add_argument("b", nargs="?", help="cluster B (omit when A is a sentence)")
+    p.add_argument("--factor", type=float, help="the claimed ratio A/B (e.g. 20)")
+    p.add_argument("--tolerance", type=float, default=0.10, help="the claim holds when |claimed/actual - 1| <= this (default 0.10)")
+    p.add_argument("--precision", default="bf16", help="precision of the like-for-like verdict, dense (default bf16)")
 
     for register in _EXTRA_PARSERS:
         register(sub, common)

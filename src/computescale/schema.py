@@ -218,6 +218,7 @@ class Device(_Strict):
     interconnect: Interconnect | None = None
     price: PriceTable | None = None
     rental: RentalTable | None = None
+    see_also: tuple[str, ...] = ()  # source ids cited in notes (revisions, disagreeing copies)
 
     def precisions(self) -> dict[str, FloatPrecision]:
         """The precisions this device has, in display order."""
@@ -316,6 +317,7 @@ class Threshold(_Strict):
     instrument: str
     compute: Compute
     status: str
+    status_source: str = ""  # the source of the status (e.g. the order that revoked it), if not compute's
     notes: str = ""
 
 

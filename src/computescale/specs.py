@@ -39,6 +39,8 @@ DEFAULT_DIMENSIONS = {
     "electricity_price": "energy_price",
     "gpu_hour_rental_h100": "hourly_rate",
     "hardware_lifetime": "time",
+    "mfu": "dimensionless",
+    "measured_system_power_to_tdp_v100": "dimensionless",
 }
 
 
@@ -213,10 +215,14 @@ def _read_into(catalog: Catalog, files: list[Path]) -> None:
             dev = _validate(Device, raw, path, where)
             for fld, entry in dev.entries():
                 _check_source(catalog, entry.source, path, f"{where}.{fld}.source")
+            for j, sid in enumerate(dev.see_also):
+                _check_source(catalog, sid, path, f"{where}.see_also[{j}]")
             catalog._add("device", catalog.devices, dev, (dev.name, *dev.aliases), str(path), where)
         for i, raw in enumerate(doc.get("threshold", [])):
             thr = _validate(Threshold, raw, path, f"threshold[{i}]")
             _check_source(catalog, thr.compute.source, path, f"threshold[{i}].compute.source")
+            if thr.status_source:
+                _check_source(catalog, thr.status_source, path, f"threshold[{i}].status_source")
             catalog.thresholds[thr.id] = thr
         for i, raw in enumerate(doc.get("default", [])):
             where = f"default[{i}]"

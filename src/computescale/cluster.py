@@ -1,0 +1,273 @@
+"""Clusters: whole, positive counts of devices, and their aggregate figures.
+
+>>> from computescale import cluster
+>>> c = cluster("100k H100")
+>>> c.total("bf16.dense").to("EFLOP/s")
+<Quantity(98.94, 'exaFLOP / second')>
+
+A cluster may mix devices (``"16k H100 + 8k A100"``) or name a known cluster (``"colossus"``).
+Counts may be NumPy arrays (``Cluster.of("H100", np.arange(1, 10**6) * 1000)``): every figure
+then comes back as an array, computed in one vectorized step.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import numpy as np
+
+from . import kernels
+from .errors import InputError, UnknownNameError
+from .schema import INTEGER_PRECISIONS, PRECISIONS, TENSOR_FLOAT_PRECISIONS, Device
+from .specs import Catalog, Resolved, load_catalog
+from .units import BASE, Q_
+
+__all__ = ["Cluster", "Member", "cluster", "parse_count", "validate_counts", "METRICS", "metric_dimension"]
+
+#: Non-compute metrics a cluster aggregates: key -> (label, dimension, field path in a Device).
+_OTHER_METRICS = {
+    "memory": ("memory capacity", "information", "memory.capacity"),
+    "memory_bandwidth": ("memory bandwidth", "bandwidth", "memory.bandwidth"),
+    "scaleup_bandwidth": ("scale-up interconnect bandwidth", "bandwidth", "interconnect.bandwidth"),
+    "power": ("power (sum of device TDP)", "power", "power.tdp"),
+    "price": ("hardware price (sum of unit prices)", "currency", "price.unit_price"),
+}
+
+#: Every metric key: "<precision>.dense", "<precision>.sparse", then the others above.
+METRICS: tuple[str, ...] = tuple(f"{p}.{k}" for p in PRECISIONS for k in ("dense", "sparse")) + tuple(_OTHER_METRICS)
+
+
+def metric_dimension(metric: str) -> str:
+    if metric in _OTHER_METRICS:
+        return _OTHER_METRICS[metric][1]
+    precision = metric.split(".")[0]
+    return "ops_rate" if precision in INTEGER_PRECISIONS else "compute_rate"
+
+
+def metric_label(metric: str) -> str:
+    if metric in _OTHER_METRICS:
+        return _OTHER_METRICS[metric][0]
+    precision, kind = metric.split(".")
+    return f"{precision.upper().replace('_TENSOR', ' tensor')} {kind}"
+
+
+def device_entry(device: Device, metric: str):
+    """The sourced entry behind a per-device metric, or None where the device lacks it."""
+    if metric in _OTHER_METRICS:
+        node: Any = device
+        for part in _OTHER_METRICS[metric][2].split("."):
+            node = getattr(node, part, None) if node is not None else None
+        return node
+    precision, kind = metric.split(".")
+    if precision not in PRECISIONS or kind not in ("dense", "sparse"):
+        raise UnknownNameError("metric", metric, [m for m in METRICS if m.startswith(precision)][:5])
+    return device.peak(precision, sparse=(kind == "sparse"))
+
+
+def device_value(device: Device, metric: str) -> float:
+    """A per-device figure in the base unit of its dimension; NaN where the device lacks it."""
+    entry = device_entry(device, metric)
+    return math.nan if entry is None else float(entry.value.m_as(BASE[metric_dimension(metric)]))
+
+
+def fastest(device: Device, precisions: Iterable[str], kinds: Iterable[str] = ("dense",)) -> str | None:
+    """The metric key of the device's fastest published figure among ``precisions`` x ``kinds``."""
+    best, best_value = None, -math.inf
+    for p in precisions:
+        for k in kinds:
+            v = device_value(device, f"{p}.{k}")
+            if v > best_value:  # NaN compares False: a missing figure is never picked
+                best, best_value = f"{p}.{k}", v
+    return best
+
+
+# ---- counts ------------------------------------------------------------------------------------------
+_SUFFIX = {"": 1, "k": 1_000, "K": 1_000, "m": 1_000_000, "M": 1_000_000}
+_COUNT = re.compile(r"^(?P<num>\d[\d,_]*(?:\.\d+)?|\.\d+)(?P<suf>[kKmM]?)$")
+_COUNTLIKE = re.compile(r"^[-+]?(?:nan|inf(?:inity)?|[\d.,_]+[kKmM]?)$", re.I)
+
+
+def parse_count(text: str, what: str = "count") -> int:
+    """``"100k"`` -> 100000, ``"25,000"`` -> 25000, ``"1.5M"`` -> 1500000. Whole and positive only."""
+    match = _COUNT.match(text.strip())
+    if not match:
+        raise InputError(f"{what} must be a whole positive number (e.g. 25000, 25,000, 100k, 1.5M), got {text!r}")
+    value = float(match.group("num").replace(",", "").replace("_", "")) * _SUFFIX[match.group("suf")]
+    return int(validate_counts(value, what))
+
+
+def validate_counts(counts: Any, what: str = "count") -> np.ndarray:
+    """Counts as a float array, or :class:`InputError` if any is NaN, infinite, <= 0 or fractional."""
+    try:
+        arr = np.asarray(counts, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be a number or an array of numbers, got {counts!r}") from None
+    if arr.size == 0:
+        raise InputError(f"{what} is empty")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise InputError(f"{what} must be finite, got {arr[bad].flat[0]}")
+    if (arr <= 0).any():
+        raise InputError(f"{what} must be positive (a whole number of devices), got {arr[arr <= 0].flat[0]:g}")
+    if (arr != np.round(arr)).any():
+        raise InputError(f"{what} must be a whole number of devices, got {arr[arr != np.round(arr)].flat[0]:g}")
+    return arr
+
+
+# ---- clusters --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Member:
+    device: Device
+    resolved: Resolved
+
+
+@dataclass(frozen=True, eq=False)
+class Cluster:
+    """Devices and their counts. ``counts`` has the members on its last axis."""
+
+    members: tuple[Member, ...]
+    counts: np.ndarray
+    known: str | None = None  # the known cluster this came from, if any
+    catalog: Catalog | None = None
+
+    @classmethod
+    def of(cls, device: str | Device, count: Any = 1, catalog: Catalog | None = None) -> "Cluster":
+        """One device type, ``count`` devices (an int or an array of scenario counts)."""
+        catalog = catalog or load_catalog()
+        if isinstance(device, Device):
+            member = Member(device, Resolved(device.name, device.name, "name"))
+        else:
+            dev, resolved = catalog.resolve_device(device)
+            member = Member(dev, resolved)
+        counts = validate_counts(count)
+        return cls((member,), counts[..., np.newaxis], catalog=catalog)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The scenario shape (counts' shape without the member axis); () for one cluster."""
+        return self.counts.shape[:-1]
+
+    @property
+    def n_devices(self):
+        total = self.counts.sum(axis=-1)
+        return total.item() if total.ndim == 0 else total
+
+    @property
+    def single_device(self) -> Device | None:
+        return self.members[0].device if len(self.members) == 1 else None
+
+    def per_device(self, metric: str) -> np.ndarray:
+        """Per-member figure in base units (NaN where a device lacks it)."""
+        return np.array([device_value(m.device, metric) for m in self.members])
+
+    def total_magnitude(self, metric: str):
+        """The cluster total of a metric in its base unit (float or ndarray)."""
+        total = kernels.cluster_total(self.counts, self.per_device(metric))
+        return total.item() if np.ndim(total) == 0 else total
+
+    def total(self, metric: str):
+        """The cluster total of a metric as a quantity; NaN magnitude where any member lacks it."""
+        return Q_(self.total_magnitude(metric), BASE[metric_dimension(metric)])
+
+    def has(self, metric: str) -> bool:
+        return all(device_entry(m.device, metric) is not None for m in self.members)
+
+    def sources(self, metric: str) -> list[str]:
+        return [e.source for m in self.members if (e := device_entry(m.device, metric)) is not None]
+
+    def metrics(self) -> list[str]:
+        """The metrics every member of the cluster has."""
+        return [m for m in METRICS if self.has(m)]
+
+    def with_counts(self, counts: Any) -> "Cluster":
+        """The same devices with other counts (last axis = members)."""
+        counts = validate_counts(counts)
+        if len(self.members) == 1 and (counts.ndim == 0 or counts.shape[-1] != 1):
+            counts = counts[..., np.newaxis]
+        if counts.shape[-1] != len(self.members):
+            raise InputError(f"counts need {len(self.members)} members on their last axis, got shape {counts.shape}")
+        return Cluster(self.members, counts, None, self.catalog)
+
+    @property
+    def label(self) -> str:
+        """``'100,000 × H100 SXM5 80GB'`` (scenario arrays are shown by their size)."""
+        if self.shape:
+            parts = [f"[{self.counts[..., i].size} counts] × {m.device.name}" for i, m in enumerate(self.members)]
+        else:
+            parts = [f"{int(c):,} × {m.device.name}" for c, m in zip(self.counts, self.members)]
+        text = " + ".join(parts)
+        return f"{self.known} ({text})" if self.known else text
+
+    @property
+    def resolutions(self) -> list[str]:
+        """What each name the user typed resolved to."""
+        out = [f"{m.resolved.query!r} -> {m.device.name}" for m in self.members]
+        return ([f"{self.known!r} (known cluster)"] if self.known else []) + out
+
+    def __repr__(self) -> str:
+        return f"Cluster({self.label})"
+
+    def to_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "known_cluster": self.known,
+            "members": [
+                {"device": m.device.name, "query": m.resolved.query, "count": self.counts[..., i].astype(np.int64).tolist()}
+                for i, m in enumerate(self.members)
+            ],
+        }
+
+
+def cluster(spec: "str | Cluster", catalog: Catalog | None = None) -> Cluster:
+    """Read a cluster: ``"100k H100"``, ``"25,000 A100-40GB"``, ``"16k H100 + 8k A100"``, a known
+    cluster name (``"colossus"``), or a bare device name (one device).
+
+    Raises :class:`InputError` for a zero, negative, fractional or NaN count and
+    :class:`UnknownNameError` (with suggestions) for an unknown device or cluster.
+    """
+    if isinstance(spec, Cluster):
+        return spec
+    if not isinstance(spec, str) or not spec.strip():
+        raise InputError(f"a cluster is text such as '100k H100' or '16k H100 + 8k A100', got {spec!r}")
+    catalog = catalog or load_catalog()
+    text = spec.strip()
+    parts = [p.strip() for p in text.split("+")]
+    if len(parts) == 1 and normalize_known(catalog, text):
+        known, _ = catalog.cluster(text)
+        members, counts = [], []
+        for m in known.members:
+            dev, resolved = catalog.resolve_device(m.device)
+            members.append(Member(dev, resolved))
+            counts.append(m.count)
+        return Cluster(tuple(members), validate_counts(counts), known.name, catalog)
+    members, counts = [], []
+    for part in parts:
+        if not part:
+            raise InputError(f"cannot read cluster {spec!r}: empty part around '+'")
+        head, _, rest = part.partition(" ")
+        head = head.rstrip("x×*")
+        if _COUNTLIKE.match(head) and rest.strip():
+            count = parse_count(head, what=f"count in {part!r}")
+            name = rest.strip().removeprefix("x ").removeprefix("× ").strip()
+        elif re.match(r"^[-+]?\d", part):  # "100kH100", "-5 H100" and the like
+            raise InputError(f"cannot read {part!r}: write '<count> <device>' with a whole positive count, e.g. '100k H100'")
+        else:
+            count, name = 1, part
+        dev, resolved = catalog.resolve_device(name)
+        members.append(Member(dev, resolved))
+        counts.append(count)
+    names = [m.device.name for m in members]
+    if len(set(names)) != len(names):
+        raise InputError(f"cluster {spec!r} names a device twice; add the counts instead")
+    return Cluster(tuple(members), validate_counts(counts), None, catalog)
+
+
+def normalize_known(catalog: Catalog, text: str) -> bool:
+    try:
+        catalog.cluster(text)
+        return True
+    except UnknownNameError:
+        return False
