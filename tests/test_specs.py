@@ -187,3 +187,22 @@ def test_range_out_of_order(tmp_path):
     path.write_text((DATA / "mini.toml").read_text().replace('min = "400 W"', 'min = "600 W"'))
     with pytest.raises(SpecFileError, match=r"power\.tdp: min \(600 W\) is above value \(500 W\)"):
         load_catalog(path, builtin=False)
+
+
+def test_installed_package_ships_its_specs(cli, tmp_path):
+    """A regular (non-editable) install finds its specs inside the package, from any directory.
+
+    CI runs the suite against `pip install '.[test]'` (the README's command), so this runs there;
+    from a source checkout (PYTHONPATH=src or an editable install) it is skipped.
+    """
+    import computescale
+
+    package = Path(computescale.__file__).resolve().parent
+    if package.parent.name == "src":
+        pytest.skip("running from the source tree; CI runs this against the installed wheel")
+    assert builtin_specs_dir() == package / "_specs"
+    assert {p.name for p in (package / "_specs" / "accelerators").glob("*.toml")} == {
+        p.name for p in (Path(__file__).parent.parent / "specs" / "accelerators").glob("*.toml")
+    }
+    out = cli("specs", "show", "H100", cwd=tmp_path).stdout
+    assert "989.4 TFLOP/s" in out

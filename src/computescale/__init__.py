@@ -7,6 +7,18 @@ are read on first use (:func:`load_catalog`).
 
 from .cluster import Cluster, cluster
 from .compare import ClaimCheck, Comparison, check_claim, compare, parse_claim
+from .training import (
+    Assumption,
+    ThresholdCheck,
+    TrainingEstimate,
+    compute_in_time,
+    devices_for_time,
+    estimate_training,
+    implied_mfu,
+    mfu_from_achieved,
+    time_to_train,
+    training_compute,
+)
 from .errors import ComputescaleError, InputError, SpecFileError, UnitError, UnknownNameError
 from .specs import Catalog, load_catalog
 from .units import Q_, parse_quantity, ureg
@@ -27,6 +39,16 @@ __all__ = [
     "check_claim",
     "ClaimCheck",
     "parse_claim",
+    "estimate_training",
+    "TrainingEstimate",
+    "Assumption",
+    "ThresholdCheck",
+    "training_compute",
+    "time_to_train",
+    "compute_in_time",
+    "devices_for_time",
+    "implied_mfu",
+    "mfu_from_achieved",
     "ComputescaleError",
     "InputError",
     "SpecFileError",

@@ -209,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _EXTRA_PARSERS: list[Callable] = []
+from .cli_train import register as _register_train; _EXTRA_PARSERS.append(_register_train)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

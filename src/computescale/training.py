@@ -32,7 +32,7 @@ import numpy as np
 import pint
 
 from . import kernels
-from .cluster import Cluster, cluster as _parse_cluster, validate_counts
+from .cluster import Cluster, cluster as _parse_cluster
 from .errors import InputError, UnknownNameError
 from .specs import Catalog, load_catalog
 from .units import BASE, Q_, format_quantity, magnitude_in, parse_quantity
@@ -63,6 +63,11 @@ _DEFAULT_PRECISION = "bf16"
 # ---- input checks ---------------------------------------------------------------------------------------
 def _quantity(value: Any, key: str, what: str, default_unit: str | None = None):
     """parse_quantity, extended to lists and arrays of numbers (read in ``default_unit``)."""
+    # A NaN is a range problem here (InputError from _bounded, naming what is accepted), not a unit one.
+    if isinstance(value, float) and math.isnan(value):
+        value = np.asarray(value)
+    elif isinstance(value, pint.Quantity) and isinstance(value.magnitude, float) and math.isnan(value.magnitude):
+        value = Q_(np.asarray(value.magnitude), value.units) if value._REGISTRY is Q_._REGISTRY else value
     if isinstance(value, (list, tuple, np.ndarray)):
         try:
             arr = np.asarray(value, dtype=float)
@@ -92,7 +97,7 @@ def _mfu(value: Any, what: str = "mfu"):
 
 
 def _shape(x) -> Any:
-    return x.item() if isinstance(x, np.ndarray) and x.ndim == 0 else x
+    return x.item() if isinstance(x, np.generic) or (isinstance(x, np.ndarray) and x.ndim == 0) else x
 
 
 def _as_cluster(spec: Any, catalog: Catalog) -> Cluster:
@@ -103,11 +108,16 @@ def _as_cluster(spec: Any, catalog: Catalog) -> Cluster:
 
 def _peak_per_device(c: Cluster, precision: str) -> tuple[Any, str]:
     """Mean dense peak per device [FLOP/s] at ``precision``; InputError if any member lacks it."""
+    from .schema import TENSOR_FLOAT_PRECISIONS, FLOAT_PRECISIONS
+
+    precision = precision.lower()
+    if precision not in FLOAT_PRECISIONS:
+        import difflib
+
+        raise UnknownNameError("precision", precision, difflib.get_close_matches(precision, FLOAT_PRECISIONS, n=3)
+                               or list(TENSOR_FLOAT_PRECISIONS))
     metric = f"{precision}.dense"
-    try:
-        per = c.per_device(metric)
-    except UnknownNameError:
-        raise
+    per = c.per_device(metric)  # UnknownNameError (with suggestions) for a precision that does not exist
     missing = [m.device.name for m, v in zip(c.members, per) if math.isnan(v)]
     if missing:
         have = [p for p in c.members[0].device.precisions() if c.members[0].device.peak(p) is not None]
@@ -374,12 +384,17 @@ class TrainingEstimate:
                       _show(t.time_to_reach, "day") if t.time_to_reach is not None else "—", t.status] for t in self.thresholds]
             out += ["", "Thresholds (covered when compute is greater than the threshold):",
                     table(trows, ["threshold", "compute", "crosses", "time on this cluster", "status"])]
-        arows = [[a.name, a.value if not isinstance(a.value, pint.Quantity) else _show(a.value, None), a.source or "no source", a.note]
-                 for a in self.assumptions]
-        out += ["", "Assumptions:", table(arows, ["assumption", "value", "source", "note"])]
+        arows = [[a.name, a.value if not isinstance(a.value, pint.Quantity) else _show(a.value, None), a.source or "no source",
+                  _clip(a.note, 110)] for a in self.assumptions]
+        out += ["", "Assumptions (full notes with --json):",
+                table(arows, ["assumption", "value", "source", "note"])]
         if self.warnings:
             out += ["", "Warnings:"] + [f"- {w}" for w in self.warnings]
         return "\n".join(out)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def _yesno(x) -> str:
@@ -408,11 +423,6 @@ def _show(q, unit: str | None) -> str:
 
 
 # ---- the estimate -----------------------------------------------------------------------------------------------
-def _default(catalog: Catalog, name: str):
-    d = catalog.defaults.get(name)
-    return d
-
-
 def _src_note(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
 
@@ -512,10 +522,12 @@ def estimate_training(
         C = _compute(compute)
         est.compute_basis = "given"
     elif params is not None:
-        C = magnitude_in(training_compute(params, tokens, recomputation=recomputation), "compute")
+        n = _bounded(params, "dimensionless", "params", accepted="a positive number of parameters (e.g. 405e9)")
+        d = _bounded(tokens, "dimensionless", "tokens", accepted="a positive number of tokens (e.g. 15.6e12)")
+        C = kernels.transformer_training_flop(n, d, k)
         est.compute_basis = rule
-        A(Assumption("params", Q_(params if np.ndim(params) == 0 else np.asarray(params, float), ""), None, "given"))
-        A(Assumption("tokens", Q_(tokens if np.ndim(tokens) == 0 else np.asarray(tokens, float), ""), None, "given"))
+        A(Assumption("params", Q_(n, ""), None, "given"))
+        A(Assumption("tokens", Q_(d, ""), None, "given"))
     elif r is not None and r.training_compute is not None:
         C = magnitude_in(r.training_compute.value, "compute")
         est.compute_basis = f"run's training_compute [{r.training_compute.source}]"
@@ -600,10 +612,11 @@ def estimate_training(
 
     # -- time and compute ----------------------------------------------------------------------------------------
     if peak is not None:
-        if C is None and T is not None:
+        reachable = C is None and T is not None
+        if reachable:
             C = kernels.compute_in_time_flop(T, est.n_devices, peak, mfu_used)
             est.compute_basis = "compute reachable in the duration (count x peak x MFU x duration)"
-        if T is not None and est.compute_basis != "compute reachable in the duration (count x peak x MFU x duration)":
+        if T is not None and not reachable and mfu_used is not implied:
             est.compute_in_duration = Q_(_shape(kernels.compute_in_time_flop(T, est.n_devices, peak, mfu_used)), "FLOP")
         if C is not None:
             est.time_to_train = Q_(_shape(kernels.train_time_s(C, est.n_devices, peak, mfu_used)), "s").to("day")

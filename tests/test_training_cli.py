@@ -1,0 +1,113 @@
+"""``computescale train``, ``runs`` and ``clusters`` through the real entry point, checked against the API."""
+
+import json
+
+import pytest
+
+from computescale.training import estimate_training
+
+
+def test_train_run_json_matches_api(cli, catalog):
+    data = json.loads(cli("train", "--run", "gpt-4", "--json").stdout)
+    est = estimate_training(run="gpt-4", catalog=catalog)
+    for key in ("compute", "time_to_train", "implied_mfu", "energy", "emissions", "device_time"):
+        q = getattr(est, key)
+        assert data["results"][key]["magnitude"] == pytest.approx(q.magnitude), key
+        assert data["results"][key]["units"] == f"{q.units:~}"
+    assert data["costs"]["electricity_cost"]["magnitude"] == pytest.approx(est.electricity_cost.m_as("USD"))
+    assert data["costs"]["rental_cost"] is None
+    assert {t["id"] for t in data["thresholds"]} == set(catalog.thresholds)
+    for a in data["assumptions"]:
+        if a["source"]:
+            for sid in a["source"].split(", "):
+                assert sid in data["sources"]
+
+
+def test_train_flop_cluster_mfu_text(cli):
+    out = cli("train", "--flop", "2.15e25", "--cluster", "100k H100", "--mfu", "0.34").stdout
+    assert "100,000 × H100 SXM5 80GB" in out
+    assert "7.397 d" in out  # 2.15e25 / (1e5 x 989.4e12 x 0.34) s
+    assert "Costs (separate answers, not summed)" in out
+    assert "uptime-pue-2023" in out and "Sources:" in out
+    assert "revoked" in out
+
+
+def test_train_params_tokens(cli, catalog):
+    data = json.loads(cli("train", "--params", "405e9", "--tokens", "15.6e12", "--cluster", "16k H100", "--json").stdout)
+    assert data["results"]["compute"]["magnitude"] == pytest.approx(6 * 405e9 * 15.6e12)
+    assert data["compute_basis"].startswith("6·N·D")
+    mfu = next(a for a in data["assumptions"] if a["name"] == "mfu")
+    assert mfu["source"] == catalog.default("mfu").source
+
+
+def test_train_days_list_and_implied_mfu(cli):
+    data = json.loads(cli("train", "--flop", "2.15e25", "--cluster", "25k A100", "--days", "90,95,100", "--json").stdout)
+    mfu = data["results"]["implied_mfu"]["magnitude"]
+    assert len(mfu) == 3 and 0.31 < mfu[2] < mfu[0] < 0.36
+
+
+def test_train_days_without_compute_gives_reachable_compute(cli):
+    data = json.loads(cli("train", "--cluster", "100k H100", "--days", "95", "--mfu", "0.4", "--json").stdout)
+    assert data["results"]["compute"]["magnitude"] == pytest.approx(95 * 86400 * 1e5 * 989.4e12 * 0.4)
+
+
+def test_train_energy_options(cli):
+    data = json.loads(cli("train", "--run", "bloom", "--pue", "1", "--overhead", "1", "--json").stdout)
+    assert data["results"]["energy"]["magnitude"] == pytest.approx(433.196)
+    data = json.loads(cli("train", "--run", "llama 3.1 405b", "--lifetime", "4", "--rental-price", "2",
+                          "--electricity-price", "0.1", "--carbon-intensity", "0.4", "--power-fraction", "0.8", "--json").stdout)
+    assert data["costs"]["rental_cost"]["magnitude"] == pytest.approx(2 * 30.84e6)
+    assert data["costs"]["amortized_hardware_cost"]["magnitude"] > 0
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--flop", "2.15e25", "--cluster", "25k A100", "--mfu", "1.2"], "mfu must be a fraction in (0, 1]"),
+        (["train", "--flop", "2.15e25", "--cluster", "25k A100", "--days", "0"], "duration must be a positive"),
+        (["train", "--flop", "2.15e25", "--cluster", "25k A100", "--pue", "0.8"], "pue must be a ratio >= 1"),
+        (["train", "--flop", "2.15e25", "--cluster", "25k A100", "--electricity-price", "-1"], "electricity price must be a value >= 0"),
+        (["train", "--run", "gpt-5"], "unknown run 'gpt-5'; did you mean"),
+        (["train", "--flop", "2.15e25", "--cluster", "25k Z100"], "unknown device 'Z100'"),
+        (["train", "--flop", "2.15e25", "--cluster", "25k A100", "--mfu", "abc"], "--mfu: expected a number"),
+        (["train", "--flop", "5 kWh"], "compute: expected compute"),
+        (["runs", "show", "nothing-like-it"], "unknown run 'nothing-like-it'"),
+        (["runs", "show"], "runs show needs a run NAME"),
+    ],
+)
+def test_train_errors_are_one_line(cli, args, message):
+    proc = cli(*args, check=False)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_runs_lists_every_run(cli, catalog):
+    out = cli("runs").stdout
+    for name in catalog.runs:
+        assert name in out
+    rows = json.loads(cli("runs", "--json").stdout)
+    assert {r["name"] for r in rows} == set(catalog.runs)
+    gpt4 = next(r for r in rows if r["name"] == "GPT-4")
+    assert gpt4["training_compute"]["value"]["magnitude"] == pytest.approx(2.15e25)
+    assert gpt4["training_compute"]["confidence"] == "estimate"
+
+
+def test_runs_show(cli, catalog):
+    out = cli("runs", "show", "gpt-4").stdout
+    r = catalog.run("gpt-4")[0]
+    assert "resolved: 'gpt-4' -> GPT-4" in out
+    assert r.training_compute.source in out and "Sources:" in out
+    data = json.loads(cli("runs", "show", "grok-2", "--json").stdout)
+    assert data["resolved"] == "Grok-2" and data["sources"]
+
+
+def test_clusters_lists_every_cluster(cli, catalog):
+    out = cli("clusters").stdout
+    for name in catalog.clusters:
+        assert name in out
+    rows = json.loads(cli("clusters", "--json").stdout)
+    colossus = next(r for r in rows if r["name"].startswith("xAI Colossus (2024)"))
+    assert colossus["n_devices"] == 100_000
+    assert colossus["bf16_dense"]["magnitude"] == pytest.approx(100_000 * 989.4e12)
