@@ -93,7 +93,7 @@ def _references(catalog, ids) -> str:
     for sid in ids:
         s = catalog.sources.get(sid)
         if s is not None:
-            lines.append(f"[{sid}] {s.title}. {s.publisher}, {s.date or 'n.d.'}. {s.url}")
+            lines.append(f"[{sid}] {s.cite()}")
     return "\n".join(lines)
 
 

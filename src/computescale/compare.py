@@ -446,6 +446,5 @@ def render_claim(check: ClaimCheck) -> str:
     if a.catalog is not None:
         lines.append("\nSources:")
         for sid in c.sources:
-            s = a.catalog.sources[sid]
-            lines.append(f"  [{sid}] {s.title}. {s.publisher}, {s.date or 'n.d.'}. {s.url}")
+            lines.append(f"  [{sid}] {a.catalog.sources[sid].cite()}")
     return "\n".join(lines)

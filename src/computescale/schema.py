@@ -26,7 +26,7 @@ __all__ = [
     "Cluster",
     "Run",
     "Threshold",
-    "Default",
+    "default_entry",
 ]
 
 #: Precision keys of ``device.compute``, in display order.
@@ -64,6 +64,12 @@ class Source(_Strict):
         if not _ID.match(v):
             raise ValueError(f"source id {v!r} must be lowercase letters, digits, '.' and '-'")
         return v
+
+    def cite(self, accessed: bool = False) -> str:
+        """One-line reference: ``Title. Publisher, revision, date. URL (accessed ...)``."""
+        rev = f", {self.revision}" if self.revision else ""
+        tail = f" (accessed {self.accessed})" if accessed else ""
+        return f"{self.title}. {self.publisher}{rev}, {self.date or 'n.d.'}. {self.url}{tail}"
 
     @field_validator("url")
     @classmethod
@@ -321,13 +327,9 @@ class Threshold(_Strict):
     notes: str = ""
 
 
-class Default(_Strict):
-    name: str
-    value: Any
-    source: str
-    min: Any = None
-    max: Any = None
-    derived: str = ""
-    note: str = ""
-    date: str = ""
-    confidence: Confidence | None = None
+def default_entry(dimension: str) -> type[QuantityEntry]:
+    """The model of a ``[[default]]`` entry whose value must have ``dimension`` (see specs.py)."""
+    return _DEFAULT_ENTRIES.setdefault(dimension, _entry(f"Default_{dimension}", dimension))
+
+
+_DEFAULT_ENTRIES: dict[str, type[QuantityEntry]] = {}

@@ -23,7 +23,7 @@ from typing import Any, Iterable
 from pydantic import ValidationError
 
 from .errors import SpecFileError, UnitError, UnknownNameError
-from .schema import Cluster, Default, Device, Run, Source, Threshold
+from .schema import Cluster, Device, QuantityEntry, Run, Source, Threshold, default_entry
 from .units import parse_quantity
 
 __all__ = ["Catalog", "Resolved", "load_catalog", "builtin_specs_dir", "normalize_name", "DEFAULT_DIMENSIONS"]
@@ -82,7 +82,7 @@ class Catalog:
     clusters: dict[str, Cluster] = field(default_factory=dict)
     runs: dict[str, Run] = field(default_factory=dict)
     thresholds: dict[str, Threshold] = field(default_factory=dict)
-    defaults: dict[str, Default] = field(default_factory=dict)
+    defaults: dict[str, QuantityEntry] = field(default_factory=dict)
     origin: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> file
     _index: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
@@ -126,7 +126,7 @@ class Catalog:
         except KeyError:
             raise UnknownNameError("source", source_id, difflib.get_close_matches(source_id, list(self.sources), n=3)) from None
 
-    def default(self, name: str) -> Default:
+    def default(self, name: str) -> QuantityEntry:
         try:
             return self.defaults[name]
         except KeyError:
@@ -226,17 +226,13 @@ def _read_into(catalog: Catalog, files: list[Path]) -> None:
             catalog.thresholds[thr.id] = thr
         for i, raw in enumerate(doc.get("default", [])):
             where = f"default[{i}]"
-            dft = _validate(Default, raw, path, where)
-            dimension = DEFAULT_DIMENSIONS.get(dft.name)
+            name = raw.get("name") if isinstance(raw, dict) else None
+            dimension = DEFAULT_DIMENSIONS.get(name)
             if dimension is None:
-                raise SpecFileError(str(path), f"{where}.name", f"unknown default {dft.name!r}; known: {sorted(DEFAULT_DIMENSIONS)}")
-            try:
-                parsed = {k: parse_quantity(getattr(dft, k), dimension, what=k) for k in ("value", "min", "max") if getattr(dft, k) is not None}
-            except UnitError as exc:
-                raise SpecFileError(str(path), where, str(exc)) from None
-            dft = dft.model_copy(update=parsed)
+                raise SpecFileError(str(path), f"{where}.name", f"unknown default {name!r}; known: {sorted(DEFAULT_DIMENSIONS)}")
+            dft = _validate(default_entry(dimension), {k: v for k, v in raw.items() if k != "name"}, path, f"{where} ({name})")
             _check_source(catalog, dft.source, path, f"{where}.source")
-            catalog.defaults[dft.name] = dft
+            catalog.defaults[name] = dft
     # Clusters and runs name devices: read them once every device is known.
     for path, doc in docs:
         for i, raw in enumerate(doc.get("cluster", [])):
