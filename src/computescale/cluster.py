@@ -68,9 +68,16 @@ def device_entry(device: Device, metric: str):
 
 
 def device_value(device: Device, metric: str) -> float:
-    """A per-device figure in the base unit of its dimension; NaN where the device lacks it."""
-    entry = device_entry(device, metric)
-    return math.nan if entry is None else float(entry.value.m_as(BASE[metric_dimension(metric)]))
+    """A per-device figure in the base unit of its dimension; NaN where the device lacks it.
+
+    Memoized on the (immutable) device: a comparison asks for the same figures many times.
+    """
+    cache = device._base_values
+    value = cache.get(metric)
+    if value is None:
+        entry = device_entry(device, metric)
+        value = cache[metric] = math.nan if entry is None else float(entry.value.m_as(BASE[metric_dimension(metric)]))
+    return value
 
 
 def fastest(device: Device, precisions: Iterable[str], kinds: Iterable[str] = ("dense",)) -> str | None:
@@ -102,11 +109,17 @@ def parse_count(text: str, what: str = "count") -> int:
 def validate_counts(counts: Any, what: str = "count") -> np.ndarray:
     """Counts as a float array, or :class:`InputError` if any is NaN, infinite, <= 0 or fractional."""
     try:
-        arr = np.asarray(counts, dtype=float)
+        given = np.asarray(counts)
+        arr = given.astype(float, copy=False)
     except (TypeError, ValueError):
         raise InputError(f"{what} must be a number or an array of numbers, got {counts!r}") from None
     if arr.size == 0:
         raise InputError(f"{what} is empty")
+    # Fast path, few passes: min/max reductions (NaN fails them) and, for float input, a
+    # whole-number test (np.trunc; np.mod is 5x slower). Integer input is whole already.
+    lo, hi = arr.min(), arr.max()
+    if lo >= 1 and hi <= 2.0**53 and (given.dtype.kind in "iu" or np.array_equal(np.trunc(arr), arr)):
+        return arr
     bad = ~np.isfinite(arr)
     if bad.any():
         raise InputError(f"{what} must be finite, got {arr[bad].flat[0]}")
@@ -152,7 +165,7 @@ class Cluster:
 
     @property
     def n_devices(self):
-        total = self.counts.sum(axis=-1)
+        total = self.counts[..., 0] if self.counts.shape[-1] == 1 else self.counts.sum(axis=-1)
         return total.item() if total.ndim == 0 else total
 
     @property

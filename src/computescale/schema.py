@@ -11,7 +11,7 @@ import math
 import re
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from .units import format_quantity as _fq, parse_quantity
 
@@ -225,6 +225,7 @@ class Device(_Strict):
     price: PriceTable | None = None
     rental: RentalTable | None = None
     see_also: tuple[str, ...] = ()  # source ids cited in notes (revisions, disagreeing copies)
+    _base_values: dict = PrivateAttr(default_factory=dict)  # memo of cluster.device_value
 
     def precisions(self) -> dict[str, FloatPrecision]:
         """The precisions this device has, in display order."""

@@ -35,7 +35,7 @@ from . import kernels
 from .cluster import Cluster, cluster as _parse_cluster
 from .errors import InputError, UnknownNameError
 from .specs import Catalog, load_catalog
-from .units import BASE, Q_, format_quantity, magnitude_in, parse_quantity
+from .units import BASE, Q_, format_quantity, magnitude_in, parse_quantity, ureg
 
 __all__ = [
     "training_compute",
@@ -84,12 +84,16 @@ def _bounded(value: Any, key: str, what: str, *, lo: float = 0.0, lo_open: bool 
     m = np.asarray(magnitude_in(q, key), dtype=float)
     if m.size == 0:
         raise InputError(f"{what} is empty; expected {accepted}")
-    bad = ~np.isfinite(m) | ((m <= lo) if lo_open else (m < lo)) | (m > hi)
-    if bad.any():
+    ok = ((m > lo) if lo_open else (m >= lo)) & (m <= hi)  # NaN fails every comparison
+    if not ok.all():
+        bad = ~ok
         shown = Q_(m[bad].flat[0], BASE[key]).to(q.units) if key != "dimensionless" else m[bad].flat[0]
         shown = format_quantity(shown) if isinstance(shown, pint.Quantity) else f"{shown:g}"
         raise InputError(f"{what} must be {accepted}, got {shown}")
     return m.item() if m.ndim == 0 else m
+
+
+_DAY = ureg.day
 
 
 def _mfu(value: Any, what: str = "mfu"):
@@ -125,6 +129,8 @@ def _peak_per_device(c: Cluster, precision: str) -> tuple[Any, str]:
             f"precision: {missing[0]} has no published {precision.upper()} dense peak; "
             f"choose one it has ({', '.join(have)})"
         )
+    if len(c.members) == 1:  # one device type: the peak is a scalar, not an N-array of copies
+        return float(per[0]), metric
     return kernels.ratio(c.total_magnitude(metric), c.n_devices), metric
 
 
@@ -183,8 +189,9 @@ def time_to_train(compute: Any, cluster: Any, mfu: Any, *, precision: str = _DEF
     """
     c = _as_cluster(cluster, catalog or load_catalog())
     peak, _ = _peak_per_device(c, precision)
-    t = kernels.train_time_s(_compute(compute), c.n_devices, peak, _mfu(mfu))
-    return Q_(_shape(t), "s").to("day")
+    # dividing the scalar compute by seconds-per-day first saves a pass over the scenario array
+    t_day = kernels.train_time_s(_compute(compute) / 86400.0, c.n_devices, peak, _mfu(mfu))
+    return Q_(_shape(t_day), _DAY)
 
 
 def compute_in_time(duration: Any, cluster: Any, mfu: Any, *, precision: str = _DEFAULT_PRECISION, catalog: Catalog | None = None):
