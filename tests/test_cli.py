@@ -131,3 +131,10 @@ def test_compare_json_matches_api(cli):
 def test_claim_compare_errors(cli, args, message):
     proc = cli(*args, check=False)
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_claim_plot_writes_a_png(cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "claim.png"
+    cli("claim", "100k H100", "25k A100", "--factor", "20", "--plot", str(path))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -111,3 +111,29 @@ def test_clusters_lists_every_cluster(cli, catalog):
     colossus = next(r for r in rows if r["name"].startswith("xAI Colossus (2024)"))
     assert colossus["n_devices"] == 100_000
     assert colossus["bf16_dense"]["magnitude"] == pytest.approx(100_000 * 989.4e12)
+
+
+# ---- ranges and distributions on the CLI (Monte Carlo) -------------------------------------------------------
+def test_train_with_ranges_runs_monte_carlo(cli):
+    import json
+
+    from computescale.uncertainty import monte_carlo_training
+
+    data = json.loads(cli("train", "--flop", "2.15e25", "--cluster", "25k±10% A100", "--days", "90..100",
+                          "--mfu", "0.32..0.36", "--samples", "20000", "--seed", "3", "--json").stdout)
+    api = monte_carlo_training(compute=2.15e25, device="A100", count="25k±10%", duration="90..100",
+                               mfu="0.32..0.36", samples=20_000, seed=3)
+    lo, mid, hi = api.interval("time_to_train")
+    got = data["intervals"]["time_to_train"]
+    assert got["p5"]["magnitude"] == pytest.approx(lo.magnitude) and got["p95"]["magnitude"] == pytest.approx(hi.magnitude)
+    assert lo < mid < hi
+
+
+def test_claim_with_uncertain_count(cli):
+    out = cli("claim", "100k H100", "25k±10% A100", "--factor", "20", "--samples", "20000").stdout
+    assert "b count: uniform(22500.0, 27500.0)" in out and "share overstated: 1" in out
+
+
+def test_bad_range_is_one_line(cli):
+    proc = cli("train", "--flop", "2.15e25", "--cluster", "25k A100", "--days", "100..90", check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

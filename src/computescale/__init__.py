@@ -19,6 +19,17 @@ from .training import (
     time_to_train,
     training_compute,
 )
+from .sweep import Sweep, SweepResult, SweepSummary, sweep
+from .uncertainty import (
+    LogNormal,
+    MonteCarloResult,
+    Normal,
+    Triangular,
+    Uniform,
+    monte_carlo_claim,
+    monte_carlo_training,
+    parse_uncertain,
+)
 from .errors import ComputescaleError, InputError, SpecFileError, UnitError, UnknownNameError
 from .specs import Catalog, load_catalog
 from .units import Q_, parse_quantity, ureg
@@ -49,6 +60,18 @@ __all__ = [
     "devices_for_time",
     "implied_mfu",
     "mfu_from_achieved",
+    "sweep",
+    "Sweep",
+    "SweepResult",
+    "SweepSummary",
+    "monte_carlo_training",
+    "monte_carlo_claim",
+    "MonteCarloResult",
+    "parse_uncertain",
+    "Uniform",
+    "Normal",
+    "Triangular",
+    "LogNormal",
     "ComputescaleError",
     "InputError",
     "SpecFileError",

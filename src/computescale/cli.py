@@ -151,8 +151,34 @@ def _cmd_claim(args) -> str:
         if args.factor is None:
             raise InputError("claim A B needs --factor N (the claimed ratio A/B), e.g. --factor 20")
         a, factor, b = args.a, args.factor, args.b
+    from .cli_train import split_uncertain_cluster
+
+    ua, ub = split_uncertain_cluster(a), split_uncertain_cluster(b)
+    if ua or ub:  # a count given as a range or distribution: Monte Carlo over the like-for-like ratio
+        from .uncertainty import monte_carlo_claim
+
+        catalog = _catalog(args)
+        (da, na), (db, nb) = (ua or _device_and_count(a, catalog)), (ub or _device_and_count(b, catalog))
+        result = monte_carlo_claim(da, db, factor, a_count=na, b_count=nb, tolerance=args.tolerance,
+                                   precision=args.precision, samples=args.samples, seed=args.seed, catalog=catalog)
+        return dumps(result.to_dict()) if args.json else str(result)
     result = check_claim(a, b, factor, tolerance=args.tolerance, precision=args.precision, catalog=_catalog(args))
+    if args.plot:
+        from .plot import plot_claim
+
+        plot_claim(result, args.plot)
     return dumps(result.to_dict()) if args.json else str(result)
+
+
+def _device_and_count(text: str, catalog):
+    from .cluster import cluster
+
+    c = cluster(text, catalog)
+    if c.single_device is None:
+        from .errors import InputError
+
+        raise InputError(f"with uncertain counts, each side is one device type; {text!r} mixes devices")
+    return c.single_device.name, int(c.n_devices)
 
 
 # ---- parser --------------------------------------------------------------------------------------------
@@ -194,7 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check the claim 'A is FACTOR times B' on every basis: the like-for-like verdict first, then the bases "
         "under which it would hold, with sources.",
         epilog='examples:\n  computescale claim "100k H100" "25k A100" --factor 20\n  computescale claim "100k H100 = 20x 25k A100"\n'
-        '  computescale claim "100k H100" "25k A100" --factor 20 --tolerance 0.25 --precision fp16 --json',
+        '  computescale claim "100k H100" "25k A100" --factor 20 --tolerance 0.25 --precision fp16 --json\n'
+        '  computescale claim "100k H100" "25k±10% A100" --factor 20        # a count known to ±10%: Monte Carlo\n'
+        '  computescale claim "100k H100" "25k A100" --factor 20 --plot claim.png',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("a", help="cluster A, or the whole claim as one sentence")
@@ -202,14 +230,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--factor", type=float, help="the claimed ratio A/B (e.g. 20)")
     p.add_argument("--tolerance", type=float, default=0.10, help="the claim holds when |claimed/actual - 1| <= this (default 0.10)")
     p.add_argument("--precision", default="bf16", help="precision of the like-for-like verdict, dense (default bf16)")
+    p.add_argument("--plot", metavar="FILE", help="draw the ratio per basis with the claimed factor (.png or .svg; needs computescale[plot])")
+    p.add_argument("--samples", type=int, default=100_000, help="Monte Carlo samples when a count is a range (default 100000)")
+    p.add_argument("--seed", type=int, default=0, help="random seed for the Monte Carlo (default 0)")
 
+    if not _EXTRA_PARSERS:
+        _register_extras()
     for register in _EXTRA_PARSERS:
         register(sub, common)
     return parser
 
 
-_EXTRA_PARSERS: list[Callable] = []
-from .cli_train import register as _register_train; _EXTRA_PARSERS.append(_register_train)
+_EXTRA_PARSERS: list[Callable] = []  # (sub, common) -> None: commands kept in their own modules
+
+
+def _register_extras() -> None:
+    from .cli_sweep import register as register_sweep
+    from .cli_train import register as register_train
+
+    _EXTRA_PARSERS.extend([register_train, register_sweep])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

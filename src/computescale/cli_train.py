@@ -44,12 +44,67 @@ def _duration(args):
     return args.duration
 
 
+def is_uncertain(text) -> bool:
+    """Text that states a range or a distribution ('0.32..0.36', '25k±10%', 'normal(0.34, 0.01)')."""
+    return isinstance(text, str) and any(mark in text for mark in ("..", "±", "+-", "("))
+
+
+def split_uncertain_cluster(text: str | None):
+    """``'25k±10% A100'`` -> ``('A100', '25k±10%')``; None when the count is not uncertain."""
+    if not text:
+        return None
+    head, _, rest = text.strip().partition(" ")
+    return (rest.strip(), head) if is_uncertain(head) and rest.strip() and "+ " not in text else None
+
+
 # ---- train -----------------------------------------------------------------------------------------------------
+_UNCERTAIN_OPTIONS = {  # estimate_training keyword -> argparse attribute
+    "compute": "flop", "params": "params", "tokens": "tokens", "duration": "days", "mfu": "mfu", "pue": "pue",
+    "server_overhead": "overhead", "power_fraction": "power_fraction", "electricity_price": "electricity_price",
+    "carbon_intensity": "carbon_intensity", "rental_price": "rental_price", "unit_price": "unit_price",
+}
+
+
+def _train_monte_carlo(args, catalog) -> str:
+    """``train`` with ranges or distributions: seeded Monte Carlo, p5/p50/p95 of every output."""
+    from .render import dumps
+    from .uncertainty import monte_carlo_training, parse_uncertain
+
+    kwargs = {}
+    for key, attr in _UNCERTAIN_OPTIONS.items():
+        text = getattr(args, attr)
+        if text is not None:
+            kwargs[key] = parse_uncertain(text, f"--{attr.replace('_', '-')}") if is_uncertain(text) else _scenario_or_text(text)
+    if args.duration is not None:
+        kwargs["duration"] = parse_uncertain(args.duration, "--duration")
+    split = split_uncertain_cluster(args.cluster)
+    if split:
+        kwargs["device"], kwargs["count"] = split
+    elif args.cluster:
+        kwargs["cluster"] = args.cluster
+    for key in ("run", "precision", "power", "lifetime", "achieved"):
+        if getattr(args, key) is not None:
+            kwargs[key] = getattr(args, key)
+    if args.gpu_hours is not None:
+        kwargs["device_time"] = args.gpu_hours
+    result = monte_carlo_training(samples=args.samples, seed=args.seed, recomputation=args.recompute, catalog=catalog, **kwargs)
+    return dumps(result.to_dict()) if args.json else str(result)
+
+
+def _scenario_or_text(text: str):
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 def _cmd_train(args) -> str:
     from .render import dumps
     from .training import estimate_training
 
     catalog = _catalog(args)
+    if any(is_uncertain(getattr(args, a)) for a in (*_UNCERTAIN_OPTIONS.values(), "duration")) or split_uncertain_cluster(args.cluster):
+        return _train_monte_carlo(args, catalog)
     est = estimate_training(
         run=args.run,
         compute=args.flop,
@@ -212,8 +267,12 @@ examples:
   computescale train --run megatron-lm-1t --achieved "163 TFLOP/s"
   computescale train --flop "3640 PF-day" --cluster "10k V100" --precision fp16 --pue 1.1 --overhead 1 --json
   computescale train --run llama-3.1-405b --lifetime "4 year" --rental-price 2 --carbon-intensity 0.4
+  computescale train --flop 2.15e25 --cluster "25k±10% A100" --days 90..100
 
 Numbers for --mfu, --days, --pue, --overhead, --power-fraction may be comma-separated lists (scenarios).
+Any number (and a cluster's count) may instead be a range or a distribution: --mfu 0.32..0.36,
+--days 90..100, --cluster "25k±10% A100", --pue "normal(1.2, 0.05)"; computescale then runs a seeded
+Monte Carlo (--samples, --seed) and prints p5 / p50 / p95 of every output.
 Defaults (MFU, server overhead, PUE, electricity price, grid intensity, H100 rental) come from
 specs/defaults.toml with their sources; every assumption used is printed with its source."""
 
@@ -253,6 +312,9 @@ def register(sub, common) -> None:
     g.add_argument("--rental-price", metavar="P", help="USD per device-hour (default only for H100)")
     g.add_argument("--unit-price", metavar="P", help="purchase price per device in USD (default: the device's sourced price)")
     g.add_argument("--lifetime", metavar="T", help="depreciation period for the amortized hardware cost, e.g. '4 year' (bare: years)")
+    g = p.add_argument_group("uncertainty (when any input is a range or a distribution)")
+    g.add_argument("--samples", type=int, default=100_000, help="Monte Carlo samples (default 100000)")
+    g.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same percentiles (default 0)")
 
     p = sub.add_parser(
         "runs", parents=[common], help="list known training runs, or show one with every sourced figure",

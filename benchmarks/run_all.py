@@ -1,0 +1,39 @@
+"""Run every benchmark and print a summary of targets vs measured figures (never asserted).
+
+Run: ``python benchmarks/run_all.py`` (``--quick`` stops the scenario sweep at N = 1e6).
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+
+from _common import ensure_importable, header, table
+
+installed = ensure_importable()
+
+import bench_cli  # noqa: E402
+import bench_core  # noqa: E402
+import bench_specs  # noqa: E402
+
+
+def main() -> None:
+    t0 = time.perf_counter()
+    import numpy, os, pint, pydantic  # noqa: E401
+
+    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; numpy {numpy.__version__}, "
+          f"pint {pint.__version__}, pydantic {pydantic.__version__}; computescale "
+          f"{'importable as installed/PYTHONPATH' if installed else 'from src/ (added to sys.path)'}")
+    sizes = tuple(s for s in bench_core.SIZES if s <= 10**6) if "--quick" in sys.argv else bench_core.SIZES
+    rows = []
+    rows += bench_core.main(sizes)
+    rows += bench_cli.main()
+    rows += bench_specs.main()
+    print(header("summary: targets vs measured (printed, not asserted)"))
+    print(table(rows, ["target", "measured", "target", "status"], "lrrl"))
+    print(f"\nall benchmarks: {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

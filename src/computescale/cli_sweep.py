@@ -1,0 +1,125 @@
+"""CLI command ``sweep``: parse, call :mod:`computescale.sweep`, render. No arithmetic here.
+
+:func:`register` adds the subparser and puts the command in ``cli.COMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+__all__ = ["register"]
+
+_EPILOG = """\
+examples:
+  computescale sweep --device H100,B200 --count 10k:200k:20 --flop 1e26 --mfu 0.4
+  computescale sweep --device H100,B200,A100 --count 1k:200k:30:log --flop 1e26 --mfu 0.4 --plot days.png
+  computescale sweep --device H100 --count 25k,50k,100k --days 90:100:11 --mfu 0.3,0.4 --csv out.csv
+  computescale sweep --device H100 --count 100k --flop 1e26 --mfu 0.4 --pue 1.1:1.6:6 --electricity-price 0.05,0.1
+  computescale sweep --device H100,B200 --count 10k:1M:10000 --flop 1e24:1e27:100:log --mfu 0.3:0.5:21 --summary
+  computescale sweep --device H100 --count 10k:100k:10 --reference "25k A100" --json
+
+Values: one number, a list a,b,c, or an inclusive range start:stop:num (num points, linspace;
+add :log for geometric spacing). Counts take k/M suffixes and are rounded to whole devices.
+Factors not swept (PUE, server overhead, electricity price, grid intensity, MFU) take the sourced
+defaults of specs/defaults.toml, listed under "Assumptions". Large sweeps: --summary (min/mean/max,
+bounded memory) or --csv FILE (rows streamed in chunks)."""
+
+
+def _progress():
+    """A one-line progress bar on stderr, only when stderr is a terminal (and only for slow sweeps)."""
+    if not sys.stderr.isatty():
+        return None
+    started = time.monotonic()
+    state = {"shown": False}
+
+    def show(done: int, total: int) -> None:
+        if time.monotonic() - started < 0.5 and done < total:
+            return
+        width = 30
+        filled = int(width * done / total)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done / total:6.1%} of {total:,} scenarios")
+        state["shown"] = True
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def _cmd_sweep(args) -> str:
+    from .errors import InputError
+    from .render import dumps
+    from .specs import load_catalog
+    from .sweep import Sweep
+
+    catalog = load_catalog(args.specs or None)
+    axes = [("device", args.device), ("precision", args.precision), ("count", args.count), ("compute", args.flop),
+            ("duration", args.days if args.days is not None else args.duration), ("mfu", args.mfu), ("pue", args.pue),
+            ("server_overhead", args.overhead), ("power_fraction", args.power_fraction),
+            ("electricity_price", args.electricity_price), ("carbon_intensity", args.carbon_intensity)]
+    if args.days is not None and args.duration is not None:
+        raise InputError("--days and --duration: give one of them")
+    outputs = [o.strip() for o in args.outputs.split(",")] if args.outputs else None
+    s = Sweep(axes, reference=args.reference, outputs=outputs, catalog=catalog,
+              **({"max_memory": args.max_memory} if args.max_memory else {}))
+    progress = _progress()
+    if args.summary:
+        if args.plot:
+            raise InputError("--plot needs the full sweep; drop --summary")
+        summary = s.summary(progress)
+        if args.csv:
+            raise InputError("--csv writes every row; drop --summary (or drop --csv)")
+        return dumps(summary.to_dict()) if args.json else str(summary)
+    if args.csv and not args.plot and not args.json and s.full_nbytes > s.max_memory:
+        path = s.to_csv(args.csv, progress)  # streamed chunk by chunk: bounded memory
+        return f"wrote {s.size:,} rows to {path}\n\n" + str(s.summary())
+    result = s.run(progress)
+    notes = []
+    if args.csv:
+        notes.append(f"wrote {result.size:,} rows to {result.to_csv(args.csv)}")
+    if args.plot:
+        from .plot import plot_sweep
+
+        output = "time_to_train" if "time_to_train" in result.outputs else result.outputs and next(iter(result.outputs))
+        notes.append(f"wrote plot of {output} to {plot_sweep(result, args.plot, output=output)}")
+    if args.json:
+        if notes:
+            print("\n".join(notes), file=sys.stderr)
+        return result.to_json()
+    return str(result) + ("\n\n" + "\n".join(notes) if notes else "")
+
+
+def register(sub, common) -> None:
+    """Add ``sweep`` to the ``computescale`` parser and its COMMANDS table."""
+    from .cli import COMMANDS
+
+    p = sub.add_parser(
+        "sweep", parents=[common], help="scenario sweep: time, energy, cost, emissions over devices x counts x ...",
+        description="Evaluate every combination of the given axes (devices, counts, compute or duration, MFU, PUE, "
+        "prices, ...) in NumPy: peak, time to train, device-time, energy, electricity cost, emissions, and the ratio to "
+        "a reference cluster.",
+        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    g = p.add_argument_group("axes (a value, a list a,b,c, or a range start:stop:num[:log])")
+    g.add_argument("--device", required=True, help="device names, e.g. H100,B200")
+    g.add_argument("--count", required=True, help="devices per cluster, e.g. 10k:200k:20 or 25k,50k")
+    g.add_argument("--flop", metavar="C", help="training compute [FLOP], e.g. 1e26 or 1e24:1e27:7:log")
+    g.add_argument("--days", metavar="D", help="duration in days, e.g. 90:100:11")
+    g.add_argument("--duration", metavar="T", help="duration with a unit, e.g. '2000:3000:5 hour'")
+    g.add_argument("--mfu", help="model FLOP utilization in (0, 1] (default: sourced defaults.toml mfu)")
+    g.add_argument("--precision", help="dense peak used: bf16 (default), fp8, ... (list allowed)")
+    g.add_argument("--pue", help="power usage effectiveness >= 1")
+    g.add_argument("--overhead", help="server power / device power >= 1")
+    g.add_argument("--power-fraction", help="average draw as a fraction of TDP, (0, 1]")
+    g.add_argument("--electricity-price", metavar="P", help="USD/kWh")
+    g.add_argument("--carbon-intensity", metavar="I", help="kgCO2e/kWh")
+    g = p.add_argument_group("output")
+    g.add_argument("--reference", metavar="CLUSTER", help='ratio of each cluster\'s peak to this one\'s, e.g. "25k A100"')
+    g.add_argument("--outputs", help="comma-separated outputs to keep (default: all the axes determine)")
+    g.add_argument("--csv", metavar="FILE", help="write every scenario as a CSV row (streamed for large sweeps)")
+    g.add_argument("--plot", metavar="FILE", help="plot time to train vs count, one line per device (.png/.svg; needs computescale[plot])")
+    g.add_argument("--summary", action="store_true", help="min / mean / max of each output only (bounded memory, any size)")
+    g.add_argument("--max-memory", metavar="SIZE", help="largest full result to build, e.g. '4 GiB' (default 1 GiB)")
+    COMMANDS["sweep"] = _cmd_sweep

@@ -1,0 +1,184 @@
+"""Plots of sweeps and claim checks. matplotlib is an optional extra: ``pip install 'computescale[plot]'``.
+
+>>> from computescale.sweep import sweep
+>>> from computescale.plot import plot_sweep
+>>> plot_sweep(sweep(device="H100,B200", count="1k:200k:40:log", compute=1e26, mfu=0.4), "days.png")
+
+matplotlib is imported inside each function (never at package import), with the non-interactive
+Agg backend when writing a file, so the CLI starts as fast without it.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+
+import numpy as np
+
+from .errors import InputError
+
+__all__ = ["plot_sweep", "plot_claim", "SOURCE_NOTE"]
+
+SOURCE_NOTE = "computescale; peaks from vendor datasheets (computescale specs show NAME for sources)"
+_MAX_LINES = 12
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        matplotlib = None
+    if matplotlib is None:
+        raise InputError("plotting needs matplotlib, an optional extra: pip install 'computescale[plot]'")
+    if "matplotlib.pyplot" not in __import__("sys").modules:
+        matplotlib.use("Agg")  # files only; no display needed
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path) -> str:
+    path = Path(path)
+    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise InputError(f"plot file {str(path)!r}: use a .png, .svg or .pdf name")
+    fig.savefig(path, dpi=150, bbox_inches="tight")
+    return str(path)
+
+
+def plot_sweep(result, path=None, *, output: str = "time_to_train", x: str = "count", title: str | None = None):
+    """Plot one sweep output against one axis, one line per device (and per other varying axis).
+
+    Parameters
+    ----------
+    result : SweepResult
+        From :func:`computescale.sweep.sweep`.
+    path : str or Path, optional
+        Write the figure there (.png, .svg or .pdf) and return the path; otherwise return the Figure.
+    output : str
+        The output on the y axis (default ``time_to_train`` [day]).
+    x : str
+        The axis on the x axis (default ``count``).
+    """
+    from .sweep import OUTPUTS
+
+    plt = _pyplot()
+    xa = result.axis(x)
+    if xa.categorical:
+        raise InputError(f"plot: the x axis must be numeric, not {xa.name!r}")
+    y = result.quantity(output)
+    unit = OUTPUTS[output][0]
+    others = [a for a in result.axes if a is not xa and len(a) > 1]
+    combos = math.prod(len(a) for a in others)
+    if combos > _MAX_LINES:
+        raise InputError(f"plot: {combos} lines (one per {' x '.join(a.name for a in others)}) is too many to read; "
+                         f"fix some axes to one value (at most {_MAX_LINES} lines)")
+    data = np.moveaxis(np.asarray(y.magnitude), result.axes.index(xa), -1)
+    fixed_idx = [i for i, a in enumerate(result.axes) if a is not xa and len(a) == 1]
+    order = [i for i, a in enumerate(result.axes) if a is not xa]
+    fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
+    xs = xa.values.astype(float)
+    for flat in range(combos):
+        idx = np.unravel_index(flat, tuple(len(a) for a in others)) if others else ()
+        sel, label = [], []
+        it = iter(idx)
+        for i in order:
+            if i in fixed_idx:
+                sel.append(0)
+            else:
+                j = next(it)
+                sel.append(j)
+                a = result.axes[i]
+                v = a.values[j]
+                label.append(str(v) if a.categorical else f"{a.name} {v:g}{' ' + a.unit if a.unit else ''}")
+        ys = data[tuple(sel)]
+        ax.plot(xs, ys, marker="o" if len(xs) <= 25 else None, markersize=3, linewidth=1.8, label=", ".join(label) or None)
+    positive = np.all(xs > 0) and np.nanmin(np.asarray(y.magnitude)) > 0
+    span_x = xs.max() / xs.min() if positive and xs.min() > 0 else 1
+    if positive and span_x >= 20:
+        ax.set_xscale("log")
+    yv = np.asarray(y.magnitude, dtype=float)
+    yv = yv[np.isfinite(yv)]
+    if yv.size and yv.min() > 0 and yv.max() / yv.min() >= 20:
+        ax.set_yscale("log")
+    xlabel = "cluster size [devices]" if xa.name == "count" else xa.header
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(f"{OUTPUTS[output][1]} [{unit}]" if unit else OUTPUTS[output][1])
+    ax.grid(True, which="major", alpha=0.35)
+    ax.grid(True, which="minor", alpha=0.12)
+    if title is None:
+        fixed = [a for a in result.axes if len(a) == 1]
+        bits = [f"{_fmt_axis_value(a)}" for a in fixed]
+        title = f"{OUTPUTS[output][1].capitalize()} vs {xlabel.split(' [')[0]}" + (f" ({', '.join(bits)})" if bits else "")
+    ax.set_title(title, fontsize=11)
+    if others:
+        ax.legend(frameon=False, fontsize=9)
+    fig.text(0.99, -0.01, SOURCE_NOTE, ha="right", va="top", fontsize=7, color="0.4")
+    if path is None:
+        return fig
+    out = _save(fig, path)
+    plt.close(fig)
+    return out
+
+
+def _fmt_axis_value(a) -> str:
+    v = a.values[0]
+    if a.categorical:
+        return str(v)
+    if a.name == "compute":
+        return f"{v:.3g} FLOP"
+    if a.name == "mfu":
+        return f"MFU {v:.0%}"
+    if a.name == "count":
+        return f"{int(v):,} devices"
+    return f"{a.name} {v:g}{' ' + a.unit if a.unit else ''}"
+
+
+def plot_claim(check, path=None, *, title: str | None = None):
+    """Horizontal bars of the ratio A/B on every compute basis, the claimed factor as a vertical line.
+
+    Bars inside the tolerance band (shaded) hold; missing bases are listed, not drawn.
+    """
+    plt = _pyplot()
+    if np.ndim(check.primary.basis.ratio) != 0:
+        raise InputError("plot_claim: the claim has arrays of counts; plot one scenario at a time")
+    verdicts = [v for v in check.verdicts if v.basis.kind in ("like-for-like", "cross")]
+    shown = [v for v in verdicts if not v.basis.missing]
+    missing = [v.basis.label for v in verdicts if v.basis.missing]
+    if not shown:
+        raise InputError("plot_claim: no compute basis has figures on both sides")
+    labels = [v.basis.label + ("" if v.basis.kind == "like-for-like" else f"  [{v.basis.detail('a')} vs {v.basis.detail('b')}]")
+              for v in shown]
+    ratios = np.array([float(v.basis.ratio) for v in shown])
+    colors = {"holds": "#2a9d8f", "overstated": "#e76f51", "understated": "#457b9d"}
+    fig, ax = plt.subplots(figsize=(11, 0.34 * len(shown) + 1.6), layout="constrained")
+    ypos = np.arange(len(shown))[::-1]
+    ax.barh(ypos, ratios, color=[colors.get(str(v.verdict), "0.6") for v in shown], height=0.65)
+    f, tol = check.factor, check.tolerance
+    ax.axvspan(f / (1 + tol), f / (1 - tol) if tol < 1 else ratios.max() * 2, color="0.85", zorder=0,
+               label=f"claim holds (±{tol:.0%})")
+    ax.axvline(f, color="black", linestyle="--", linewidth=1.3, label=f"claimed {f:g}x")
+    for y, r in zip(ypos, ratios):
+        ax.text(r * 1.01, y, f"{r:.3g}x", va="center", fontsize=8,
+                bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+    ax.set_yticks(ypos, labels, fontsize=8)
+    if ratios.max() / max(ratios.min(), 1e-12) > 30:
+        ax.set_xscale("log")
+    ax.set_xlim(right=max(ratios.max(), f) * 1.2)
+    ax.margins(y=0.02)
+    ax.set_xlabel("ratio A/B [dimensionless]")
+    c = check.comparison
+    ax.set_title(title or f"Claim: {c.a.label} = {f:g}x {c.b.label}\nratio A/B per basis (green: holds, red: overstated, blue: understated)",
+                 fontsize=10, loc="left")
+    from matplotlib.patches import Patch
+
+    handles, _ = ax.get_legend_handles_labels()
+    handles += [Patch(color=colors[k], label=k) for k in ("holds", "overstated", "understated")]
+    ax.legend(handles=handles, fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    note = SOURCE_NOTE + (f"\nmissing (not drawn): {'; '.join(missing)}" if missing else "")
+    fig.text(0.99, -0.01, note, ha="right", va="top", fontsize=7, color="0.4")
+    if path is None:
+        return fig
+    out = _save(fig, path)
+    plt.close(fig)
+    return out
