@@ -324,6 +324,14 @@ def _parse_memory(value: Any) -> float:
     return float(parse_quantity(value, "information", what="max_memory").m_as("byte"))
 
 
+def _find_axis(axes: Sequence[Axis], name: str) -> Axis:
+    key = _canonical(name)
+    for a in axes:
+        if a.name == key:
+            return a
+    raise InputError(f"this sweep has no {key!r} axis; its axes are {', '.join(a.name for a in axes)}")
+
+
 class Sweep:
     """A grid of scenarios over named axes, not yet evaluated.
 
@@ -391,11 +399,7 @@ class Sweep:
         return self.size * len(self.outputs) * 8
 
     def axis(self, name: str) -> Axis:
-        key = _canonical(name)
-        for a in self.axes:
-            if a.name == key:
-                return a
-        raise InputError(f"this sweep has no {key!r} axis; its axes are {', '.join(a.name for a in self.axes)}")
+        return _find_axis(self.axes, name)
 
     def _has(self, name: str) -> bool:
         return any(a.name == name for a in self.axes)
@@ -690,11 +694,7 @@ class SweepResult:
         return math.prod(self.shape)
 
     def axis(self, name: str) -> Axis:
-        key = _canonical(name)
-        for a in self.axes:
-            if a.name == key:
-                return a
-        raise InputError(f"this sweep has no {key!r} axis; its axes are {', '.join(a.name for a in self.axes)}")
+        return _find_axis(self.axes, name)
 
     def unit(self, output: str) -> str:
         return OUTPUTS[self._output(output)][0]
