@@ -255,6 +255,7 @@ def overhead(peak):
         ("Cluster.of + time_to_train (the scenario at N=1)", lambda: TIME_TO_TRAIN(COMPUTE, Cluster.of("H100", 1), 0.4), 2000),
         ("time_to_train(\"1e26 FLOP\", \"100k H100\", 0.4)", lambda: TIME_TO_TRAIN(COMPUTE, "100k H100", 0.4), 1000),
         ("compare(Cluster, Cluster)", lambda: computescale.compare(c1, b1), 200),
+        ("compare(Cluster, Cluster, bases=['bf16.dense'])", lambda: computescale.compare(c1, b1, bases=["bf16.dense"]), 1000),
         ("check_claim(\"100k H100\", \"25k A100\", 20)", lambda: computescale.check_claim("100k H100", OTHER, 20), 100),
         ("reference: one pint scalar scenario (time)", lambda: one(1000.0, 0.4), 2000),
         ("reference: the formula in plain floats", lambda: COMPUTE_FLOP / (1000.0 * peak * 0.4) / SECONDS_PER_DAY, 20000),
@@ -281,61 +282,19 @@ def breakdown_ttt(n: int):
         peak_arr, _ = training._peak_per_device(c, "bf16")
         peak = float(c.per_device("bf16.dense")[0])
         n_dev = c.n_devices
-        t_s = kernels.train_time_s(COMPUTE_FLOP, n_dev, peak_arr, mfu)
         stages = [
-            ("Cluster.of -> validate_counts (isfinite, <=0, round, != : 5 passes)", lambda: validate_counts(counts)),
-            ("Cluster.n_devices (counts.sum(axis=-1) over a size-1 axis)", lambda: c.n_devices),
-            ("training._peak_per_device (N-array 'mean peak' = total / n_devices)", lambda: training._peak_per_device(c, "bf16")),
+            ("Cluster.of -> validate_counts (min, max, whole-number test)", lambda: validate_counts(counts)),
+            ("Cluster.n_devices (a view for one device type)", lambda: c.n_devices),
+            ("training._peak_per_device (a scalar for one device type)", lambda: training._peak_per_device(c, "bf16")),
             ("training._mfu (parse + range checks)", lambda: training._mfu(mfu)),
-            ("kernels.train_time_s with the N-array peak", lambda: kernels.train_time_s(COMPUTE_FLOP, n_dev, peak_arr, mfu)),
-            ("Q_(t, 's').to('day') (one more pass)", lambda: Q_(t_s, "s").to("day")),
+            ("kernels.train_time_s", lambda: kernels.train_time_s(COMPUTE_FLOP, n_dev, peak_arr, mfu)),
             ("whole scenario: Cluster.of + time_to_train", lambda: api_ttt(counts, mfu)),
-            ("  alternative: counts[..., 0] view instead of n_devices", lambda: c.counts[..., 0]),
-            ("  alternative: kernel with the scalar peak", lambda: kernels.train_time_s(COMPUTE_FLOP, n_dev, peak, mfu)),
             ("  reference: raw NumPy, preallocated", lambda r=RawTTT(n, peak): r(counts, mfu)),
         ]
         rows = [[label, fmt_time(median_time(fn, reps))] for label, fn in stages]
         print(table(rows, [f"time_to_train stage at N = {n:.0e}", "median"], "lr"))
     except Exception as exc:  # internals moved: the diagnostic is optional
         print(f"  (breakdown skipped: {type(exc).__name__}: {exc})")
-
-
-def experiment_memo_device_value():
-    """compare() at N = 1 with cluster.device_value memoized (the fix proposed in the README)."""
-    try:
-        cl = sys.modules["computescale.cluster"]  # `import computescale.cluster` gives the function cluster()
-
-        c1, b1 = Cluster.of("H100", 1), computescale.cluster(OTHER)
-        before = per_call_time(lambda: computescale.compare(c1, b1), 200)
-        calls = {"n": 0}
-        original = cl.device_value
-
-        def counting(device, metric):
-            calls["n"] += 1
-            return original(device, metric)
-
-        cl.device_value = counting
-        computescale.compare(c1, b1)
-        n_calls = calls["n"]
-        memo: dict = {}
-
-        def memoized(device, metric):
-            key = (id(device), metric)
-            if key not in memo:
-                memo[key] = (device, original(device, metric))  # keep device alive: id stays valid
-            return memo[key][1]
-
-        cl.device_value = memoized
-        try:
-            after = per_call_time(lambda: computescale.compare(c1, b1), 200)
-        finally:
-            cl.device_value = original
-        print(f"  compare(Cluster, Cluster) at N = 1 calls cluster.device_value {n_calls} times (a pint .m_as each);")
-        print(f"  memoized (benchmark-local monkeypatch, not library code): {before * 1e3:.2f} ms -> {after * 1e3:.2f} ms per call")
-        return before, after
-    except Exception as exc:
-        print(f"  (memo experiment skipped: {type(exc).__name__}: {exc})")
-        return None
 
 
 def one_basis_raw(n: int, peak_a: float, b_total: float):
@@ -410,12 +369,15 @@ def main(sizes=SIZES) -> list[list[str]]:
     big = max(sizes)
     i_bf16 = keys.index("bf16.dense")
     t_one = one_basis_raw(big, per_a[i_bf16], b_total[i_bf16])
-    print(f"  a caller who wants only the BF16 ratio: raw NumPy {fmt_time(t_one)} at N = {big:.0e} vs compare() "
-          f"{fmt_time(cmp_[big]['api'])} ({cmp_[big]['api'] / t_one:.0f}x: compare computes every basis eagerly)")
+    counts_big, _ = inputs(big)
+    t_sel = median_time(lambda: computescale.compare(Cluster.of("H100", counts_big), OTHER, bases=["bf16.dense"]).ratio("bf16.dense"),
+                        repeats_for(big))
+    del counts_big
+    print(f"  one basis only, N = {big:.0e}: compare(..., bases=['bf16.dense']) {fmt_time(t_sel)} vs raw NumPy {fmt_time(t_one)} "
+          f"({t_sel / t_one:.2f}x); all {len(keys)} bases: {fmt_time(cmp_[big]['api'])}")
 
     print("\n-- fixed overhead per call at N = 1")
     over = overhead(peak)
-    experiment_memo_device_value()
 
     print("\n-- where the time goes in scenario 1 at the largest N")
     breakdown_ttt(big)

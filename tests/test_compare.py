@@ -240,3 +240,21 @@ def test_parse_claim(sentence, parsed):
 def test_malformed_claim_sentence(sentence):
     with pytest.raises(InputError, match="cannot read the claim"):
         parse_claim(sentence)
+
+
+@given(devices, counts, devices, counts, st.lists(st.sampled_from(["bf16.dense", "fp8.sparse", "headline", "memory", "power"]), min_size=1, unique=True))
+def test_selected_bases_equal_the_full_comparison(da, na, db, nb, keys):
+    full = compare(Cluster.of(da, na), Cluster.of(db, nb))
+    some = compare(Cluster.of(da, na), Cluster.of(db, nb), bases=keys)
+    present = {b.key for b in full.bases}
+    assert [b.key for b in some.bases] == [b.key for b in full.bases if b.key in keys]
+    for b in some.bases:
+        assert b.missing == full.basis(b.key).missing
+        if b.available:
+            assert b.ratio == full.ratio(b.key)
+    assert set(keys) - present == set(keys) - {b.key for b in some.bases}
+
+
+def test_unknown_basis_suggests():
+    with pytest.raises(UnknownNameError, match=r"unknown basis 'bf16.dens'; did you mean 'bf16.dense'"):
+        compare("1 H100", "1 A100", bases=["bf16.dens"])

@@ -137,3 +137,19 @@ def test_claim_with_uncertain_count(cli):
 def test_bad_range_is_one_line(cli):
     proc = cli("train", "--flop", "2.15e25", "--cluster", "25k A100", "--days", "100..90", check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_train_run_ranges_gives_the_interval_its_inputs_imply(cli):
+    """GPT-4 (SemiAnalysis): 25k A100, 90-100 days, 32-36% MFU -> the compute those inputs reach."""
+    data = json.loads(cli("train", "--run", "gpt-4", "--ranges", "--samples", "20000", "--json").stdout)
+    iv = data["intervals"]["compute_in_duration"]
+    lo, hi = iv["p5"]["magnitude"], iv["p95"]["magnitude"]
+    # bounds of the inputs: 25000 x 312e12 x [0.32, 0.36] x [90, 100] days
+    assert 25_000 * 312e12 * 0.32 * 90 * 86400 < lo < 2.15e25 < hi < 25_000 * 312e12 * 0.36 * 100 * 86400
+
+
+def test_ranges_needs_a_run_with_ranges(cli):
+    proc = cli("train", "--run", "gpt-3", "--ranges", check=False)
+    assert proc.returncode == 2 and "publishes no ranges" in proc.stderr
+    proc = cli("train", "--flop", "1e25", "--cluster", "1k H100", "--ranges", check=False)
+    assert proc.returncode == 2 and "give --run NAME" in proc.stderr

@@ -87,8 +87,29 @@ def _train_monte_carlo(args, catalog) -> str:
             kwargs[key] = getattr(args, key)
     if args.gpu_hours is not None:
         kwargs["device_time"] = args.gpu_hours
+    if args.ranges:
+        kwargs.update({k: v for k, v in _run_ranges(args, catalog).items() if k not in kwargs and not (k == "count" and "cluster" in kwargs)})
     result = monte_carlo_training(samples=args.samples, seed=args.seed, recomputation=args.recompute, catalog=catalog, **kwargs)
     return dumps(result.to_dict()) if args.json else str(result)
+
+
+def _run_ranges(args, catalog) -> dict:
+    """The published ranges of a known run (``--ranges``): its sourced min..max of each input."""
+    from .uncertainty import Uniform
+
+    if not args.run:
+        raise InputError("--ranges uses a known run's published ranges: give --run NAME (e.g. --run gpt-4)")
+    run, _ = catalog.run(args.run)
+    out = {}
+    for key, field in (("compute", "training_compute"), ("duration", "duration"), ("mfu", "mfu")):
+        entry = getattr(run, field)
+        if entry is not None and entry.min is not None and entry.max is not None:
+            out[key] = Uniform(entry.min, entry.max)
+    if run.cluster is not None and run.cluster.min is not None and run.cluster.max is not None:
+        out["device"], out["count"] = run.cluster.device, Uniform(run.cluster.min, run.cluster.max)
+    if not out:
+        raise InputError(f"--ranges: run {run.name!r} publishes no ranges (no min/max in specs/runs.toml)")
+    return out
 
 
 def _scenario_or_text(text: str):
@@ -103,7 +124,7 @@ def _cmd_train(args) -> str:
     from .training import estimate_training
 
     catalog = _catalog(args)
-    if any(is_uncertain(getattr(args, a)) for a in (*_UNCERTAIN_OPTIONS.values(), "duration")) or split_uncertain_cluster(args.cluster):
+    if args.ranges or any(is_uncertain(getattr(args, a)) for a in (*_UNCERTAIN_OPTIONS.values(), "duration")) or split_uncertain_cluster(args.cluster):
         return _train_monte_carlo(args, catalog)
     est = estimate_training(
         run=args.run,
@@ -268,6 +289,7 @@ examples:
   computescale train --flop "3640 PF-day" --cluster "10k V100" --precision fp16 --pue 1.1 --overhead 1 --json
   computescale train --run llama-3.1-405b --lifetime "4 year" --rental-price 2 --carbon-intensity 0.4
   computescale train --flop 2.15e25 --cluster "25k±10% A100" --days 90..100
+  computescale train --run gpt-4 --ranges          # every input drawn from its published range
 
 Numbers for --mfu, --days, --pue, --overhead, --power-fraction may be comma-separated lists (scenarios).
 Any number (and a cluster's count) may instead be a range or a distribution: --mfu 0.32..0.36,
@@ -313,6 +335,7 @@ def register(sub, common) -> None:
     g.add_argument("--unit-price", metavar="P", help="purchase price per device in USD (default: the device's sourced price)")
     g.add_argument("--lifetime", metavar="T", help="depreciation period for the amortized hardware cost, e.g. '4 year' (bare: years)")
     g = p.add_argument_group("uncertainty (when any input is a range or a distribution)")
+    g.add_argument("--ranges", action="store_true", help="with --run: draw each input from the run's published range (e.g. GPT-4's 90-100 days, 32-36%% MFU)")
     g.add_argument("--samples", type=int, default=100_000, help="Monte Carlo samples (default 100000)")
     g.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same percentiles (default 0)")
 

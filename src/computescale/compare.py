@@ -33,7 +33,7 @@ from .schema import FLOAT_PRECISIONS, PRECISIONS, TENSOR_FLOAT_PRECISIONS
 from .specs import Catalog
 from .units import BASE, Q_, format_quantity
 
-__all__ = ["Basis", "Comparison", "compare", "Verdict", "ClaimCheck", "check_claim", "parse_claim", "DEFAULT_TOLERANCE"]
+__all__ = ["BASIS_KEYS", "Basis", "Comparison", "compare", "Verdict", "ClaimCheck", "check_claim", "parse_claim", "DEFAULT_TOLERANCE"]
 
 #: Default tolerance of a claim: "about 20x" holds for ratios within ±10% of 20 (claim/actual - 1).
 DEFAULT_TOLERANCE = 0.10
@@ -175,7 +175,13 @@ def _compact(q):
         return q
 
 
-def compare(a: "str | Cluster", b: "str | Cluster", catalog: Catalog | None = None) -> Comparison:
+#: Keys of the cross bases, in display order (like-for-like keys are metric keys: "bf16.dense").
+CROSS_BASES = ("fastest-dense-8bit", "fastest-dense-any", "headline", "a-sparse-vs-b-dense", "a-dense-vs-b-sparse")
+OTHER_BASES = ("memory", "memory_bandwidth", "scaleup_bandwidth", "power", "price")
+BASIS_KEYS = tuple(f"{p}.{k}" for k in ("dense", "sparse") for p in PRECISIONS) + CROSS_BASES + OTHER_BASES
+
+
+def compare(a: "str | Cluster", b: "str | Cluster", catalog: Catalog | None = None, *, bases=None) -> Comparison:
     """Compare cluster A with cluster B on every basis (ratio A/B).
 
     Parameters
@@ -183,13 +189,26 @@ def compare(a: "str | Cluster", b: "str | Cluster", catalog: Catalog | None = No
     a, b : str or Cluster
         ``"100k H100"``, ``"16k H100 + 8k A100"``, a known cluster name, or a :class:`Cluster`
         (whose counts may be arrays: ratios then broadcast).
+    bases : iterable of str, optional
+        Compute only these bases (keys of :data:`BASIS_KEYS`, e.g. ``["bf16.dense"]``); default all.
+        With scenario arrays each basis costs two arrays, so asking for one is much cheaper.
     """
     a, b = cluster(a, catalog), cluster(b, catalog)
+    wanted = None
+    if bases is not None:
+        wanted = set([bases] if isinstance(bases, str) else bases)
+        for key in wanted:
+            if key not in BASIS_KEYS:
+                import difflib
+
+                raise UnknownNameError("basis", key, difflib.get_close_matches(key, BASIS_KEYS, n=3, cutoff=0.4))
     bases: list[Basis] = []
     # like-for-like, every precision either side has
     for kind in ("dense", "sparse"):
         for p in PRECISIONS:
             m = f"{p}.{kind}"
+            if wanted is not None and m not in wanted:
+                continue
             if any(_entry(x.device, m) is not None for c in (a, b) for x in c.members):
                 label = metric_label(m) + (" (2:4 sparsity, both sides)" if kind == "sparse" else "")
                 bases.append(_basis(a, b, m, "like-for-like", label, [m] * len(a.members), [m] * len(b.members)))
@@ -205,8 +224,11 @@ def compare(a: "str | Cluster", b: "str | Cluster", catalog: Catalog | None = No
         ("a-dense-vs-b-sparse", "A's fastest dense figure vs B's fastest sparse (mixed)", pick(a, _WIDE, ("dense",)), pick(b, _WIDE, ("sparse",))),
     ]
     for key, label, am, bm in cross:
-        bases.append(_basis(a, b, key, "cross", label, am, bm))
+        if wanted is None or key in wanted:
+            bases.append(_basis(a, b, key, "cross", label, am, bm))
     for key, kind in (("memory", "memory"), ("memory_bandwidth", "memory"), ("scaleup_bandwidth", "interconnect"), ("power", "power"), ("price", "price")):
+        if wanted is not None and key not in wanted:
+            continue
         bases.append(_basis(a, b, key, kind, metric_label(key), [key] * len(a.members), [key] * len(b.members)))
     return Comparison(a, b, tuple(bases))
 

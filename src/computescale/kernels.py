@@ -64,9 +64,19 @@ def claim_deviation(actual_ratio, claimed_factor):
 
 
 # ---- training --------------------------------------------------------------------------------------
+def _quotient(numerator, *factors):
+    """numerator / prod(factors), with one temporary reused in place (saves passes at large N)."""
+    denom = np.multiply(factors[0], factors[1], dtype=float)
+    for f in factors[2:]:
+        denom = np.multiply(denom, f, out=denom if isinstance(denom, np.ndarray) and np.shape(f) in ((), denom.shape) else None)
+    if isinstance(denom, np.ndarray) and np.shape(numerator) in ((), denom.shape):
+        return np.divide(numerator, denom, out=denom)
+    return np.divide(numerator, denom)
+
+
 def train_time_s(compute_flop, n_devices, peak_flop_per_s, mfu):
     """Wall time to train ``compute_flop`` on ``n_devices`` at ``mfu`` of dense peak [s]."""
-    return np.asarray(compute_flop, dtype=float) / (np.asarray(n_devices, dtype=float) * peak_flop_per_s * mfu)
+    return _quotient(compute_flop, n_devices, mfu, peak_flop_per_s)
 
 
 def compute_in_time_flop(time_s, n_devices, peak_flop_per_s, mfu):
