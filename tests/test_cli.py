@@ -138,3 +138,16 @@ def test_claim_plot_writes_a_png(cli, tmp_path):
     path = tmp_path / "claim.png"
     cli("claim", "100k H100", "25k A100", "--factor", "20", "--plot", str(path))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["claim", "1k H100", "1k A100", "--factor", "abc"], "argument --factor: invalid float value: 'abc'"),
+        (["nonsense"], "invalid choice: 'nonsense'"),
+    ],
+)
+def test_usage_errors_are_one_line(cli, args, message):
+    proc = cli(*args, check=False)
+    assert proc.returncode == 2 and message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

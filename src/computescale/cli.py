@@ -183,18 +183,18 @@ def _device_and_count(text: str, catalog):
 
 # ---- parser --------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="print JSON (quantities as {magnitude, units})")
     common.add_argument("--specs", action="append", metavar="PATH", help="extra spec file or folder (repeatable); overrides built-in devices of the same name")
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="computescale",
         description="How much compute is this cluster, how does it compare, and what can it train? With units and sources.",
     )
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"computescale {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser(
         "specs", parents=[common], help="list devices, or show one device's sourced figures",
@@ -234,26 +234,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=100_000, help="Monte Carlo samples when a count is a range (default 100000)")
     p.add_argument("--seed", type=int, default=0, help="random seed for the Monte Carlo (default 0)")
 
-    if not _EXTRA_PARSERS:
-        _register_extras()
-    for register in _EXTRA_PARSERS:
-        register(sub, common)
+    # train, runs, clusters and sweep live in their own modules; each adds its parsers and COMMANDS
+    from . import cli_sweep, cli_train
+
+    cli_train.register(sub, common)
+    cli_sweep.register(sub, common)
     return parser
 
 
-_EXTRA_PARSERS: list[Callable] = []  # (sub, common) -> None: commands kept in their own modules
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit 2), like every other error."""
 
-
-def _register_extras() -> None:
-    from .cli_sweep import register as register_sweep
-    from .cli_train import register as register_train
-
-    _EXTRA_PARSERS.extend([register_train, register_sweep])
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    # argparse exits 2 with a usage message on bad syntax; that is already one readable line.
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -1,7 +1,7 @@
 """CLI commands ``train``, ``runs`` and ``clusters``: parse, call the API, render. No arithmetic here.
 
 :func:`register` adds the subparsers and puts the command functions in ``cli.COMMANDS``; ``cli.py``
-calls it through its ``_EXTRA_PARSERS`` list.
+calls it from ``build_parser``.
 """
 
 from __future__ import annotations

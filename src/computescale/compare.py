@@ -20,14 +20,16 @@ Ratios broadcast: a cluster whose counts are an array gives an array of ratios i
 
 from __future__ import annotations
 
+import difflib
 import math
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from . import kernels
-from .cluster import Cluster, cluster, fastest, metric_dimension, metric_label
+from .cluster import Cluster, cluster, device_entry, fastest, metric_dimension, metric_label
 from .errors import InputError, UnknownNameError
 from .schema import FLOAT_PRECISIONS, PRECISIONS, TENSOR_FLOAT_PRECISIONS
 from .specs import Catalog
@@ -101,17 +103,11 @@ def _basis(a: Cluster, b: Cluster, key: str, kind: str, label: str, a_metrics: l
         ratio = float(ratio)
     sources = tuple(dict.fromkeys(
         s for c, metrics in ((a, a_metrics), (b, b_metrics)) for member, m in zip(c.members, metrics) if m
-        for s in [getattr(_entry(member.device, m), "source", None)] if s
+        for s in [getattr(device_entry(member.device, m), "source", None)] if s
     ))
     to_q = (lambda v: Q_(v, unit)) if unit is not None else (lambda v: v)
     return Basis(key, kind, label, tuple(a_metrics), tuple(b_metrics), to_q(a_total), to_q(b_total), ratio,
                  "; ".join(missing), sources)
-
-
-def _entry(device, metric):
-    from .cluster import device_entry
-
-    return device_entry(device, metric)
 
 
 @dataclass(frozen=True)
@@ -199,8 +195,6 @@ def compare(a: "str | Cluster", b: "str | Cluster", catalog: Catalog | None = No
         wanted = set([bases] if isinstance(bases, str) else bases)
         for key in wanted:
             if key not in BASIS_KEYS:
-                import difflib
-
                 raise UnknownNameError("basis", key, difflib.get_close_matches(key, BASIS_KEYS, n=3, cutoff=0.4))
     bases: list[Basis] = []
     # like-for-like, every precision either side has
@@ -209,7 +203,7 @@ def compare(a: "str | Cluster", b: "str | Cluster", catalog: Catalog | None = No
             m = f"{p}.{kind}"
             if wanted is not None and m not in wanted:
                 continue
-            if any(_entry(x.device, m) is not None for c in (a, b) for x in c.members):
+            if any(device_entry(x.device, m) is not None for c in (a, b) for x in c.members):
                 label = metric_label(m) + (" (2:4 sparsity, both sides)" if kind == "sparse" else "")
                 bases.append(_basis(a, b, m, "like-for-like", label, [m] * len(a.members), [m] * len(b.members)))
 
@@ -243,7 +237,7 @@ class Verdict:
     deviation: Any  # claimed / actual - 1 (positive: the claim overstates)
     needed_scale: Any  # how many times larger A must be for the claim to hold on this basis
 
-    def describe(self, factor: float) -> str:
+    def describe(self) -> str:
         b = self.basis
         if b.missing:
             return f"missing ({b.missing})"
@@ -389,8 +383,6 @@ def _nonneg(x, what: str) -> float:
 
 
 # ---- one-sentence claims --------------------------------------------------------------------------------
-import re  # noqa: E402  (kept next to the grammar it serves)
-
 _CLAIM = re.compile(
     r"^\s*(?P<a>.+?)\s*(?:=|==|≈|~|\bis\b|\bequals\b|\bvs\.?\b|:)\s*"
     r"(?:about\s+|roughly\s+|approximately\s+|around\s+|~\s*|≈\s*)?"
@@ -435,7 +427,7 @@ def render_claim(check: ClaimCheck) -> str:
     if p.basis.missing:
         lines.append(f"Like-for-like: missing ({p.basis.missing})")
     elif np.ndim(p.basis.ratio) == 0:
-        verdict = p.describe(check.factor)
+        verdict = p.describe()
         need = ""
         if p.verdict != "holds" and a.single_device is not None and np.ndim(a.n_devices) == 0:
             need_devices = math.ceil(a.n_devices * p.needed_scale)
@@ -452,7 +444,7 @@ def render_claim(check: ClaimCheck) -> str:
     closest = check.closest
     if closest is not None and closest.verdict != "holds":
         lines.append(f"Closest: {closest.basis.label} [{closest.basis.detail('a')} vs {closest.basis.detail('b')}] "
-                     f"{closest.basis.ratio:.3g}x, {closest.describe(check.factor)}")
+                     f"{closest.basis.ratio:.3g}x, {closest.describe()}")
     lines.append("")
     rows = []
     for v in check.verdicts:
