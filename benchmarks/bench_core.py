@@ -18,8 +18,6 @@ Run: ``python benchmarks/bench_core.py`` (``--quick`` stops at N = 1e6).
 
 from __future__ import annotations
 
-import functools
-import math
 import sys
 import time
 

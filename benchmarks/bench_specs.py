@@ -11,8 +11,6 @@ Run: ``python benchmarks/bench_specs.py``.
 
 from __future__ import annotations
 
-import statistics
-import time
 
 from _common import ensure_importable, fmt_time, header, median_time, table, target_line
 

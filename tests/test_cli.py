@@ -4,7 +4,6 @@ import json
 
 import pytest
 
-from computescale import load_catalog
 
 
 def test_every_command_has_help_with_an_example(cli):

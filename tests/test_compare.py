@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import given, strategies as st
 
 from computescale import InputError, UnknownNameError, load_catalog
 from computescale.cluster import Cluster, cluster
@@ -258,3 +258,12 @@ def test_selected_bases_equal_the_full_comparison(da, na, db, nb, keys):
 def test_unknown_basis_suggests():
     with pytest.raises(UnknownNameError, match=r"unknown basis 'bf16.dens'; did you mean 'bf16.dense'"):
         compare("1 H100", "1 A100", bases=["bf16.dens"])
+
+
+def test_primary_is_missing_when_no_side_has_the_precision():
+    """No silent fallback to another basis: TPU v5e and V100 share no dense precision."""
+    check = check_claim("1 TPU v5e", "1 V100", 2, precision="fp4")
+    assert check.primary.basis.key == "fp4.dense" and check.primary.verdict == "missing"
+    assert "no dense precision in common" in check.primary_note
+    assert "Like-for-like: missing" in str(check)
+    assert check.to_dict()["primary"]["verdict"] == "missing"

@@ -36,7 +36,6 @@ def _catalog(args):
 @_command("specs")
 def _cmd_specs(args) -> str:
     from .render import dumps, table
-    from .units import Q_
 
     catalog = _catalog(args)
     if args.action == "show":

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import kernels
 from .errors import InputError, UnknownNameError
-from .schema import INTEGER_PRECISIONS, PRECISIONS, TENSOR_FLOAT_PRECISIONS, Device
+from .schema import INTEGER_PRECISIONS, PRECISIONS, Device
 from .specs import Catalog, Resolved, load_catalog
 from .units import BASE, Q_
 

@@ -357,8 +357,12 @@ def check_claim(a, b, factor: float, tolerance: float = DEFAULT_TOLERANCE, preci
                 key = f"{p}.dense"
                 break
         else:
-            note = f"no dense precision in common; the like-for-like verdict is missing"
-    primary = by_key.get(key) or verdicts[0]
+            note = "no dense precision in common; the like-for-like verdict is missing"
+    primary = by_key.get(key)
+    if primary is None:  # neither side has the precision: a missing verdict, never another basis
+        nan = math.nan
+        basis = Basis(key, "like-for-like", f"{precision.upper()} dense", (), (), nan, nan, nan, note or f"neither side has {precision.upper()} dense")
+        primary = Verdict(basis, "missing", nan, nan)
     return ClaimCheck(comparison, factor, tolerance, primary, tuple(verdicts), note)
 
 

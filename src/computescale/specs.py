@@ -24,7 +24,6 @@ from pydantic import ValidationError
 
 from .errors import SpecFileError, UnitError, UnknownNameError
 from .schema import Cluster, Device, QuantityEntry, Run, Source, Threshold, default_entry
-from .units import parse_quantity
 
 __all__ = ["Catalog", "Resolved", "load_catalog", "builtin_specs_dir", "normalize_name", "DEFAULT_DIMENSIONS"]
 

@@ -822,7 +822,6 @@ class SweepSummary:
 
         rows = []
         for k, s in self.stats.items():
-            unit = f" {s['unit']}" if s["unit"] else ""
             if not s["count"]:
                 rows.append([s["label"], "—", "—", "—", "all NaN"])
                 continue
