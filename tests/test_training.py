@@ -271,16 +271,16 @@ BAD = [
     (dict(compute="1e24 FLOP", cluster="1k H100", mfu=0), InputError, "mfu must be a fraction in (0, 1]"),
     (dict(compute="1e24 FLOP", cluster="1k H100", mfu=1.5), InputError, "mfu must be a fraction in (0, 1]"),
     (dict(compute="1e24 FLOP", cluster="1k H100", mfu=math.nan), InputError, "mfu must be a fraction in (0, 1]"),
-    (dict(compute="1e24 FLOP", cluster="1k H100", duration="0 day"), InputError, "duration must be a positive, finite duration"),
-    (dict(compute="1e24 FLOP", cluster="1k H100", duration="-5 day"), InputError, "duration must be a positive, finite duration"),
+    (dict(compute="1e24 FLOP", cluster="1k H100", duration="0 day"), InputError, "duration must be a positive, finite value [day]"),
+    (dict(compute="1e24 FLOP", cluster="1k H100", duration="-5 day"), InputError, "duration must be a positive, finite value [day]"),
     (dict(compute="1e24 FLOP", cluster="1k H100", duration=Q_(math.nan, "day")), InputError, "duration must be a positive"),
     (dict(compute="1e24 FLOP", cluster="1k H100", pue=0.9), InputError, "pue must be a ratio >= 1"),
-    (dict(compute="1e24 FLOP", cluster="1k H100", server_overhead=0.5), InputError, "server overhead must be a ratio >= 1"),
-    (dict(compute="1e24 FLOP", cluster="1k H100", power_fraction=1.2), InputError, "power fraction must be a fraction of device power in (0, 1]"),
-    (dict(compute="1e24 FLOP", cluster="1k H100", electricity_price="-0.1 USD/kWh"), InputError, "electricity price must be a value >= 0"),
-    (dict(compute="1e24 FLOP", cluster="1k H100", rental_price=-2), InputError, "rental price must be a price >= 0"),
-    (dict(compute="1e24 FLOP", cluster="1k H100", lifetime="0 year"), InputError, "lifetime must be a positive depreciation period"),
-    (dict(compute="-1e24 FLOP", cluster="1k H100"), InputError, "compute must be a positive amount of compute"),
+    (dict(compute="1e24 FLOP", cluster="1k H100", server_overhead=0.5), InputError, "server_overhead must be a ratio >= 1"),
+    (dict(compute="1e24 FLOP", cluster="1k H100", power_fraction=1.2), InputError, "power_fraction must be a fraction in (0, 1]"),
+    (dict(compute="1e24 FLOP", cluster="1k H100", electricity_price="-0.1 USD/kWh"), InputError, "electricity_price must be a finite value >= 0"),
+    (dict(compute="1e24 FLOP", cluster="1k H100", rental_price=-2), InputError, "rental_price must be a finite value >= 0"),
+    (dict(compute="1e24 FLOP", cluster="1k H100", lifetime="0 year"), InputError, "lifetime must be a positive, finite value [year]"),
+    (dict(compute="-1e24 FLOP", cluster="1k H100"), InputError, "compute must be a positive, finite value [FLOP]"),
     (dict(compute="1e24 W", cluster="1k H100"), UnitError, "compute: expected compute"),
     (dict(compute="1e24 FLOP", cluster="1k H100", duration="95 kWh"), UnitError, "duration: expected time"),
     (dict(compute="1e24 FLOP", params=1e9, tokens=1e12), InputError, "give either compute, or params and tokens, not both"),
@@ -303,5 +303,5 @@ def test_bad_input(catalog, kwargs, exc, message):
 
 
 def test_bad_array_input_names_value(catalog):
-    with pytest.raises(InputError, match=r"pue must be a ratio >= 1 \(facility power / IT power\), got 0.5"):
+    with pytest.raises(InputError, match=r"pue must be a ratio >= 1 \(e.g. 1.2\), got 0.5"):
         estimate_training(compute="1e24 FLOP", cluster="1k H100", pue=np.array([1.2, 0.5]), catalog=catalog)

@@ -66,7 +66,7 @@ def test_train_energy_options(cli):
         (["train", "--flop", "2.15e25", "--cluster", "25k A100", "--mfu", "1.2"], "mfu must be a fraction in (0, 1]"),
         (["train", "--flop", "2.15e25", "--cluster", "25k A100", "--days", "0"], "duration must be a positive"),
         (["train", "--flop", "2.15e25", "--cluster", "25k A100", "--pue", "0.8"], "pue must be a ratio >= 1"),
-        (["train", "--flop", "2.15e25", "--cluster", "25k A100", "--electricity-price", "-1"], "electricity price must be a value >= 0"),
+        (["train", "--flop", "2.15e25", "--cluster", "25k A100", "--electricity-price", "-1"], "electricity_price must be a finite value >= 0"),
         (["train", "--run", "gpt-5"], "unknown run 'gpt-5'; did you mean"),
         (["train", "--flop", "2.15e25", "--cluster", "25k Z100"], "unknown device 'Z100'"),
         (["train", "--flop", "2.15e25", "--cluster", "25k A100", "--mfu", "abc"], "--mfu: expected a number"),

@@ -60,14 +60,15 @@ def plot_sweep(result, path=None, *, output: str = "time_to_train", x: str = "co
     x : str
         The axis on the x axis (default ``count``).
     """
-    from .sweep import OUTPUTS
+    from .parameters import OUTPUTS
 
     plt = _pyplot()
     xa = result.axis(x)
     if xa.categorical:
         raise InputError(f"plot: the x axis must be numeric, not {xa.name!r}")
     y = result.quantity(output)
-    unit = OUTPUTS[output][0]
+    unit = OUTPUTS[output].unit
+    name = OUTPUTS[output].description.split(' [')[0]
     others = [a for a in result.axes if a is not xa and len(a) > 1]
     combos = math.prod(len(a) for a in others)
     if combos > _MAX_LINES:
@@ -103,13 +104,13 @@ def plot_sweep(result, path=None, *, output: str = "time_to_train", x: str = "co
         ax.set_yscale("log")
     xlabel = "cluster size [devices]" if xa.name == "count" else xa.header
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(f"{OUTPUTS[output][1]} [{unit}]" if unit else OUTPUTS[output][1])
+    ax.set_ylabel(f"{name} [{unit}]" if unit else name)
     ax.grid(True, which="major", alpha=0.35)
     ax.grid(True, which="minor", alpha=0.12)
     if title is None:
         fixed = [a for a in result.axes if len(a) == 1]
         bits = [f"{_fmt_axis_value(a)}" for a in fixed]
-        title = f"{OUTPUTS[output][1].capitalize()} vs {xlabel.split(' [')[0]}" + (f" ({', '.join(bits)})" if bits else "")
+        title = f"{name} vs {xlabel.split(' [')[0]}" + (f" ({', '.join(bits)})" if bits else "")
     ax.set_title(title, fontsize=11)
     if others:
         ax.legend(frameon=False, fontsize=9)

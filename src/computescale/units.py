@@ -81,6 +81,7 @@ BASE: dict[str, pint.Unit] = {
     "emissions": ureg.kgCO2e,
     "carbon_intensity": ureg.kgCO2e / ureg.kWh,
     "device_time": ureg.device_hour,
+    "cost_per_compute": ureg.USD / ureg.FLOP,
     "dimensionless": ureg.dimensionless,
 }
 
@@ -102,6 +103,7 @@ DIMENSIONS: dict[str, tuple[str, str]] = {
         ("emissions", "emissions", "kgCO2e, tCO2e"),
         ("carbon_intensity", "emissions per energy", "kgCO2e/kWh"),
         ("device_time", "device-time", "GPU_hour"),
+        ("cost_per_compute", "currency per compute", "USD/PF_day"),
         ("dimensionless", "dimensionless", "a plain number"),
     ]
 }

@@ -1,0 +1,316 @@
+"""Every text table, JSON document and CSV row of a result: training estimates, grids, sweeps,
+Monte Carlo runs and thresholds. Domain objects hold data; this module presents it. Names and
+units come from the glossary (:mod:`computescale.parameters`), so the text, the JSON keys and
+the CSV headers agree.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+import numpy as np
+import pint
+
+from .parameters import COSTS, INPUTS, OUTPUTS
+from .render import fmt, table, to_jsonable
+from .units import Q_, format_quantity
+
+__all__ = ["render_estimate", "estimate_to_dict", "render_sweep", "render_summary", "sweep_to_dict",
+           "csv_header", "csv_rows", "render_monte_carlo", "references", "source_ids", "render_thresholds"]
+
+#: Outputs of a training estimate shown in its results table, in order (the costs have their own).
+_RESULT_ROWS = ("compute", "time_to_train", "duration", "compute_in_duration", "implied_mfu", "devices_for_duration",
+                "device_time", "facility_power", "device_energy", "energy", "emissions")
+_LABELS = {"duration": "duration used for energy and cost [day]"}
+
+
+def label(name: str) -> str:
+    """An output's meaning with its unit, from the glossary."""
+    return _LABELS.get(name) or OUTPUTS[name].description
+
+
+def show(q, unit: str | None = None) -> str:
+    """A quantity in a display unit; arrays as a bracketed list of short numbers."""
+    if q is None:
+        return "—"
+    if not isinstance(q, pint.Quantity):
+        return str(q)
+    if unit is not None:
+        q = q.to(unit)
+    m = q.magnitude
+    if np.ndim(m) == 0:
+        return format_quantity(Q_(float(m), q.units))
+    flat = np.asarray(m, dtype=float).ravel()
+    cells = [format_quantity(Q_(float(v), "")) for v in flat[:8]]
+    more = f", … ({flat.size} values)" if flat.size > 8 else ""
+    return f"[{', '.join(cells)}{more}] {q.units:~}".replace(" ]", "]").rstrip()
+
+
+def _yesno(x) -> str:
+    a = np.asarray(x)
+    if a.ndim == 0:
+        return "yes" if bool(a) else "no"
+    return f"{int(a.sum())} of {a.size} scenarios"
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+# ---- training estimates -------------------------------------------------------------------------------------
+def _head(est) -> list[str]:
+    head = [f"run: {est.run}"] if est.run else []
+    head.append(f"cluster: {est.cluster or 'not given'}")
+    if est.precision and est.peak_per_device is not None:
+        head.append(f"peak: {est.precision.upper()} dense, {show(est.peak_per_device, 'TFLOP/s')} per device")
+    if est.mfu is not None:
+        head.append(f"MFU used: {show(est.mfu, '')}")
+    head.append(f"compute basis: {est.compute_basis or 'not given'}")
+    return head
+
+
+def _result_rows(est) -> list[list[str]]:
+    rows = []
+    for key in _RESULT_ROWS:
+        value = est.results.get(key)
+        if value is None and key not in est.not_given:
+            continue
+        shown = show(value) if value is not None else "not given"
+        if key == "compute" and value is not None:
+            shown += f"  (= {show(value, 'PF_day')})"
+        rows.append([label(key), shown, est.not_given.get(key, "") if value is None else ""])
+    return rows
+
+
+def _cost_rows(est) -> list[list[str]]:
+    rows = []
+    for key in COSTS:
+        value, per = est.results.get(key), est.results.get(key + "_per_compute")
+        per_text = "" if per is None else f"{show(per)} ({_per_1e24(per)} USD per 1e24 FLOP)"
+        rows.append([label(key), show(value) if value is not None else "not given", per_text, est.not_given.get(key, "")])
+    return rows
+
+
+def _per_1e24(per) -> str:
+    m = np.asarray(per.m_as("USD/FLOP"), dtype=float) * 1e24
+    return f"{float(m):.4g}" if m.ndim == 0 else show(Q_(m, ""))
+
+
+def render_estimate(est) -> str:
+    """The text report of a :class:`~computescale.training.TrainingEstimate`."""
+    if est.grid:
+        return render_grid(est)
+    out = ["\n".join(_head(est)), "", table(_result_rows(est), ["result", "value", "why not given"])]
+    out += ["", "Costs (separate answers, not summed):",
+            table(_cost_rows(est), ["cost", "value", "per unit of compute", "why not given"])]
+    out += _threshold_lines(est.thresholds)
+    arows = [[a.name, show(a.value) if isinstance(a.value, pint.Quantity) else a.value, a.source or "no source",
+              _clip(a.note, 110)] for a in est.assumptions]
+    out += ["", "Assumptions (full notes with --json):", table(arows, ["assumption", "value", "source", "note"])]
+    if est.warnings:
+        out += ["", "Warnings:"] + [f"- {w}" for w in est.warnings]
+    return "\n".join(out)
+
+
+def _threshold_lines(thresholds) -> list[str]:
+    if not thresholds:
+        return []
+    rows = [[t.id, show(t.threshold, "FLOP"), _yesno(t.crosses) if t.crosses is not None else "—",
+             show(t.time_to_reach, "day") if t.time_to_reach is not None else "—", t.status] for t in thresholds]
+    return ["", "Thresholds (covered when compute is greater than the threshold):",
+            table(rows, ["threshold", "compute", "crosses", "time on this cluster", "status"])]
+
+
+def render_grid(est) -> str:
+    """A training estimate over grid inputs: one row per grid point, then the assumptions."""
+    axes = list(est.grid.items())
+    shape = tuple(len(v) for _, v in axes)
+    shown = [k for k in ("compute", "time_to_train", "implied_mfu", "device_time", "energy", "electricity_cost",
+                         "emissions") if est.results.get(k) is not None]
+    idx = np.unravel_index(np.arange(math.prod(shape)), shape)
+    cols = [[fmt(float(v[i])) for i in ix] for (_, v), ix in zip(axes, idx)]
+    for k in shown:
+        m = np.broadcast_to(est.results[k].magnitude, shape).reshape(-1)
+        cols.append([f"{x:.4g}" for x in m])
+    headers = [f"{n} [{INPUTS[n].unit}]" if INPUTS[n].unit else n for n, _ in axes]
+    headers += [f"{k} [{est.results[k].units:~}]" if f"{est.results[k].units:~}" else k for k in shown]
+    est_head = _head(est)
+    body = table(list(zip(*cols)), headers, "r" * len(headers))
+    arows = [[a.name, show(a.value) if isinstance(a.value, pint.Quantity) else a.value, a.source or "no source"]
+             for a in est.assumptions if a.name not in est.grid]
+    return "\n".join(est_head + ["", f"{math.prod(shape)} grid points over " + " x ".join(f"{n} ({len(v)})" for n, v in axes),
+                                 body, "", "Assumptions:", table(arows, ["assumption", "value", "source"])])
+
+
+def estimate_to_dict(est) -> dict:
+    return to_jsonable({
+        "run": est.run, "cluster": est.cluster, "n_devices": est.n_devices, "precision": est.precision,
+        "peak_per_device": est.peak_per_device, "mfu": est.mfu, "compute_basis": est.compute_basis,
+        "grid": {k: np.asarray(v).tolist() for k, v in est.grid.items()} or None,
+        "results": {k: est.results.get(k) for k in _RESULT_ROWS},
+        "costs": {k: est.results.get(k) for k in COSTS},
+        "cost_per_compute": {k: est.results.get(k + "_per_compute") for k in COSTS},
+        "thresholds": [t.to_dict() for t in est.thresholds],
+        "assumptions": [a.to_dict() for a in est.assumptions],
+        "warnings": est.warnings, "not_given": est.not_given,
+    })
+
+
+def source_ids(assumptions, thresholds=()) -> list[str]:
+    ids = []
+    for a in assumptions:
+        source = a.source if hasattr(a, "source") else a.get("source")
+        if source:
+            ids.extend(s.strip() for s in source.split(","))
+    ids.extend(t.source for t in thresholds)
+    return list(dict.fromkeys(ids))
+
+
+def references(catalog, ids) -> str:
+    lines = ["Sources:"]
+    lines += [f"[{sid}] {catalog.sources[sid].cite()}" for sid in ids if sid in catalog.sources]
+    return "\n".join(lines)
+
+
+def render_thresholds(catalog) -> str:
+    """``computescale thresholds``: every regulatory compute threshold with its status and source."""
+    rows = [[t.id, show(t.compute.value, "FLOP"), t.jurisdiction, t.instrument, t.status,
+             t.status_source or t.compute.source] for t in catalog.thresholds.values()]
+    ids = list(dict.fromkeys(s for t in catalog.thresholds.values() for s in (t.compute.source, t.status_source) if s))
+    return "\n".join([table(rows, ["threshold", "compute", "jurisdiction", "instrument", "status", "source"]),
+                      "", "A run is covered when its training compute is greater than the threshold.", "",
+                      references(catalog, ids)])
+
+
+# ---- sweeps ------------------------------------------------------------------------------------------------------
+def _num(x) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    return f"{x:.4g}"
+
+
+def _short(v, name: str = "") -> str:
+    if name == "count":
+        return f"{int(v):,}"
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def _plain(x):
+    return x.item() if hasattr(x, "item") else x
+
+
+def output_header(name: str) -> str:
+    unit = OUTPUTS[name].unit
+    return f"{name} [{unit}]" if unit else name
+
+
+def _tail(notes, assumptions) -> list[str]:
+    out = []
+    if assumptions:
+        out += ["", "Assumptions (not swept):"] + [
+            f"  {a.name} = {fmt(a.value)}  [{a.source or 'no source'}] {_clip(a.note, 100)}" for a in assumptions]
+    if notes:
+        out += ["", "Notes:"] + [f"  - {n}" for n in notes]
+    return out
+
+
+#: Rows shown by the text rendering before it switches to ranges.
+MAX_TABLE_ROWS = 200
+
+
+def render_sweep(r) -> str:
+    varying = [a for a in r.axes if len(a) > 1]
+    fixed = [a for a in r.axes if len(a) == 1]
+    head = [f"{r.size:,} scenarios over " + (" x ".join(f"{a.name} ({len(a)})" for a in varying) or "one point")]
+    if fixed:
+        head.append("fixed: " + ", ".join(f"{a.name} = {_short(_plain(a.values[0]), a.name)}{' ' + a.unit if a.unit else ''}"
+                                          for a in fixed))
+    if r.size > MAX_TABLE_ROWS:
+        rows = []
+        for k, v in r.outputs.items():
+            ok = v[~np.isnan(v)]
+            rows.append([output_header(k), _num(float(ok.min())) if ok.size else "—", _num(float(ok.max())) if ok.size else "—"])
+        lines = head + ["", f"(more than {MAX_TABLE_ROWS} rows: --csv FILE or --json for all of them; ranges below)",
+                        table(rows, ["output", "min", "max"], "lrr")]
+        return "\n".join(lines + _tail(r.notes, r.assumptions))
+    idx = np.unravel_index(np.arange(r.size), r.shape)
+    cols = [[_short(_plain(x), a.name) for x in a.values[ix]] for a, ix in zip(r.axes, idx) if len(a) > 1]
+    cols += [[_num(float(x)) for x in v.reshape(-1)] for v in r.outputs.values()]
+    headers = [a.header for a in varying] + [output_header(k) for k in r.outputs]
+    align = "".join("l" if a.categorical else "r" for a in varying) + "r" * len(r.outputs)
+    return "\n".join(head + ["", table(list(zip(*cols)), headers, align)] + _tail(r.notes, r.assumptions))
+
+
+def render_summary(s) -> str:
+    rows = []
+    for k, st in s.stats.items():
+        if not st["count"]:
+            rows.append([output_header(k), "—", "—", "—", "all NaN"])
+            continue
+        where = ", ".join(f"{n}={_short(v, n)}" for n, v in st["argmin"].items() if len(s.axis(n)) > 1)
+        rows.append([output_header(k), _num(st["min"]), _num(st["mean"]), _num(st["max"]), f"min at {where}" if where else ""])
+    head = f"{s.size:,} scenarios over " + " x ".join(f"{a.name} ({len(a)})" for a in s.axes)
+    return "\n".join([head, "", table(rows, ["output", "min", "mean", "max", ""], "lrrrl")] + _tail(s.notes, s.assumptions))
+
+
+def sweep_to_dict(r) -> dict:
+    def clean(a):
+        a = np.asarray(a, dtype=float)
+        return np.where(np.isfinite(a), a, np.nan).tolist() if a.ndim else (float(a) if np.isfinite(a) else None)
+
+    def nan_to_none(x):
+        if isinstance(x, list):
+            return [nan_to_none(v) for v in x]
+        return None if isinstance(x, float) and math.isnan(x) else x
+
+    return {
+        "shape": list(r.shape),
+        "axes": [a.to_dict() for a in r.axes],
+        "outputs": {k: {"unit": OUTPUTS[k].unit or None, "label": OUTPUTS[k].description, "values": nan_to_none(clean(v))}
+                    for k, v in r.outputs.items()},
+        "reference": r.reference, "notes": r.notes,
+        "assumptions": to_jsonable([a.to_dict() for a in r.assumptions]),
+    }
+
+
+def csv_header(axes, outputs) -> str:
+    return ",".join([a.header for a in axes] + [output_header(k) for k in outputs]) + "\n"
+
+
+def csv_rows(axes, idx, shape, out) -> str:
+    """CSV text of one block, formatted in slices of 16k rows (text costs ~15x the floats' memory)."""
+    cols = []
+    for a, ix in zip(axes, idx):
+        v = a.values[ix]
+        cols.append(np.broadcast_to(v.astype(np.int64) if a.name == "count" else v, shape).reshape(-1))
+    cols += [np.broadcast_to(v, shape).reshape(-1) for v in out.values()]
+    buf = io.StringIO()
+    n = cols[0].size if cols else 0
+    step = 1 << 14
+    for s0 in range(0, n, step):
+        lists = [c[s0:s0 + step].tolist() for c in cols]  # Python scalars: str() gives the shortest round-trip repr
+        buf.write("".join(",".join(map(str, row)) + "\n" for row in zip(*lists)))
+    return buf.getvalue()
+
+
+# ---- Monte Carlo ---------------------------------------------------------------------------------------------------
+def render_monte_carlo(mc) -> str:
+    keys = [f"p{p:g}" for p in mc.percentiles]
+    rows = [[name] + [fmt(iv[k]) for k in keys] for name, iv in mc.intervals.items()]
+    head = [f"Monte Carlo: {mc.samples_drawn:,} samples, seed {mc.seed}"] + [f"  {k}: {v}" for k, v in mc.inputs.items()]
+    out = ["\n".join(head), "", table(rows, ["output"] + keys, "l" + "r" * len(keys))]
+    if mc.thresholds:
+        trows = [[t["id"], show(t["threshold"], "FLOP"), f"{t['probability']:.1%}" if t["probability"] is not None else "—",
+                  " / ".join(fmt(t["time_to_reach"][k]) for k in keys) if t["time_to_reach"] else "—", t["status"]]
+                 for t in mc.thresholds]
+        out += ["", "Thresholds (share of samples whose compute is greater than the threshold):",
+                table(trows, ["threshold", "compute", "P(crosses)", "time on this cluster " + "/".join(keys), "status"])]
+    if mc.extra:
+        out += [""] + [f"{k}: {fmt(v)}" for k, v in mc.extra.items()]
+    if mc.assumptions:
+        arows = [[a.name, show(a.value) if isinstance(a.value, pint.Quantity) else a.value, a.source or "no source",
+                  _clip(a.note, 90)] for a in mc.assumptions if a.name not in mc.inputs]
+        out += ["", "Assumptions (fixed inputs):", table(arows, ["assumption", "value", "source", "note"])]
+    return "\n".join(out)

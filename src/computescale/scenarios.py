@@ -1,0 +1,232 @@
+"""One syntax for scenario values in every command: grid values and uncertain values.
+
+* ``a,b,c`` and ``start:stop:num[:log]`` (optionally followed by a unit) are **grid values**: each
+  is evaluated (:func:`parse_axis`, an :class:`Axis`).
+* ``a..b``, ``25k±10%``, ``0.34 +- 0.02`` and ``normal(...)``, ``triangular(...)``,
+  ``lognormal(...)``, ``uniform(...)`` are **uncertain values**: sampled by a seeded Monte Carlo
+  (:mod:`computescale.uncertainty`).
+* Anything else is one value.
+
+Names, units and valid ranges come from the glossary (:mod:`computescale.parameters`); counts go
+through :mod:`computescale.cluster` like every other count.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import pint
+
+from .cluster import parse_count
+from .errors import InputError, UnitError, UnknownNameError
+from .parameters import INPUTS, canonical, check_domain
+from .units import BASE, Q_, parse_quantity, parse_unit
+
+__all__ = ["Axis", "parse_axis", "is_uncertain", "is_grid", "AXES"]
+
+#: Inputs that may be a grid axis (sweep, and train with grid values).
+AXES = ("device", "precision", "count", "compute", "duration", "mfu", "power", "power_fraction", "server_overhead",
+        "pue", "electricity_price", "carbon_intensity", "rental_price", "unit_price", "lifetime", "params",
+        "active_params", "tokens")
+
+_UNCERTAIN = re.compile(r"\.\.|±|\+-|\+/-|^\s*(uniform|normal|triangular|lognormal)\s*\(", re.I)
+
+
+def is_uncertain(value: Any) -> bool:
+    """Text that states a range or a distribution ('0.32..0.36', '25k±10%', 'normal(0.34, 0.01)')."""
+    return isinstance(value, str) and bool(_UNCERTAIN.search(value))
+
+
+def is_grid(value: Any) -> bool:
+    """Text that lists grid values ('0.3,0.4' or '10k:200k:20'); a list or array of several values."""
+    if isinstance(value, str):
+        return not is_uncertain(value) and ("," in _strip_thousands(value) or ":" in value)
+    return isinstance(value, (list, tuple, np.ndarray)) and np.size(value) > 1
+
+
+def _strip_thousands(text: str) -> str:
+    """'25,000 H100' has a thousands separator, not a list: drop commas between digit groups of three."""
+    return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One labelled dimension of a grid: its name, values (display unit) and unit."""
+
+    name: str
+    values: np.ndarray  # float (display unit) or object (names) array
+    unit: str = ""
+    base: np.ndarray | None = None  # numeric axes: values in the model's base unit
+    note: str = ""
+
+    @property
+    def categorical(self) -> bool:
+        return self.values.dtype == object
+
+    @property
+    def header(self) -> str:
+        return f"{self.name} [{self.unit}]" if self.unit else self.name
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "unit": self.unit or None, "values": self.values.tolist(), "note": self.note or None}
+
+
+def _axis_name(name: str) -> str:
+    key = canonical(name, "sweep axis")
+    if key not in AXES:
+        raise UnknownNameError("sweep axis", name, difflib.get_close_matches(key, AXES, n=3) or list(AXES))
+    return key
+
+
+def parse_axis(name: str, value: Any, catalog=None) -> Axis:
+    """Read one axis: ``parse_axis("count", "10k:200k:20")``, ``parse_axis("device", ["H100", "B200"])``.
+
+    Raises :class:`UnknownNameError` for an unknown axis (with suggestions) and :class:`InputError`
+    for empty, reversed or zero-step ranges, ``num < 1``, uncertain values, and values outside the
+    input's range.
+    """
+    key = _axis_name(name)
+    spec = INPUTS[key]
+    if is_uncertain(value):
+        raise InputError(f"{key}: {value!r} is an uncertain value (a range or distribution), which Monte Carlo samples; "
+                         "a grid takes a value, a list a,b,c or start:stop:num (use train for Monte Carlo)")
+    if spec.kind == "name":
+        from .specs import load_catalog
+
+        return _categorical(key, value, catalog or load_catalog())
+    note = ""
+    if isinstance(value, str):
+        values, note = _parse_text(value, key)
+    elif isinstance(value, pint.Quantity):
+        if spec.dimension is None:
+            raise UnitError(f"{key}: a count is a plain number, got a quantity {value!s}")
+        q = parse_quantity(value, spec.dimension, what=key)
+        values = np.atleast_1d(np.asarray(q.m_as(parse_unit(spec.unit)), dtype=float)).ravel()
+    elif isinstance(value, (list, tuple)) and any(isinstance(v, (str, pint.Quantity)) for v in value):
+        values = np.concatenate([parse_axis(key, v, catalog).values for v in value]) if value else np.array([])
+    else:
+        try:
+            values = np.atleast_1d(np.asarray(value, dtype=float)).ravel()
+        except (TypeError, ValueError):
+            raise InputError(f"{key}: expected numbers, a list or a range 'start:stop:num', got {value!r}") from None
+    if values.size == 0:
+        raise InputError(f"{key}: no values (an empty list or range); give at least one")
+    factor = 1.0 if spec.dimension is None else float(Q_(1.0, parse_unit(spec.unit)).m_as(BASE[spec.dimension]))
+    base = values if factor == 1.0 else values * factor
+    _check(key, values, base)
+    return Axis(key, values, spec.unit, base, note)
+
+
+def _check(key: str, values: np.ndarray, base: np.ndarray) -> None:
+    if INPUTS[key].kind == "count":
+        bad = ~np.isfinite(values) | (values < 1) | (values != np.rint(values))
+        if bad.any():
+            raise InputError(f"count must be {INPUTS[key].accepted}, got {values[bad][0]:g}")
+        return
+    try:
+        check_domain(key, base)
+    except InputError:
+        check_domain(key, values, INPUTS[key].unit or None)  # the message in the unit the user typed
+        raise
+
+
+_RANGE_NUM = re.compile(r"^\s*(\d+)\s*(.*?)\s*$")
+
+
+def _split_list(text: str, name: str) -> list[str]:
+    items = [p.strip() for p in _strip_thousands(text).split(",")]
+    if not text.strip() or any(not p for p in items):
+        raise InputError(f"{name}: empty value in {text!r}; give a number, a list 'a,b,c' or a range 'start:stop:num'")
+    return items
+
+
+def _numbers(items: Sequence[str], key: str, unit: str) -> np.ndarray:
+    """Items of text -> magnitudes in the input's display unit."""
+    spec = INPUTS[key]
+    if spec.kind == "count":
+        if unit:
+            raise InputError(f"count: a count has no unit, got {unit!r}")
+        return np.array([float(parse_count(i, what="count")) for i in items])
+    out = [parse_quantity(i, spec.dimension, what=key, default_unit=unit or spec.unit or None).m_as(parse_unit(spec.unit))
+           for i in items]
+    return np.array(out, dtype=float)
+
+
+def _parse_text(text: str, key: str) -> tuple[np.ndarray, str]:
+    if ":" not in text:
+        items = _split_list(text, key)
+        unit = ""
+        last = re.match(r"^(\S+)\s+(.+)$", items[-1])
+        if INPUTS[key].kind != "count" and len(items) > 1 and last and all(_bare(i) for i in items[:-1]):
+            unit = last.group(2)  # "0.05,0.1 USD/kWh": a trailing unit applies to every bare number
+        return _numbers(items, key, unit), ""
+    parts = [p.strip() for p in text.split(":")]
+    if len(parts) not in (3, 4) or not all(parts):
+        raise InputError(f"{key}: cannot read range {text!r}; write start:stop:num (inclusive, num points), "
+                         "e.g. 10k:200k:20, optionally :log")
+    spacing = parts[3].lower() if len(parts) == 4 else "lin"
+    if spacing not in ("lin", "log"):
+        raise InputError(f"{key}: range spacing must be 'lin' or 'log', got {parts[3]!r}")
+    m = _RANGE_NUM.match(parts[2])
+    if not m:
+        raise InputError(f"{key}: the number of points in {text!r} must be a whole number >= 1, got {parts[2]!r}")
+    num, unit = int(m.group(1)), m.group(2)
+    start, stop = _numbers([parts[0], parts[1]], key, unit)
+    _check_range(key, text, parts, num, start, stop, spacing)
+    values = np.geomspace(start, stop, num) if spacing == "log" else np.linspace(start, stop, num)
+    if INPUTS[key].kind != "count":
+        return values, ""
+    rounded = np.unique(np.maximum(np.rint(values), 1.0))
+    note = "counts rounded to whole devices"
+    if rounded.size < values.size:
+        note += f" ({values.size - rounded.size} duplicate(s) after rounding dropped)"
+    return rounded, note
+
+
+def _check_range(key, text, parts, num, start, stop, spacing) -> None:
+    if num < 1:
+        raise InputError(f"{key}: range {text!r} asks for {num} points; num must be >= 1")
+    if start > stop:
+        raise InputError(f"{key}: range {text!r} runs backwards ({parts[0]} > {parts[1]}); write start:stop:num with start <= stop")
+    if num > 1 and start == stop:
+        raise InputError(f"{key}: range {text!r} has a step of zero (start == stop with {num} points); give one value instead")
+    if num == 1 and start != stop:
+        raise InputError(f"{key}: range {text!r} has 1 point but start != stop; give num >= 2, or one value")
+    if spacing == "log" and start <= 0:
+        raise InputError(f"{key}: a log range needs start > 0, got {parts[0]!r}")
+
+
+def _bare(item: str) -> bool:
+    try:
+        float(item.replace("_", ""))
+        return True
+    except ValueError:
+        return False
+
+
+def _categorical(key: str, value: Any, catalog) -> Axis:
+    names = _split_list(value, key) if isinstance(value, str) else (
+        [value] if not isinstance(value, (list, tuple, np.ndarray)) else list(value))
+    if not names:
+        raise InputError(f"{key}: no values (an empty list); give at least one")
+    if key == "precision":
+        from .training import normalize_precision
+
+        out = [normalize_precision(n) for n in names]
+        if len(set(out)) != len(out):
+            raise InputError(f"precision: {value!r} names a precision twice")
+        return Axis(key, np.array(out, dtype=object))
+    if key != "device":
+        raise InputError(f"{key}: cannot be a grid axis")
+    devices = [n if hasattr(n, "peak") else catalog.resolve_device(str(n))[0] for n in names]
+    canon = [d.name for d in devices]
+    if len(set(canon)) != len(canon):
+        raise InputError(f"device: {value!r} names the same device twice ({', '.join(canon)})")
+    return Axis(key, np.array(canon, dtype=object), note="; ".join(f"{n!r} -> {c}" for n, c in zip(names, canon) if str(n) != c))
