@@ -207,16 +207,16 @@ def test_energy_chain_and_assumptions_sourced(catalog):
     assert est.device_time.m_as("GPU_hour") == pytest.approx(1000 * hours)
     assert est.energy.m_as("kWh") == pytest.approx(1000 * hours * 0.7 * over * pue)
     assert est.assumption("pue").source == catalog.default("pue").source
-    assert est.assumption("server overhead").source == catalog.default("server_overhead").source
-    assert est.assumption("power fraction").source is None
-    assert "no sourced average-draw default" in est.assumption("power fraction").note
+    assert est.assumption("server_overhead").source == catalog.default("server_overhead").source
+    assert est.assumption("power_fraction").source is None
+    assert "no sourced average-draw default" in est.assumption("power_fraction").note
     price = catalog.default("electricity_price").value.m_as("USD/kWh")
     assert est.electricity_cost.m_as("USD") == pytest.approx(est.energy.m_as("kWh") * price)
     ci = catalog.default("grid_carbon_intensity").value.m_as("kgCO2e/kWh")
     assert est.emissions.m_as("kgCO2e") == pytest.approx(est.energy.m_as("kWh") * ci)
     rent = catalog.default("gpu_hour_rental_h100")
     assert est.rental_cost.m_as("USD") == pytest.approx(1000 * hours * rent.value.m_as("USD/GPU_hour"))
-    assert est.assumption("rental price").source == rent.source
+    assert est.assumption("rental_price").source == rent.source
 
 
 def test_costs_not_given_without_rate_or_lifetime(catalog):

@@ -69,7 +69,7 @@ def test_train_energy_options(cli):
         (["train", "--flop", "2.15e25", "--cluster", "25k A100", "--electricity-price", "-1"], "electricity_price must be a finite value >= 0"),
         (["train", "--run", "gpt-5"], "unknown run 'gpt-5'; did you mean"),
         (["train", "--flop", "2.15e25", "--cluster", "25k Z100"], "unknown device 'Z100'"),
-        (["train", "--flop", "2.15e25", "--cluster", "25k A100", "--mfu", "abc"], "--mfu: expected a number"),
+        (["train", "--flop", "2.15e25", "--cluster", "25k A100", "--mfu", "abc"], "mfu: cannot read 'abc'"),
         (["train", "--flop", "5 kWh"], "compute: expected compute"),
         (["runs", "show", "nothing-like-it"], "unknown run 'nothing-like-it'"),
         (["runs", "show"], "runs show needs a run NAME"),
@@ -152,4 +152,4 @@ def test_ranges_needs_a_run_with_ranges(cli):
     proc = cli("train", "--run", "gpt-3", "--ranges", check=False)
     assert proc.returncode == 2 and "publishes no ranges" in proc.stderr
     proc = cli("train", "--flop", "1e25", "--cluster", "1k H100", "--ranges", check=False)
-    assert proc.returncode == 2 and "give --run NAME" in proc.stderr
+    assert proc.returncode == 2 and "need a run (e.g. --run gpt-4)" in proc.stderr

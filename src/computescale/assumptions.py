@@ -97,9 +97,12 @@ class Resolver:
         self.assumptions.append(assumption)
 
     # -- the chain -------------------------------------------------------------------------------------
-    def resolve(self, name: str, given: Any = None, *, label: str | None = None, required: bool = True):
-        """The base-unit value of input ``name`` and where it came from; None if not required and absent."""
-        label = label or name.replace("_", " ")
+    def resolve(self, name: str, given: Any = None, *, required: bool = True):
+        """The base-unit value of input ``name`` and where it came from; None if not required and absent.
+
+        The :class:`Assumption` recorded carries the input's glossary name.
+        """
+        label = name
         if given is not None:
             v = to_base(name, given)
             self.note(Assumption(label, self.shown(name, v), None, "given"))

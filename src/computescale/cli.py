@@ -150,9 +150,9 @@ def _cmd_claim(args) -> str:
         if args.factor is None:
             raise InputError("claim A B needs --factor N (the claimed ratio A/B), e.g. --factor 20")
         a, factor, b = args.a, args.factor, args.b
-    from .cli_train import split_uncertain_cluster
+    from .scenarios import _uncertain_cluster
 
-    ua, ub = split_uncertain_cluster(a), split_uncertain_cluster(b)
+    ua, ub = _uncertain_cluster(a), _uncertain_cluster(b)
     if ua or ub:  # a count given as a range or distribution: Monte Carlo over the like-for-like ratio
         from .uncertainty import monte_carlo_claim
 
@@ -236,8 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     # train, runs, clusters and sweep live in their own modules; each adds its parsers and COMMANDS
     from . import cli_sweep, cli_train
 
-    cli_train.register(sub, common)
-    cli_sweep.register(sub, common)
+    COMMANDS.update(cli_train.register(sub, common))
+    COMMANDS.update(cli_sweep.register(sub, common))
     return parser
 
 

@@ -91,10 +91,8 @@ def _cmd_sweep(args) -> str:
     return str(result) + ("\n\n" + "\n".join(notes) if notes else "")
 
 
-def register(sub, common) -> None:
-    """Add ``sweep`` to the ``computescale`` parser and its COMMANDS table."""
-    from .cli import COMMANDS
-
+def register(sub, common) -> dict:
+    """Add ``sweep`` to the ``computescale`` parser; return its command function."""
     p = sub.add_parser(
         "sweep", parents=[common], help="scenario sweep: time, energy, cost, emissions over devices x counts x ...",
         description="Evaluate every combination of the given axes (devices, counts, compute or duration, MFU, PUE, "
@@ -122,4 +120,4 @@ def register(sub, common) -> None:
     g.add_argument("--plot", metavar="FILE", help="plot time to train vs count, one line per device (.png/.svg; needs computescale[plot])")
     g.add_argument("--summary", action="store_true", help="min / mean / max of each output only (bounded memory, any size)")
     g.add_argument("--max-memory", metavar="SIZE", help="largest full result to build, e.g. '4 GiB' (default 1 GiB)")
-    COMMANDS["sweep"] = _cmd_sweep
+    return {"sweep": _cmd_sweep}

@@ -21,156 +21,43 @@ def _catalog(args):
     return load_catalog(args.specs or None)
 
 
-def _scenario(text: str | None, what: str):
-    """A number, or a comma-separated list of numbers (scenarios that broadcast): '0.3,0.4,0.5'."""
-    if text is None:
-        return None
-    parts = [p.strip() for p in text.split(",")]
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        raise InputError(f"{what}: expected a number or a comma-separated list of numbers (e.g. 0.3,0.4), got {text!r}") from None
-    return values[0] if len(values) == 1 else values
-
-
-def _duration(args):
-    from .units import Q_
-
-    if args.days is not None and args.duration is not None:
-        raise InputError("--days and --duration: give one of them")
-    if args.days is not None:
-        days = _scenario(args.days, "--days")
-        return Q_(days if isinstance(days, float) else np.asarray(days), "day")
-    return args.duration
-
-
-def is_uncertain(text) -> bool:
-    """Text that states a range or a distribution ('0.32..0.36', '25k±10%', 'normal(0.34, 0.01)')."""
-    return isinstance(text, str) and any(mark in text for mark in ("..", "±", "+-", "("))
-
-
-def split_uncertain_cluster(text: str | None):
-    """``'25k±10% A100'`` -> ``('A100', '25k±10%')``; None when the count is not uncertain."""
-    if not text:
-        return None
-    head, _, rest = text.strip().partition(" ")
-    return (rest.strip(), head) if is_uncertain(head) and rest.strip() and "+ " not in text else None
-
-
 # ---- train -----------------------------------------------------------------------------------------------------
-_UNCERTAIN_OPTIONS = {  # estimate_training keyword -> argparse attribute
-    "compute": "flop", "params": "params", "tokens": "tokens", "duration": "days", "mfu": "mfu", "pue": "pue",
-    "server_overhead": "overhead", "power_fraction": "power_fraction", "electricity_price": "electricity_price",
-    "carbon_intensity": "carbon_intensity", "rental_price": "rental_price", "unit_price": "unit_price",
-}
-
-
-def _train_monte_carlo(args, catalog) -> str:
-    """``train`` with ranges or distributions: seeded Monte Carlo, p5/p50/p95 of every output."""
-    from .render import dumps
-    from .uncertainty import monte_carlo_training, parse_uncertain
-
-    kwargs = {}
-    for key, attr in _UNCERTAIN_OPTIONS.items():
-        text = getattr(args, attr)
-        if text is not None:
-            kwargs[key] = parse_uncertain(text, f"--{attr.replace('_', '-')}") if is_uncertain(text) else _scenario_or_text(text)
-    if args.duration is not None:
-        kwargs["duration"] = parse_uncertain(args.duration, "--duration")
-    split = split_uncertain_cluster(args.cluster)
-    if split:
-        kwargs["device"], kwargs["count"] = split
-    elif args.cluster:
-        kwargs["cluster"] = args.cluster
-    for key in ("run", "precision", "power", "lifetime", "achieved"):
-        if getattr(args, key) is not None:
-            kwargs[key] = getattr(args, key)
-    if args.gpu_hours is not None:
-        kwargs["device_time"] = args.gpu_hours
-    if args.ranges:
-        kwargs.update({k: v for k, v in _run_ranges(args, catalog).items() if k not in kwargs and not (k == "count" and "cluster" in kwargs)})
-    result = monte_carlo_training(samples=args.samples, seed=args.seed, recomputation=args.recompute, catalog=catalog, **kwargs)
-    return dumps(result.to_dict()) if args.json else str(result)
-
-
-def _run_ranges(args, catalog) -> dict:
-    """The published ranges of a known run (``--ranges``): its sourced min..max of each input."""
-    from .uncertainty import Uniform
-
-    if not args.run:
-        raise InputError("--ranges uses a known run's published ranges: give --run NAME (e.g. --run gpt-4)")
-    run, _ = catalog.run(args.run)
-    out = {}
-    for key, field in (("compute", "training_compute"), ("duration", "duration"), ("mfu", "mfu")):
-        entry = getattr(run, field)
-        if entry is not None and entry.min is not None and entry.max is not None:
-            out[key] = Uniform(entry.min, entry.max)
-    if run.cluster is not None and run.cluster.min is not None and run.cluster.max is not None:
-        out["device"], out["count"] = run.cluster.device, Uniform(run.cluster.min, run.cluster.max)
-    if not out:
-        raise InputError(f"--ranges: run {run.name!r} publishes no ranges (no min/max in specs/runs.toml)")
-    return out
-
-
-def _scenario_or_text(text: str):
-    try:
-        return float(text)
-    except ValueError:
-        return text
+#: Glossary inputs `train` takes as options (device and count come in --cluster).
+_TRAIN_INPUTS = ("run", "compute", "params", "active_params", "tokens", "recomputation", "cluster", "duration", "mfu",
+                 "achieved", "precision", "device_time", "power", "power_fraction", "server_overhead", "pue",
+                 "electricity_price", "carbon_intensity", "rental_price", "unit_price", "lifetime")
+_GROUPS = {"run": "what is trained", "cluster": "on what, how fast", "power": "energy, cost, emissions"}
 
 
 def _cmd_train(args) -> str:
     from .render import dumps
-    from .training import estimate_training
+    from .report import references, source_ids
+    from .scenarios import estimate
 
     catalog = _catalog(args)
-    if args.ranges or any(is_uncertain(getattr(args, a)) for a in (*_UNCERTAIN_OPTIONS.values(), "duration")) or split_uncertain_cluster(args.cluster):
-        return _train_monte_carlo(args, catalog)
-    est = estimate_training(
-        run=args.run,
-        compute=args.flop,
-        params=_scenario(args.params, "--params"),
-        tokens=_scenario(args.tokens, "--tokens"),
-        recomputation=args.recompute,
-        cluster=args.cluster,
-        duration=_duration(args),
-        device_time=args.gpu_hours,
-        mfu=_scenario(args.mfu, "--mfu"),
-        achieved=args.achieved,
-        precision=args.precision,
-        power=args.power,
-        power_fraction=_scenario(args.power_fraction, "--power-fraction"),
-        server_overhead=_scenario(args.overhead, "--overhead"),
-        pue=_scenario(args.pue, "--pue"),
-        electricity_price=args.electricity_price,
-        carbon_intensity=args.carbon_intensity,
-        rental_price=args.rental_price,
-        unit_price=args.unit_price,
-        lifetime=args.lifetime,
-        catalog=catalog,
-    )
-    ids = _source_ids(est)
+    inputs = {name: getattr(args, name) for name in _TRAIN_INPUTS}
+    result = estimate(ranges=args.ranges, samples=args.samples, seed=args.seed, catalog=catalog, **inputs)
+    thresholds = getattr(result, "thresholds", [])
+    ids = source_ids(result.assumptions, [t for t in thresholds if hasattr(t, "source")])
     if args.json:
-        return dumps(est.to_dict() | {"sources": {s: catalog.sources[s] for s in ids if s in catalog.sources}})
-    return str(est) + "\n\n" + _references(catalog, ids)
+        return dumps(result.to_dict() | {"sources": {s: catalog.sources[s] for s in ids if s in catalog.sources}})
+    return str(result) + "\n\n" + references(catalog, ids)
 
 
-def _source_ids(est) -> list[str]:
-    ids = []
-    for a in est.assumptions:
-        if a.source:
-            ids.extend(s.strip() for s in a.source.split(","))
-    ids.extend(t.source for t in est.thresholds)
-    return list(dict.fromkeys(ids))
+def _add_train_options(p) -> None:
+    """One option per glossary input: its flag, its aliases, and its meaning with the unit."""
+    from .parameters import INPUTS
 
-
-def _references(catalog, ids) -> str:
-    lines = ["Sources:"]
-    for sid in ids:
-        s = catalog.sources.get(sid)
-        if s is not None:
-            lines.append(f"[{sid}] {s.cite()}")
-    return "\n".join(lines)
+    group = None
+    for name in _TRAIN_INPUTS:
+        spec = INPUTS[name]
+        if name in _GROUPS:
+            group = p.add_argument_group(_GROUPS[name])
+        default = f" (default: sourced '{spec.default}')" if spec.default else ""
+        if spec.kind == "flag":
+            group.add_argument(*spec.flags, dest=name, action="store_true", help=spec.description)
+        else:
+            group.add_argument(*spec.flags, dest=name, metavar=name.upper(), help=spec.description + default)
 
 
 # ---- runs --------------------------------------------------------------------------------------------------------
@@ -242,7 +129,9 @@ def _runs_show(catalog, args) -> str:
     out = "\n".join(head) + "\n\n" + body
     if statements:
         out += "\n\nStatements:\n" + "\n".join(statements)
-    return out + "\n\n" + _references(catalog, _run_source_ids(r))
+    from .report import references
+
+    return out + "\n\n" + references(catalog, _run_source_ids(r))
 
 
 def _run_source_ids(r) -> list[str]:
@@ -291,18 +180,17 @@ examples:
   computescale train --flop 2.15e25 --cluster "25k±10% A100" --days 90..100
   computescale train --run gpt-4 --ranges          # every input drawn from its published range
 
-Numbers for --mfu, --days, --pue, --overhead, --power-fraction may be comma-separated lists (scenarios).
-Any number (and a cluster's count) may instead be a range or a distribution: --mfu 0.32..0.36,
---days 90..100, --cluster "25k±10% A100", --pue "normal(1.2, 0.05)"; computescale then runs a seeded
-Monte Carlo (--samples, --seed) and prints p5 / p50 / p95 of every output.
+Any number may be grid values, a list a,b,c or start:stop:num[:log] (one row per grid point), or an
+uncertain value, a range or a distribution: --mfu 0.32..0.36, --days 90..100, --cluster "25k±10% A100",
+--pue "normal(1.2, 0.05)"; computescale then runs a seeded Monte Carlo (--samples, --seed) and prints
+p5 / p50 / p95 of every output, the probability of crossing each threshold, and the assumptions.
+A device without a count (--cluster H100) with compute and a duration gives the devices needed.
 Defaults (MFU, server overhead, PUE, electricity price, grid intensity, H100 rental) come from
 specs/defaults.toml with their sources; every assumption used is printed with its source."""
 
 
-def register(sub, common) -> None:
-    """Add ``train``, ``runs`` and ``clusters`` to the ``computescale`` parser and its COMMANDS table."""
-    from .cli import COMMANDS
-
+def register(sub, common) -> dict:
+    """Add ``train``, ``runs``, ``clusters`` and ``thresholds`` to the parser; return their command functions."""
     p = sub.add_parser(
         "train", parents=[common], help="estimate a training run: time, MFU, energy, cost, emissions, thresholds",
         description="Training compute (6·N·D, 8·N·D with recomputation, given, or a known run), time to train on a "
@@ -310,30 +198,7 @@ def register(sub, common) -> None:
         "costs (electricity, rental, amortized hardware: separate, never summed), emissions and regulatory thresholds.",
         epilog=_TRAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    g = p.add_argument_group("what is trained")
-    g.add_argument("--run", help="a known run (computescale runs): its sourced compute, cluster, duration, MFU")
-    g.add_argument("--flop", metavar="C", help="training compute: 2.15e25 (FLOP), '3640 PF-day'")
-    g.add_argument("--params", metavar="N", help="parameters, for C = 6·N·D (e.g. 405e9)")
-    g.add_argument("--tokens", metavar="D", help="training tokens (e.g. 15.6e12)")
-    g.add_argument("--recompute", action="store_true", help="8·N·D: count full activation recomputation (hardware FLOP)")
-    g = p.add_argument_group("on what, how fast")
-    g.add_argument("--cluster", help='"100k H100", "16k H100 + 8k A100", or a known cluster (computescale clusters)')
-    g.add_argument("--days", metavar="DAYS", help="duration in days (list allowed); with --flop: the implied MFU")
-    g.add_argument("--duration", metavar="T", help="duration with a unit, e.g. '2200 hour'")
-    g.add_argument("--mfu", help="model FLOP utilization in (0, 1] (list allowed)")
-    g.add_argument("--achieved", metavar="RATE", help="achieved throughput per device instead of --mfu, e.g. '140 TFLOP/s'")
-    g.add_argument("--precision", help="peak used: bf16 (default), fp16, fp8, tf32, ...")
-    g.add_argument("--gpu-hours", metavar="H", help="device-time for energy and cost, e.g. 30.84e6 (GPU-hours)")
-    g = p.add_argument_group("energy, cost, emissions")
-    g.add_argument("--power", metavar="W", help="power per device (default: TDP), e.g. '700 W'")
-    g.add_argument("--power-fraction", metavar="F", help="average draw as a fraction of --power, (0, 1]; default 1.0")
-    g.add_argument("--overhead", metavar="X", help="server/host overhead >= 1 (default: defaults.toml server_overhead)")
-    g.add_argument("--pue", help="power usage effectiveness >= 1 (default: defaults.toml pue)")
-    g.add_argument("--electricity-price", metavar="P", help="USD/kWh (default: defaults.toml electricity_price)")
-    g.add_argument("--carbon-intensity", metavar="I", help="kgCO2e/kWh (default: defaults.toml grid_carbon_intensity)")
-    g.add_argument("--rental-price", metavar="P", help="USD per device-hour (default only for H100)")
-    g.add_argument("--unit-price", metavar="P", help="purchase price per device in USD (default: the device's sourced price)")
-    g.add_argument("--lifetime", metavar="T", help="depreciation period for the amortized hardware cost, e.g. '4 year' (bare: years)")
+    _add_train_options(p)
     g = p.add_argument_group("uncertainty (when any input is a range or a distribution)")
     g.add_argument("--ranges", action="store_true", help="with --run: draw each input from the run's published range (e.g. GPT-4's 90-100 days, 32-36%% MFU)")
     g.add_argument("--samples", type=int, default=100_000, help="Monte Carlo samples (default 100000)")
@@ -355,6 +220,20 @@ def register(sub, common) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 
-    COMMANDS["train"] = _cmd_train
-    COMMANDS["runs"] = _cmd_runs
-    COMMANDS["clusters"] = _cmd_clusters
+    p = sub.add_parser(
+        "thresholds", parents=[common], help="list regulatory compute thresholds with their status and source",
+        description="Regulatory training-compute thresholds (specs/thresholds.toml): value, jurisdiction, status, source.",
+        epilog="examples:\n  computescale thresholds\n  computescale thresholds --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return {"train": _cmd_train, "runs": _cmd_runs, "clusters": _cmd_clusters, "thresholds": _cmd_thresholds}
+
+
+def _cmd_thresholds(args) -> str:
+    from .render import dumps
+    from .report import render_thresholds
+
+    catalog = _catalog(args)
+    if args.json:
+        return dumps(list(catalog.thresholds.values()))
+    return render_thresholds(catalog)

@@ -68,7 +68,8 @@ def plot_sweep(result, path=None, *, output: str = "time_to_train", x: str = "co
         raise InputError(f"plot: the x axis must be numeric, not {xa.name!r}")
     y = result.quantity(output)
     unit = OUTPUTS[output].unit
-    name = OUTPUTS[output].description.split(' [')[0]
+    name = OUTPUTS[output].description.split(' [')[0].replace(' at the MFU used', '')
+    name = name[0].lower() + name[1:]
     others = [a for a in result.axes if a is not xa and len(a) > 1]
     combos = math.prod(len(a) for a in others)
     if combos > _MAX_LINES:
@@ -110,7 +111,7 @@ def plot_sweep(result, path=None, *, output: str = "time_to_train", x: str = "co
     if title is None:
         fixed = [a for a in result.axes if len(a) == 1]
         bits = [f"{_fmt_axis_value(a)}" for a in fixed]
-        title = f"{name} vs {xlabel.split(' [')[0]}" + (f" ({', '.join(bits)})" if bits else "")
+        title = f"{name.capitalize()} vs {xlabel.split(' [')[0]}" + (f" ({', '.join(bits)})" if bits else "")
     ax.set_title(title, fontsize=11)
     if others:
         ax.legend(frameon=False, fontsize=9)

@@ -296,6 +296,12 @@ def csv_rows(axes, idx, shape, out) -> str:
 
 
 # ---- Monte Carlo ---------------------------------------------------------------------------------------------------
+def _assumed(value) -> str:
+    if isinstance(value, pint.Quantity) and np.ndim(value.magnitude) > 0:
+        return "varies per sample"
+    return show(value) if isinstance(value, pint.Quantity) else str(value)
+
+
 def render_monte_carlo(mc) -> str:
     keys = [f"p{p:g}" for p in mc.percentiles]
     rows = [[name] + [fmt(iv[k]) for k in keys] for name, iv in mc.intervals.items()]
@@ -310,7 +316,7 @@ def render_monte_carlo(mc) -> str:
     if mc.extra:
         out += [""] + [f"{k}: {fmt(v)}" for k, v in mc.extra.items()]
     if mc.assumptions:
-        arows = [[a.name, show(a.value) if isinstance(a.value, pint.Quantity) else a.value, a.source or "no source",
-                  _clip(a.note, 90)] for a in mc.assumptions if a.name not in mc.inputs]
+        arows = [[a.name, _assumed(a.value), a.source or "no source", _clip(a.note, 90)]
+                 for a in mc.assumptions if a.name not in mc.inputs]
         out += ["", "Assumptions (fixed inputs):", table(arows, ["assumption", "value", "source", "note"])]
     return "\n".join(out)

@@ -44,13 +44,8 @@ def is_uncertain(value: Any) -> bool:
 def is_grid(value: Any) -> bool:
     """Text that lists grid values ('0.3,0.4' or '10k:200k:20'); a list or array of several values."""
     if isinstance(value, str):
-        return not is_uncertain(value) and ("," in _strip_thousands(value) or ":" in value)
+        return not is_uncertain(value) and ("," in value or ":" in value)
     return isinstance(value, (list, tuple, np.ndarray)) and np.size(value) > 1
-
-
-def _strip_thousands(text: str) -> str:
-    """'25,000 H100' has a thousands separator, not a list: drop commas between digit groups of three."""
-    return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
 
 
 @dataclass(frozen=True)
@@ -141,7 +136,7 @@ _RANGE_NUM = re.compile(r"^\s*(\d+)\s*(.*?)\s*$")
 
 
 def _split_list(text: str, name: str) -> list[str]:
-    items = [p.strip() for p in _strip_thousands(text).split(",")]
+    items = [p.strip() for p in text.split(",")]
     if not text.strip() or any(not p for p in items):
         raise InputError(f"{name}: empty value in {text!r}; give a number, a list 'a,b,c' or a range 'start:stop:num'")
     return items
@@ -230,3 +225,77 @@ def _categorical(key: str, value: Any, catalog) -> Axis:
     if len(set(canon)) != len(canon):
         raise InputError(f"device: {value!r} names the same device twice ({', '.join(canon)})")
     return Axis(key, np.array(canon, dtype=object), note="; ".join(f"{n!r} -> {c}" for n, c in zip(names, canon) if str(n) != c))
+
+
+# ---- one entry point for every kind of training input ----------------------------------------------------------
+def estimate(*, ranges: bool = False, samples: int = 100_000, seed: Any = 0, catalog=None, **inputs: Any):
+    """Estimate a training run whatever its inputs hold: the path follows the values.
+
+    Every input may be one value, grid values (``"0.3,0.4"``, ``"1e25:1e26:5:log"``) or an
+    uncertain value (``"0.3..0.4"``, ``"normal(0.34, 0.01)"``; a cluster ``"25k±10% A100"``). One
+    values give :func:`~computescale.training.estimate_training`; grid values its outer-product grid
+    (:func:`training_grid`, a row per point); uncertain values a seeded Monte Carlo
+    (:func:`~computescale.uncertainty.monte_carlo_training`). ``ranges=True`` draws every input a
+    known ``run`` publishes as a range (``runs show NAME``) from that range.
+    """
+    from .specs import load_catalog
+    from .uncertainty import _DISTRIBUTIONS, monte_carlo_training, run_ranges
+
+    catalog = catalog or load_catalog()
+    inputs = {canonical(k): v for k, v in inputs.items() if v is not None}
+    split = _uncertain_cluster(inputs.get("cluster"))
+    if split:
+        inputs.pop("cluster")
+        inputs["device"], inputs["count"] = split
+    if ranges:
+        filled = run_ranges(inputs.get("run"), catalog)
+        if "cluster" in inputs:
+            filled = {k: v for k, v in filled.items() if k not in ("device", "count")}
+        inputs = filled | inputs
+    uncertain = [k for k, v in inputs.items() if is_uncertain(v) or isinstance(v, _DISTRIBUTIONS)]
+    grid = [k for k, v in inputs.items() if k not in ("run", "cluster", "device", "precision") and is_grid(v)]
+    if uncertain and grid:
+        raise InputError(f"{', '.join(grid)} hold grid values and {', '.join(uncertain)} uncertain values; give one kind "
+                         "per command (a grid of Monte Carlo runs is not supported: use computescale sweep for the grid)")
+    if uncertain:
+        return monte_carlo_training(samples=samples, seed=seed, catalog=catalog, **inputs)
+    if "device" in inputs:
+        inputs["cluster"] = f"{inputs.pop('count', 1)} {inputs.pop('device')}"
+    if grid:
+        return training_grid(catalog=catalog, **inputs)
+    from .training import estimate_training
+
+    return estimate_training(catalog=catalog, **inputs)
+
+
+def _uncertain_cluster(text: Any):
+    """``'25k±10% A100'`` -> ``('A100', '25k±10%')``; None when the count is not uncertain."""
+    if not isinstance(text, str) or "+ " in text:
+        return None
+    head, _, rest = text.strip().partition(" ")
+    return (rest.strip(), head) if is_uncertain(head) and rest.strip() else None
+
+
+def training_grid(*, catalog=None, **inputs: Any):
+    """``estimate_training`` over the outer product of every input given as grid values.
+
+    Each such input becomes one dimension of the result (in the order given); :attr:`grid` of the
+    returned estimate names them and holds their values, and every output has the grid's shape.
+    """
+    from .training import estimate_training
+
+    grid_names = [k for k, v in inputs.items() if k not in ("run", "cluster", "precision") and is_grid(v)]
+    axes = [parse_axis(k, inputs[k], catalog) for k in grid_names]
+    if any(a.categorical or a.name == "count" for a in axes):
+        bad = next(a.name for a in axes if a.categorical or a.name == "count")
+        raise InputError(f"{bad}: grid values of {bad} are a sweep: use computescale sweep (or the sweep() API)")
+    nd = len(axes)
+    for i, a in enumerate(axes):
+        shape = [1] * nd
+        shape[i] = len(a)
+        dim = INPUTS[a.name].dimension
+        values = a.base.reshape(shape)
+        inputs[a.name] = values if dim in (None, "dimensionless") else Q_(values, BASE[dim])
+    est = estimate_training(catalog=catalog, **inputs)
+    est.grid = {a.name: a.values for a in axes}
+    return est

@@ -196,7 +196,7 @@ class Sweep:
             needed += ["power_fraction", "server_overhead", "pue", "electricity_price", "carbon_intensity"]
         for name in needed:
             if not self._has(name):
-                self._fixed[name] = res.resolve(name, label=name)
+                self._fixed[name] = res.resolve(name)
         if self._has("compute") and self._has("duration") and not self._has("mfu"):
             self.notes.append("mfu: not given, so the MFU implied by compute, count and duration is used (as train does)")
         self.assumptions: list[Assumption] = res.assumptions

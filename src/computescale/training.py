@@ -264,7 +264,7 @@ def estimate_training(*, run: str | None = None, compute: Any = None, params: An
         est.precision = normalize_precision(precision)
     x["duration"] = res.resolve("duration", duration, required=False)
     _resolve_mfu(est, res, x, mfu, achieved)
-    x["device_time"] = res.resolve("device_time", device_time, label="device-time", required=False)
+    x["device_time"] = res.resolve("device_time", device_time, required=False)
     _resolve_factors(res, x, locals())
     out = evaluate(x)
     _package(est, res, x, out, catalog, count_given or c is None)
@@ -319,13 +319,13 @@ def _resolve_compute(est, res: Resolver, x: dict, r, *, compute, params, active_
     elif params is not None:
         x["params"] = res.resolve("params", params)
         x["tokens"] = res.resolve("tokens", tokens)
-        x["active_params"] = res.resolve("active_params", active_params, label="active params", required=False)
+        x["active_params"] = res.resolve("active_params", active_params, required=False)
         est.compute_basis = rule + (" with N = active parameters" if active_params is not None else "")
     elif r is not None and r.training_compute is not None:
         e = r.training_compute
         x["compute"] = magnitude_in(e.value, "compute")
         est.compute_basis = f"run's training_compute [{e.source}]"
-        res.note(Assumption("training_compute", e.value, e.source, "; ".join(
+        res.note(Assumption("compute", e.value, e.source, "; ".join(
             p for p in (e.derived and f"derived: {e.derived}", e.note, e.confidence and f"confidence: {e.confidence}") if p)))
     elif r is not None and r.parameters is not None and r.tokens is not None:
         active = getattr(r, "active_parameters", None)
@@ -356,7 +356,7 @@ def _resolve_mfu(est: TrainingEstimate, res: Resolver, x: dict, mfu: Any, achiev
         if x.get("peak") is None:
             raise InputError("achieved: an achieved throughput needs a cluster (to know the peak it is a fraction of)")
         x["mfu"] = _achieved_to_mfu(achieved, x["peak"], est.precision)
-        res.note(Assumption("achieved throughput per device", res.shown("achieved", to_base("achieved", achieved)), None,
+        res.note(Assumption("achieved", res.shown("achieved", to_base("achieved", achieved)), None,
                             f"given; MFU = achieved / {est.precision.upper()} dense peak"))
         return
     if mfu is not None or x.get("peak") is None:
@@ -372,13 +372,13 @@ def _resolve_mfu(est: TrainingEstimate, res: Resolver, x: dict, mfu: Any, achiev
 def _resolve_factors(res: Resolver, x: dict, given: dict) -> None:
     """Power, energy and cost factors, each resolved only where its output can be computed."""
     energy_possible = x.get("peak") is not None or x.get("device_time") is not None
-    x["power"] = res.resolve("power", given["power"], label="power per device", required=False)
+    x["power"] = res.resolve("power", given["power"], required=False)
     if energy_possible and x["power"] is not None:
         for name in ("power_fraction", "server_overhead", "pue", "electricity_price", "carbon_intensity"):
-            x[name] = res.resolve(name, given[name], label=name.replace("_", " "))
-    x["rental_price"] = res.resolve("rental_price", given["rental_price"], label="rental price", required=False)
-    x["unit_price"] = res.resolve("unit_price", given["unit_price"], label="unit price", required=False)
-    x["lifetime"] = res.resolve("lifetime", given["lifetime"], label="hardware lifetime", required=False)
+            x[name] = res.resolve(name, given[name])
+    x["rental_price"] = res.resolve("rental_price", given["rental_price"], required=False)
+    x["unit_price"] = res.resolve("unit_price", given["unit_price"], required=False)
+    x["lifetime"] = res.resolve("lifetime", given["lifetime"], required=False)
 
 
 def _package(est: TrainingEstimate, res: Resolver, x: dict, out: dict, catalog: Catalog, count_given: bool) -> None:

@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from .cluster import Cluster, parse_count
+from .cluster import Cluster, parse_count, validate_counts
 from .errors import InputError, UnknownNameError
+from .parameters import INPUTS, OUTPUTS
 from .specs import Catalog, load_catalog
 from .units import BASE, Q_, parse_quantity, parse_unit
 
@@ -43,47 +44,24 @@ __all__ = [
     "MonteCarloResult",
     "UNCERTAIN_INPUTS",
     "MAX_SAMPLES",
+    "run_ranges",
 ]
 
 #: Most samples one call draws (every sampled input and output is kept in memory until percentiles).
 MAX_SAMPLES = 2_000_000
 _CHUNK = 1 << 18
 
-#: Inputs that may be uncertain, in the order they are drawn: keyword -> (dimension, unit of bare numbers).
+#: Inputs that may be uncertain, in the order they are drawn: name -> (dimension, unit of bare numbers),
+#: from the glossary (counts have no dimension).
 UNCERTAIN_INPUTS: dict[str, tuple[str | None, str]] = {
-    "count": (None, ""),
-    "compute": ("compute", "FLOP"),
-    "params": ("dimensionless", ""),
-    "tokens": ("dimensionless", ""),
-    "duration": ("time", "day"),
-    "device_time": ("device_time", "GPU_hour"),
-    "mfu": ("dimensionless", ""),
-    "achieved": ("compute_rate", "TFLOP/s"),
-    "power": ("power", "W"),
-    "power_fraction": ("dimensionless", ""),
-    "server_overhead": ("dimensionless", ""),
-    "pue": ("dimensionless", ""),
-    "electricity_price": ("energy_price", "USD/kWh"),
-    "carbon_intensity": ("carbon_intensity", "kgCO2e/kWh"),
-    "rental_price": ("hourly_rate", "USD/GPU_hour"),
-    "unit_price": ("currency", "USD"),
-    "lifetime": ("time", "year"),
-}
+    i.name: (None if i.kind == "count" else i.dimension, i.unit) for i in INPUTS.values() if i.numeric}
 
-#: Outputs reported, with their display units.
-_OUTPUTS = {
-    "compute": "FLOP",
-    "time_to_train": "day",
-    "compute_in_duration": "FLOP",
-    "implied_mfu": "",
-    "devices_for_duration": "",
-    "device_time": "GPU_hour",
-    "energy": "MWh",
-    "emissions": "tCO2e",
-    "electricity_cost": "USD",
-    "rental_cost": "USD",
-    "amortized_hardware_cost": "USD",
-}
+#: Outputs reported, with their display units (the glossary's).
+_OUTPUTS = {k: OUTPUTS[k].unit for k in ("compute", "time_to_train", "compute_in_duration", "implied_mfu",
+                                         "devices_for_duration", "device_time", "facility_power", "energy", "emissions",
+                                         "electricity_cost", "rental_cost", "amortized_hardware_cost",
+                                         "electricity_cost_per_compute", "rental_cost_per_compute",
+                                         "amortized_hardware_cost_per_compute")}
 
 
 def _to_base(value: Any, key: str) -> float:
@@ -92,7 +70,10 @@ def _to_base(value: Any, key: str) -> float:
     if dim is None:
         if isinstance(value, str):
             return float(parse_count(value, what=key)) if re.fullmatch(r"[\d.,_]+[kKmM]?", value.strip()) else _bad(key, value)
-        return float(value)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return _bad(key, value)
     q = parse_quantity(value, dim, what=key, default_unit=unit or None)
     return float(q.m_as(BASE[dim]))
 
@@ -171,7 +152,11 @@ class LogNormal:
 
     def sample(self, rng, n, key):
         med = _to_base(self.median, key)
-        sigma = float(self.sigma)
+        try:
+            sigma = float(self.sigma)
+        except (TypeError, ValueError):
+            raise InputError(f"{key}: lognormal sigma (the standard deviation of the log) must be a number "
+                             f"such as 0.3, got {self.sigma!r}") from None
         if not med > 0:
             raise InputError(f"{key}: lognormal median must be > 0, got {self.median!r}")
         if not (sigma >= 0 and math.isfinite(sigma)):
@@ -216,28 +201,57 @@ def parse_uncertain(value: Any, what: str = "value"):
         if kind == "normal":
             return Normal(_with_unit(args[0], unit), _with_unit(args[1], unit))
         if kind == "lognormal":
-            return LogNormal(_with_unit(args[0], unit), float(args[1]))
+            try:
+                sigma = float(args[1])
+            except ValueError:
+                raise InputError(f"{what}: lognormal(median, sigma) takes sigma, the standard deviation of the log, "
+                                 f"as a plain number such as 0.3; got {args[1]!r}") from None
+            return LogNormal(_with_unit(args[0], unit), sigma)
         cls = Uniform if kind == "uniform" else Triangular
         return cls(*(_with_unit(a, unit) for a in args))
     m = _PM.match(value)
     if m:
-        centre, spread, pct, unit = m.groups()
-        try:
-            c = parse_count(centre) if re.fullmatch(r"[\d.,_]+[kKmM]", centre) else float(centre)
-            d = float(spread)
-        except (ValueError, InputError):
-            raise InputError(f"{what}: cannot read {value!r}; write e.g. '25k±10%' or '0.34 +- 0.02'") from None
-        d = abs(c) * d / 100 if pct else d
-        if d < 0:
-            raise InputError(f"{what}: the ± spread must be >= 0, got {spread!r}")
-        return Uniform(_with_unit(repr(c - d), unit), _with_unit(repr(c + d), unit))
+        return _plus_minus(value, what, *m.groups())
     if ".." in value:
         m = _RANGE.match(value)
         if not m:
             raise InputError(f"{what}: cannot read the range {value!r}; write low..high, e.g. '0.32..0.36' or '90..100 day'")
         lo, hi, unit = m.groups()
+        if _bare(lo) and _bare(hi) and float(_num(lo)) > float(_num(hi)):
+            raise InputError(f"{what}: the range {value!r} runs backwards; write low..high")
         return Uniform(_with_unit(lo, unit), _with_unit(hi, unit))
     return value
+
+
+def _bare(x: str) -> bool:
+    try:
+        float(_num(x))
+        return True
+    except ValueError:
+        return False
+
+
+def _num(x: str) -> str:
+    return x.replace("_", "").replace(",", "")
+
+
+def _plus_minus(value: str, what: str, centre: str, spread: str, pct: str, unit: str):
+    """'25k±10%' -> Uniform(22500, 27500): bounds as numbers (or quantities), never re-read as text."""
+    try:
+        c = float(parse_count(centre)) if re.fullmatch(r"[\d.,_]+[kKmM]", centre) else float(_num(centre))
+        d = float(spread)
+    except (ValueError, InputError):
+        raise InputError(f"{what}: cannot read {value!r}; write e.g. '25k±10%' or '0.34 +- 0.02'") from None
+    d = abs(c) * d / 100 if pct else d
+    if not (math.isfinite(c) and math.isfinite(d)) or d < 0:
+        raise InputError(f"{what}: the ± spread in {value!r} must be a finite number >= 0")
+    if c - d < 0:
+        raise InputError(f"{what}: {value!r} reaches below zero ({c:g} - {d:g}); give a spread smaller than the value")
+    if unit:
+        from .units import Q_, parse_unit
+
+        return Uniform(Q_(c - d, parse_unit(unit)), Q_(c + d, parse_unit(unit)))
+    return Uniform(c - d, c + d)
 
 
 # ---- the result --------------------------------------------------------------------------------------------
@@ -246,7 +260,9 @@ class MonteCarloResult:
     """Percentile intervals of every output a Monte Carlo run determined.
 
     ``intervals[name]`` is ``{"p5": Quantity, "p50": ..., "p95": ...}`` (keys follow ``percentiles``);
-    ``samples[name]`` holds every sample (a Quantity array) when asked for with ``keep_samples``.
+    ``thresholds`` holds, per regulatory threshold, the probability that the run crosses it and the
+    percentiles of the time this cluster needs to reach it; ``samples[name]`` holds every sample
+    (a Quantity array) when asked for with ``keep_samples``.
     """
 
     samples_drawn: int
@@ -257,6 +273,7 @@ class MonteCarloResult:
     samples: dict[str, Any] = field(default_factory=dict)
     assumptions: list = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    thresholds: list[dict] = field(default_factory=list)
 
     def interval(self, name: str) -> tuple:
         """(low, median, high) quantities of one output (the first, middle and last percentile)."""
@@ -269,20 +286,14 @@ class MonteCarloResult:
         from .render import to_jsonable
 
         return to_jsonable({"samples": self.samples_drawn, "seed": self.seed, "percentiles": list(self.percentiles),
-                            "inputs": self.inputs, "intervals": self.intervals, "extra": self.extra,
+                            "inputs": self.inputs, "intervals": self.intervals, "thresholds": self.thresholds,
+                            "extra": self.extra,
                             "assumptions": [a.to_dict() if hasattr(a, "to_dict") else a for a in self.assumptions]})
 
     def __str__(self) -> str:
-        from .render import fmt, table
+        from .report import render_monte_carlo
 
-        keys = [f"p{p:g}" for p in self.percentiles]
-        rows = [[name] + [fmt(iv[k]) for k in keys] for name, iv in self.intervals.items()]
-        head = [f"Monte Carlo: {self.samples_drawn:,} samples, seed {self.seed}"]
-        head += [f"  {k}: {v}" for k, v in self.inputs.items()]
-        out = "\n".join(head) + "\n\n" + table(rows, ["output"] + keys, "l" + "r" * len(keys))
-        if self.extra:
-            out += "\n\n" + "\n".join(f"{k}: {fmt(v)}" for k, v in self.extra.items())
-        return out
+        return render_monte_carlo(self)
 
 
 def _percentile_dict(values: np.ndarray, unit: str, percentiles) -> dict[str, Any]:
@@ -294,6 +305,15 @@ def _check_samples(samples: Any) -> int:
     if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or not 1 <= samples <= MAX_SAMPLES:
         raise InputError(f"samples must be a whole number in 1..{MAX_SAMPLES:,}, got {samples!r}")
     return int(samples)
+
+
+def _check_seed(seed: Any):
+    """None (fresh entropy) or a whole number >= 0: what numpy.random.default_rng accepts."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed must be a whole number >= 0 (or None), got {seed!r}")
+    return int(seed)
 
 
 def _check_percentiles(percentiles) -> tuple[float, ...]:
@@ -309,8 +329,8 @@ def _draw(rng, n: int, uncertain: dict[str, Any]) -> dict[str, np.ndarray]:
     for key in UNCERTAIN_INPUTS:
         if key in uncertain:
             x = np.asarray(uncertain[key].sample(rng, n, key), dtype=float)
-            if key == "count":
-                x = np.maximum(np.rint(x), 1.0)
+            if key == "count":  # whole devices, validated by the one count route (a draw below 0.5 is an error)
+                x = validate_counts(np.rint(x), "count (a sampled value)")
             out[key] = x
     return out
 
@@ -348,18 +368,37 @@ def monte_carlo_training(*, samples: int = 100_000, seed: Any = 0, keep_samples:
         p5/p50/p95 (by default) of compute, time to train, implied MFU, device-time, energy,
         emissions and costs, as far as the inputs determine them.
     """
-    from .training import estimate_training
-
-    n = _check_samples(samples)
-    ps = _check_percentiles(percentiles)
+    n, ps, seed = _check_samples(samples), _check_percentiles(percentiles), _check_seed(seed)
     catalog = catalog or load_catalog()
+    uncertain, fixed = _split_inputs(inputs, device, count)
+    draws = _draw(np.random.default_rng(seed), n, uncertain)
+    collected: dict[str, np.ndarray] = {}
+    est = None
+    for start in range(0, n, _CHUNK):
+        stop = min(n, start + _CHUNK)
+        est = _estimate_chunk(catalog, device, fixed, {k: v[start:stop] for k, v in draws.items()}, uncertain)
+        for name, values in _chunk_outputs(est, stop - start).items():
+            collected.setdefault(name, np.empty(n))[start:stop] = values
+    intervals = {k: _percentile_dict(v, _OUTPUTS[k], ps) for k, v in collected.items() if k in _OUTPUTS}
+    thresholds = _threshold_summary(est, collected, ps) if est is not None else []
+    kept = {k: Q_(v, parse_unit(_OUTPUTS[k])) for k, v in collected.items() if k in _OUTPUTS} if keep_samples else {}
+    if keep_samples:
+        kept |= {f"input:{k}": _as_input(k, v) for k, v in draws.items()}
+    descriptions = {k: v.describe() for k, v in uncertain.items()}
+    return MonteCarloResult(n, seed, ps, descriptions, intervals, kept, list(est.assumptions) if est else [],
+                            thresholds=thresholds)
+
+
+def _split_inputs(inputs: dict, device: Any, count: Any) -> tuple[dict, dict]:
+    """Inputs that are distributions (to sample) and those that are fixed."""
     if count is not None and device is None:
         raise InputError("count: an uncertain count needs device= (e.g. device='A100', count='25k±10%')")
     if device is not None and inputs.get("cluster") is not None:
         raise InputError("device: give device and count, or cluster, not both")
     uncertain: dict[str, Any] = {}
     fixed: dict[str, Any] = {}
-    for key, value in list(inputs.items()) + ([("count", count if count is not None else 1)] if device is not None else []):
+    pairs = list(inputs.items()) + ([("count", count if count is not None else 1)] if device is not None else [])
+    for key, value in pairs:
         v = parse_uncertain(value, key)
         if isinstance(v, _DISTRIBUTIONS):
             if key not in UNCERTAIN_INPUTS:
@@ -367,38 +406,70 @@ def monte_carlo_training(*, samples: int = 100_000, seed: Any = 0, keep_samples:
             uncertain[key] = v
         else:
             fixed[key] = v
-    rng = np.random.default_rng(seed)
-    draws = _draw(rng, n, uncertain)
-    descriptions = {k: v.describe() for k, v in uncertain.items()}
-    collected: dict[str, np.ndarray] = {}
-    est = None
-    for start in range(0, n, _CHUNK):
-        stop = min(n, start + _CHUNK)
-        kw = {k: v for k, v in fixed.items() if k != "count"}
-        kw |= {k: _as_input(k, v[start:stop]) for k, v in draws.items() if k != "count"}
-        if device is not None:
-            counts = draws["count"][start:stop] if "count" in draws else fixed["count"]
-            if isinstance(counts, str):
-                counts = parse_count(counts)
-            kw["cluster"] = Cluster.of(device, counts, catalog=catalog)
-        try:
-            est = estimate_training(catalog=catalog, **kw)
-        except InputError as exc:
-            if uncertain:
-                raise InputError(f"{exc} (in a sampled scenario: a distribution of "
-                                 f"{', '.join(uncertain)} reaches outside the accepted range; narrow it or use a bounded one)") from None
-            raise
-        for name, unit in _OUTPUTS.items():
-            q = getattr(est, name, None)
-            if q is None:
-                continue
-            m = np.broadcast_to(np.asarray(q.m_as(parse_unit(unit)), dtype=float), (stop - start,))
-            collected.setdefault(name, np.empty(n))[start:stop] = m
-    intervals = {k: _percentile_dict(v, _OUTPUTS[k], ps) for k, v in collected.items()}
-    kept = {k: Q_(v, parse_unit(_OUTPUTS[k])) for k, v in collected.items()} if keep_samples else {}
-    if keep_samples:
-        kept |= {f"input:{k}": _as_input(k, v) for k, v in draws.items()}
-    return MonteCarloResult(n, seed, ps, descriptions, intervals, kept, list(est.assumptions) if est else [])
+    if "count" in fixed:
+        fixed["count"] = parse_count(fixed["count"]) if isinstance(fixed["count"], str) else fixed["count"]
+    return uncertain, fixed
+
+
+def _estimate_chunk(catalog, device, fixed: dict, draws: dict, uncertain: dict):
+    """The training model on one chunk of samples (through estimate_training, as every path)."""
+    from .training import estimate_training
+
+    kw = {k: v for k, v in fixed.items() if k != "count"}
+    kw |= {k: _as_input(k, v) for k, v in draws.items() if k != "count"}
+    if device is not None:
+        kw["cluster"] = Cluster.of(device, draws["count"] if "count" in draws else fixed["count"], catalog=catalog)
+    try:
+        return estimate_training(catalog=catalog, **kw)
+    except InputError as exc:
+        if uncertain:
+            raise InputError(f"{exc} (in a sampled scenario: a distribution of {', '.join(uncertain)} reaches outside "
+                             "the accepted range; narrow it or use a bounded one)") from None
+        raise
+
+
+def _chunk_outputs(est, size: int) -> dict[str, np.ndarray]:
+    """Every output of one chunk's estimate, and each threshold's crossing and time to reach, as arrays."""
+    out = {}
+    for name, unit in _OUTPUTS.items():
+        q = est.results.get(name)
+        if q is not None:
+            out[name] = np.broadcast_to(np.asarray(q.m_as(parse_unit(unit)), dtype=float), (size,))
+    for t in est.thresholds:
+        if t.crosses is not None:
+            out[f"crosses:{t.id}"] = np.broadcast_to(np.asarray(t.crosses, dtype=float), (size,))
+        if t.time_to_reach is not None:
+            out[f"reach:{t.id}"] = np.broadcast_to(np.asarray(t.time_to_reach.m_as("day"), dtype=float), (size,))
+    return out
+
+
+def _threshold_summary(est, collected: dict, ps) -> list[dict]:
+    """Per threshold: the share of samples that cross it, and percentiles of the time to reach it [day]."""
+    out = []
+    for t in est.thresholds:
+        crosses, reach = collected.get(f"crosses:{t.id}"), collected.get(f"reach:{t.id}")
+        out.append({"id": t.id, "name": t.name, "threshold": t.threshold, "status": t.status, "source": t.source,
+                    "probability": None if crosses is None else float(crosses.mean()),
+                    "time_to_reach": None if reach is None else _percentile_dict(reach, "day", ps)})
+    return out
+
+
+def run_ranges(run: Any, catalog=None) -> dict:
+    """The published ranges of a known run, as distributions: its sourced min..max of each input."""
+    if not run:
+        raise InputError("ranges: a known run's published ranges need a run (e.g. --run gpt-4)")
+    catalog = catalog or load_catalog()
+    r, _ = catalog.run(run)
+    out: dict[str, Any] = {}
+    for key, name in (("compute", "training_compute"), ("duration", "duration"), ("mfu", "mfu")):
+        entry = getattr(r, name)
+        if entry is not None and entry.min is not None and entry.max is not None:
+            out[key] = Uniform(entry.min, entry.max)
+    if r.cluster is not None and r.cluster.min is not None and r.cluster.max is not None:
+        out["device"], out["count"] = r.cluster.device, Uniform(r.cluster.min, r.cluster.max)
+    if not out:
+        raise InputError(f"ranges: run {r.name!r} publishes no ranges (no min/max in specs/runs.toml)")
+    return out
 
 
 def monte_carlo_claim(a_device: Any, b_device: Any, factor: float, *, a_count: Any = 1, b_count: Any = 1,
@@ -411,17 +482,16 @@ def monte_carlo_claim(a_device: Any, b_device: Any, factor: float, *, a_count: A
     """
     from .compare import check_claim
 
-    n = _check_samples(samples)
-    ps = _check_percentiles(percentiles)
+    n, ps, seed = _check_samples(samples), _check_percentiles(percentiles), _check_seed(seed)
     catalog = catalog or load_catalog()
     dists = {"a": parse_uncertain(a_count, "a_count"), "b": parse_uncertain(b_count, "b_count")}
     rng = np.random.default_rng(seed)
     counts = {}
     for side, d in dists.items():
         if isinstance(d, _DISTRIBUTIONS):
-            counts[side] = np.maximum(np.rint(d.sample(rng, n, "count")), 1.0)
+            counts[side] = validate_counts(np.rint(d.sample(rng, n, "count")), f"{side}_count (a sampled value)")
         else:
-            counts[side] = np.full(n, float(parse_count(d) if isinstance(d, str) else d))
+            counts[side] = np.full(n, validate_counts(parse_count(d) if isinstance(d, str) else d, f"{side}_count"))
     check = check_claim(Cluster.of(a_device, counts["a"], catalog), Cluster.of(b_device, counts["b"], catalog), factor,
                         tolerance=tolerance, precision=precision, catalog=catalog)
     ratio = np.asarray(check.primary.basis.ratio, dtype=float)
