@@ -191,6 +191,7 @@ def test_cli_sweep_table_csv_and_summary(cli, tmp_path):
     (["--count", ""], "empty value"),
     (["--count", "10k", "--precision", "fp9"], "unknown precision"),
     (["--count", "10k", "--flop", "1e26", "--days", "90", "--duration", "2000 hour"], "give one of them"),
+    (["--count", "10k", "--flop", "1e26", "--mfu", "0.3..0.5"], "uncertain value"),
 ])
 def test_cli_sweep_errors_are_one_line(cli, args, message):
     proc = cli("sweep", "--device", "H100", *args, check=False)

@@ -9,7 +9,16 @@ import argparse
 import sys
 import time
 
-__all__ = ["register"]
+__all__ = ["register", "Once"]
+
+
+class Once(argparse.Action):
+    """An option that may be given once, under any of its names (--days and --duration are one input)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if getattr(namespace, self.dest, None) is not None:
+            parser.error(f"{option_string}: {self.dest} is already given (by {'/'.join(self.option_strings)}); give one of them")
+        setattr(namespace, self.dest, values)
 
 _EPILOG = """\
 examples:
@@ -52,15 +61,11 @@ def _cmd_sweep(args) -> str:
     from .errors import InputError
     from .render import dumps
     from .specs import load_catalog
+    from .scenarios import AXES
     from .sweep import Sweep
 
     catalog = load_catalog(args.specs or None)
-    axes = [("device", args.device), ("precision", args.precision), ("count", args.count), ("compute", args.flop),
-            ("duration", args.days if args.days is not None else args.duration), ("mfu", args.mfu), ("pue", args.pue),
-            ("server_overhead", args.overhead), ("power_fraction", args.power_fraction),
-            ("electricity_price", args.electricity_price), ("carbon_intensity", args.carbon_intensity)]
-    if args.days is not None and args.duration is not None:
-        raise InputError("--days and --duration: give one of them")
+    axes = [(name, getattr(args, name)) for name in AXES]
     outputs = [o.strip() for o in args.outputs.split(",")] if args.outputs else None
     s = Sweep(axes, reference=args.reference, outputs=outputs, catalog=catalog,
               **({"max_memory": args.max_memory} if args.max_memory else {}))
@@ -92,6 +97,9 @@ def _cmd_sweep(args) -> str:
 
 
 def register(sub, common) -> dict:
+    from .parameters import INPUTS
+    from .scenarios import AXES
+
     """Add ``sweep`` to the ``computescale`` parser; return its command function."""
     p = sub.add_parser(
         "sweep", parents=[common], help="scenario sweep: time, energy, cost, emissions over devices x counts x ...",
@@ -101,18 +109,11 @@ def register(sub, common) -> dict:
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     g = p.add_argument_group("axes (a value, a list a,b,c, or a range start:stop:num[:log])")
-    g.add_argument("--device", required=True, help="device names, e.g. H100,B200")
-    g.add_argument("--count", required=True, help="devices per cluster, e.g. 10k:200k:20 or 25k,50k")
-    g.add_argument("--flop", metavar="C", help="training compute [FLOP], e.g. 1e26 or 1e24:1e27:7:log")
-    g.add_argument("--days", metavar="D", help="duration in days, e.g. 90:100:11")
-    g.add_argument("--duration", metavar="T", help="duration with a unit, e.g. '2000:3000:5 hour'")
-    g.add_argument("--mfu", help="model FLOP utilization in (0, 1] (default: sourced defaults.toml mfu)")
-    g.add_argument("--precision", help="dense peak used: bf16 (default), fp8, ... (list allowed)")
-    g.add_argument("--pue", help="power usage effectiveness >= 1")
-    g.add_argument("--overhead", help="server power / device power >= 1")
-    g.add_argument("--power-fraction", help="average draw as a fraction of TDP, (0, 1]")
-    g.add_argument("--electricity-price", metavar="P", help="USD/kWh")
-    g.add_argument("--carbon-intensity", metavar="I", help="kgCO2e/kWh")
+    for name in AXES:
+        spec = INPUTS[name]
+        default = f" (default: sourced '{spec.default}')" if spec.default else ""
+        g.add_argument(*spec.flags, dest=name, metavar=name.upper(), action=Once, required=name in ("device", "count"),
+                       help=spec.description + default)
     g = p.add_argument_group("output")
     g.add_argument("--reference", metavar="CLUSTER", help='ratio of each cluster\'s peak to this one\'s, e.g. "25k A100"')
     g.add_argument("--outputs", help="comma-separated outputs to keep (default: all the axes determine)")

@@ -46,6 +46,7 @@ def _cmd_train(args) -> str:
 
 def _add_train_options(p) -> None:
     """One option per glossary input: its flag, its aliases, and its meaning with the unit."""
+    from .cli_sweep import Once
     from .parameters import INPUTS
 
     group = None
@@ -57,7 +58,7 @@ def _add_train_options(p) -> None:
         if spec.kind == "flag":
             group.add_argument(*spec.flags, dest=name, action="store_true", help=spec.description)
         else:
-            group.add_argument(*spec.flags, dest=name, metavar=name.upper(), help=spec.description + default)
+            group.add_argument(*spec.flags, dest=name, metavar=name.upper(), action=Once, help=spec.description + default)
 
 
 # ---- runs --------------------------------------------------------------------------------------------------------
