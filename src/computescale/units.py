@@ -195,8 +195,10 @@ def parse_quantity(value: Any, dimension: str, *, what: str = "value", default_u
     except (OverflowError, ZeroDivisionError):
         base = np.asarray(math.inf)
     if np.isinf(base).any():
-        raise InputError(f"{what}: {_short(value)!r} is infinite or too large (beyond {sys.float_info.max:.3g} "
-                         f"{BASE[dimension]:~}); give a finite value")
+        if np.isinf(np.asarray(magnitude, dtype=float)).any():
+            raise InputError(f"{what}: {_short(value)} is infinite; give a finite value")
+        raise InputError(f"{what}: {_short(value)} is too large: it overflows a float (beyond {sys.float_info.max:.3g}) "
+                         f"in {BASE[dimension]:~}; give a finite value")
     return quantity
 
 
