@@ -10,6 +10,12 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=30, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+# The fuzz suite (tests/test_fuzz.py) picks one of these itself. "fuzz": CI and every plain pytest run,
+# bounded and derandomized (the same vectors each run, a few seconds on 2 cores); "fuzz-big": the long
+# local run, COMPUTESCALE_FUZZ=big pytest tests/test_fuzz.py (20,000 CLI vectors, 12,000 per parser).
+_FUZZ_HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much, HealthCheck.large_base_example]
+settings.register_profile("fuzz", max_examples=150, deadline=None, derandomize=True, database=None, suppress_health_check=_FUZZ_HEALTH)
+settings.register_profile("fuzz-big", max_examples=20_000, deadline=None, suppress_health_check=_FUZZ_HEALTH)
 
 DATA = Path(__file__).parent / "data"
 

@@ -8,10 +8,12 @@ and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 from typing import Callable, Sequence
 
-from .errors import ComputescaleError
+from .errors import ComputescaleError, InputError, one_line
 
 __all__ = ["main", "build_parser"]
 
@@ -245,24 +247,79 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr (exit 2), like every other error."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, one_line(f"{self.prog}: error: {message} (see {self.prog} --help)") + "\n")
+
+
+#: Options that name a file to write (checked before any work, so a typo costs no sweep).
+_OUTPUT_FILES = ("plot", "csv")
+
+
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[command]
+    raise LookupError(command)  # pragma: no cover - every command has a subparser
+
+
+def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """What argparse lets through but no command can use: empty values, unwritable output files."""
+    for action in _subparser(parser, args.command)._actions:
+        if action.nargs == 0 or action.dest in ("help", "command"):
+            continue
+        values = getattr(args, action.dest, None)
+        flag = action.option_strings[-1] if action.option_strings else (action.metavar or action.dest).upper()
+        for value in values if isinstance(values, list) else [values]:
+            if isinstance(value, str) and not value.strip():
+                raise InputError(f"{flag}: empty value {value!r}; give a value or leave {flag} out")
+            if isinstance(value, str) and action.dest in _OUTPUT_FILES:
+                _check_output_file(flag, value)
+    if args.command == "specs" and args.action == "show" and not args.name:
+        raise InputError("specs show needs a device NAME (e.g. computescale specs show H100)")
+
+
+def _check_output_file(flag: str, value: str) -> None:
+    path = Path(value)
+    folder = path.parent
+    if path.is_dir():
+        raise InputError(f"{flag} {value!r} is a folder; give a file name in it")
+    if not folder.exists():
+        raise InputError(f"{flag} {value!r}: the folder {str(folder)!r} does not exist")
+    if not folder.is_dir():
+        raise InputError(f"{flag} {value!r}: {str(folder)!r} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"{flag} {value!r}: no permission to write in {str(folder)!r}")
+
+
+def _catalog_notes(args: argparse.Namespace) -> list[str]:
+    """Built-in entries that the user's --specs files replaced (allowed, but never silent)."""
+    if not getattr(args, "specs", None):
+        return []
+    from .specs import load_catalog
+
+    return [f"note: {o}" for o in load_catalog(args.specs).overrides]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``computescale`` command. Returns the exit status: 0, or 2 after one line on stderr."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors: return the status, in-process too
+        return exc.code if isinstance(exc.code, int) else 2
     if args.command is None:
         parser.print_help()
         return 0
-    if args.command == "specs" and args.action == "show" and not args.name:
-        parser.exit(2, "computescale: error: specs show needs a device NAME (e.g. computescale specs show H100)\n")
     try:
+        _check_arguments(parser, args)
         out = COMMANDS[args.command](args)
+        notes = _catalog_notes(args)
     except ComputescaleError as exc:
-        print(f"computescale: error: {exc}", file=sys.stderr)
+        print(f"computescale: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `computescale specs | head`
         return 0
+    for note in notes:
+        print(f"computescale: {one_line(note)}", file=sys.stderr)
     try:
         print(out)
     except BrokenPipeError:

@@ -92,6 +92,8 @@ def fastest(device: Device, precisions: Iterable[str], kinds: Iterable[str] = ("
 
 
 # ---- counts ------------------------------------------------------------------------------------------
+#: The largest count: every whole number up to 2**53 is exact in a float64 (the core's dtype).
+_MAX_COUNT = 2**53
 _SUFFIX = {"": 1, "k": 1_000, "K": 1_000, "m": 1_000_000, "M": 1_000_000}
 _COUNT = re.compile(r"^(?P<num>\d[\d,_]*(?:\.\d+)?|\.\d+)(?P<suf>[kKmM]?)$")
 _COUNTLIKE = re.compile(r"^[-+]?(?:nan|inf(?:inity)?|[\d.,_]+[kKmM]?)$", re.I)
@@ -99,10 +101,22 @@ _COUNTLIKE = re.compile(r"^[-+]?(?:nan|inf(?:inity)?|[\d.,_]+[kKmM]?)$", re.I)
 
 def parse_count(text: str, what: str = "count") -> int:
     """``"100k"`` -> 100000, ``"25,000"`` -> 25000, ``"1.5M"`` -> 1500000. Whole and positive only."""
+    if not isinstance(text, str):
+        raise InputError(f"{what} must be text such as '25000' or '100k', got {type(text).__name__}")
     match = _COUNT.match(text.strip())
     if not match:
         raise InputError(f"{what} must be a whole positive number (e.g. 25000, 25,000, 100k, 1.5M), got {text!r}")
-    value = float(match.group("num").replace(",", "").replace("_", "")) * _SUFFIX[match.group("suf")]
+    num = match.group("num")
+    if "," in num and not re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", num):
+        raise InputError(f"{what}: cannot read {text!r}: a comma separates thousands in groups of three digits "
+                         "(25,000); for a fraction write a point (1.5k)")
+    try:
+        number = float(num.replace(",", ""))  # float() accepts '_' only between digits
+    except ValueError:
+        raise InputError(f"{what} must be a whole positive number (e.g. 25000, 25,000, 100k, 1.5M), got {text!r}") from None
+    value = number * _SUFFIX[match.group("suf")]
+    if value > _MAX_COUNT:
+        raise InputError(f"{what} is too large (at most {_MAX_COUNT:,} devices), got {_clip(text)}")
     return int(validate_counts(value, what))
 
 
@@ -111,14 +125,16 @@ def validate_counts(counts: Any, what: str = "count") -> np.ndarray:
     try:
         given = np.asarray(counts)
         arr = given.astype(float, copy=False)
+    except OverflowError:  # a Python int beyond float range, e.g. 10**400
+        raise InputError(f"{what} is too large (at most {_MAX_COUNT:,} devices), got {_clip(counts)}") from None
     except (TypeError, ValueError):
-        raise InputError(f"{what} must be a number or an array of numbers, got {counts!r}") from None
+        raise InputError(f"{what} must be a number or an array of numbers, got {_clip(counts)}") from None
     if arr.size == 0:
         raise InputError(f"{what} is empty")
     # Fast path, few passes: min/max reductions (NaN fails them) and, for float input, a
     # whole-number test (np.trunc; np.mod is 5x slower). Integer input is whole already.
     lo, hi = arr.min(), arr.max()
-    if lo >= 1 and hi <= 2.0**53 and (given.dtype.kind in "iu" or np.array_equal(np.trunc(arr), arr)):
+    if lo >= 1 and hi <= _MAX_COUNT and (given.dtype.kind in "iu" or np.array_equal(np.trunc(arr), arr)):
         return arr
     bad = ~np.isfinite(arr)
     if bad.any():
@@ -127,7 +143,15 @@ def validate_counts(counts: Any, what: str = "count") -> np.ndarray:
         raise InputError(f"{what} must be positive (a whole number of devices), got {arr[arr <= 0].flat[0]:g}")
     if (arr != np.round(arr)).any():
         raise InputError(f"{what} must be a whole number of devices, got {arr[arr != np.round(arr)].flat[0]:g}")
+    if (arr > _MAX_COUNT).any():
+        raise InputError(f"{what} is too large (at most {_MAX_COUNT:,} devices, the largest whole number a float holds exactly), "
+                         f"got {arr[arr > _MAX_COUNT].flat[0]:g}")
     return arr
+
+
+def _clip(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # ---- clusters --------------------------------------------------------------------------------------------

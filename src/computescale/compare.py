@@ -337,6 +337,10 @@ def check_claim(a, b, factor: float, tolerance: float = DEFAULT_TOLERANCE, preci
     """
     factor = _positive(factor, "factor")
     tolerance = _nonneg(tolerance, "tolerance")
+    if not isinstance(precision, str) or not precision.strip():
+        raise InputError(f"precision is empty; give one of {', '.join(FLOAT_PRECISIONS)} (default bf16)"
+                         if isinstance(precision, str) else f"precision must be text such as 'bf16', got {precision!r}")
+    precision = precision.strip().lower()
     if precision not in FLOAT_PRECISIONS and precision not in PRECISIONS:
         raise UnknownNameError("precision", precision, [p for p in PRECISIONS if p[:2] == precision[:2]])
     comparison = compare(a, b, catalog)
@@ -400,13 +404,18 @@ def parse_claim(sentence: str) -> tuple[str, float, str]:
 
     Accepted forms: ``A = Nx B``, ``A ≈ N x B``, ``A is about N times B``, ``A is N times the B``.
     """
-    match = _CLAIM.match(sentence or "")
+    if not isinstance(sentence, str):
+        raise InputError(f"a claim is text such as '100k H100 = 20x 25k A100', got {type(sentence).__name__}")
+    match = _CLAIM.match(sentence)
     if not match:
         raise InputError(
             f"cannot read the claim {sentence!r}; write it as 'A = 20x B' (e.g. '100k H100 = 20x 25k A100') "
             "or give A, B and --factor"
         )
-    return match.group("a"), float(match.group("f")), match.group("b")
+    factor = float(match.group("f"))
+    if not math.isfinite(factor):  # 400 digits overflow a float
+        raise InputError(f"the factor {match.group('f')[:20]!r}... in the claim is too large; give a finite factor")
+    return match.group("a"), factor, match.group("b")
 
 
 _SHORT = {

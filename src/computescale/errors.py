@@ -6,7 +6,19 @@ non-zero exit; API users can catch the base class or a specific one.
 
 from __future__ import annotations
 
-__all__ = ["ComputescaleError", "UnitError", "InputError", "UnknownNameError", "SpecFileError"]
+__all__ = ["ComputescaleError", "UnitError", "InputError", "UnknownNameError", "SpecFileError", "one_line"]
+
+
+def one_line(text: str) -> str:
+    """``text`` with every non-printable character escaped (``'\\r'``, ``'\\u2028'``, ``'\\x00'``).
+
+    The CLI's promise is one line per error: a control character echoed from the input would break
+    it (``'\\r'`` rewrites the line on a terminal), and a lone surrogate (undecodable bytes in argv)
+    would not even print.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class ComputescaleError(Exception):

@@ -42,7 +42,16 @@ def _save(fig, path) -> str:
     path = Path(path)
     if path.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise InputError(f"plot file {str(path)!r}: use a .png, .svg or .pdf name")
-    fig.savefig(path, dpi=150, bbox_inches="tight")
+    try:
+        fig.savefig(path, dpi=150, bbox_inches="tight")
+    except OSError as exc:  # a missing folder, no permission, a folder of that name, disk full
+        plt = _pyplot()
+        plt.close(fig)
+        if isinstance(exc, FileNotFoundError) and not path.parent.is_dir():
+            reason = f"the folder {str(path.parent)!r} does not exist"
+        else:
+            reason = exc.strerror or str(exc)
+        raise InputError(f"plot file {str(path)!r}: cannot write it: {reason}") from None
     return str(path)
 
 

@@ -83,6 +83,7 @@ class Catalog:
     thresholds: dict[str, Threshold] = field(default_factory=dict)
     defaults: dict[str, QuantityEntry] = field(default_factory=dict)
     origin: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> file
+    overrides: list[str] = field(default_factory=list)  # built-in entries a user's file replaced, one line each
     _index: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
     # ---- lookup -----------------------------------------------------------------------------------
@@ -157,8 +158,11 @@ def _load_toml(path: Path) -> dict:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise SpecFileError(str(path), "", f"not valid TOML ({exc})") from None
-    except OSError as exc:
-        raise SpecFileError(str(path), "", f"cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8 by definition
+        raise SpecFileError(str(path), "", f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+                            "save the file as UTF-8") from None
+    except (OSError, ValueError) as exc:
+        raise SpecFileError(str(path), "", f"cannot read ({getattr(exc, 'strerror', None) or exc})") from None
 
 
 def _validate(model, data: Any, path: Path, where: str):
@@ -182,12 +186,15 @@ def _files(paths: Iterable[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         p = Path(p)
-        if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*.toml")))
-        elif p.is_file():
-            out.append(p)
-        else:
-            raise SpecFileError(str(p), "", "no such file or folder")
+        try:
+            if p.is_dir():
+                out.extend(sorted(f for f in p.rglob("*.toml")))
+            elif p.is_file():
+                out.append(p)
+            else:
+                raise SpecFileError(str(p), "", "no such file or folder")
+        except OSError as exc:  # a name too long, a folder without permission
+            raise SpecFileError(str(p), "", f"cannot read ({exc.strerror or exc})") from None
     return out
 
 
@@ -195,7 +202,21 @@ _SECTIONS = {"source", "device", "cluster", "run", "threshold", "default"}
 
 
 def _read_into(catalog: Catalog, files: list[Path]) -> None:
+    """Validate ``files`` (one load: a folder, or every --specs) into ``catalog``.
+
+    An entry defined twice within one load is an error naming both places; an entry of an earlier
+    load (the built-in tables) may be replaced, and each replacement is listed in ``catalog.overrides``.
+    """
     docs = [(f, _load_toml(f)) for f in files]
+    seen: dict[tuple[str, str], str] = {}  # (kind, name) -> "file: where", within this load
+
+    def once(kind: str, name: str, path: Path, where: str, replaces: bool) -> None:
+        here = f"{path}: {where}"
+        if (kind, name) in seen:
+            raise SpecFileError(str(path), where, f"{kind} {name!r} is defined twice; first at {seen[(kind, name)]}")
+        seen[(kind, name)] = here
+        if replaces:
+            catalog.overrides.append(f"{here} replaces the built-in {kind} {name!r} ({catalog.origin.get((kind, name), '?')})")
     for path, doc in docs:
         unknown = set(doc) - _SECTIONS
         if unknown:
@@ -216,13 +237,16 @@ def _read_into(catalog: Catalog, files: list[Path]) -> None:
                 _check_source(catalog, entry.source, path, f"{where}.{fld}.source")
             for j, sid in enumerate(dev.see_also):
                 _check_source(catalog, sid, path, f"{where}.see_also[{j}]")
+            once("device", dev.name, path, where, dev.name in catalog.devices)
             catalog._add("device", catalog.devices, dev, (dev.name, *dev.aliases), str(path), where)
         for i, raw in enumerate(doc.get("threshold", [])):
             thr = _validate(Threshold, raw, path, f"threshold[{i}]")
             _check_source(catalog, thr.compute.source, path, f"threshold[{i}].compute.source")
             if thr.status_source:
                 _check_source(catalog, thr.status_source, path, f"threshold[{i}].status_source")
+            once("threshold", thr.id, path, f"threshold[{i}]", thr.id in catalog.thresholds)
             catalog.thresholds[thr.id] = thr
+            catalog.origin[("threshold", thr.id)] = str(path)
         for i, raw in enumerate(doc.get("default", [])):
             where = f"default[{i}]"
             name = raw.get("name") if isinstance(raw, dict) else None
@@ -231,7 +255,9 @@ def _read_into(catalog: Catalog, files: list[Path]) -> None:
                 raise SpecFileError(str(path), f"{where}.name", f"unknown default {name!r}; known: {sorted(DEFAULT_DIMENSIONS)}")
             dft = _validate(default_entry(dimension), {k: v for k, v in raw.items() if k != "name"}, path, f"{where} ({name})")
             _check_source(catalog, dft.source, path, f"{where}.source")
+            once("default", name, path, f"{where} ({name})", name in catalog.defaults)
             catalog.defaults[name] = dft
+            catalog.origin[("default", name)] = str(path)
     # Clusters and runs name devices: read them once every device is known.
     for path, doc in docs:
         for i, raw in enumerate(doc.get("cluster", [])):
@@ -240,6 +266,7 @@ def _read_into(catalog: Catalog, files: list[Path]) -> None:
             _check_source(catalog, clu.source, path, f"{where}.source")
             for j, member in enumerate(clu.members):
                 _check_device(catalog, member.device, path, f"{where}.members[{j}].device")
+            once("cluster", clu.name, path, where, clu.name in catalog.clusters)
             catalog._add("cluster", catalog.clusters, clu, (clu.name, *clu.aliases), str(path), where)
         for i, raw in enumerate(doc.get("run", [])):
             where = f"run[{i}]" + (f" ({raw.get('name')})" if isinstance(raw, dict) and raw.get("name") else "")
@@ -253,6 +280,7 @@ def _read_into(catalog: Catalog, files: list[Path]) -> None:
                 _check_device(catalog, run.cluster.device, path, f"{where}.cluster.device")
             for j, st in enumerate(run.statement):
                 _check_source(catalog, st.source, path, f"{where}.statement[{j}].source")
+            once("run", run.name, path, where, run.name in catalog.runs)
             catalog._add("run", catalog.runs, run, (run.name, *run.aliases), str(path), where)
 
 
@@ -287,9 +315,18 @@ def load_catalog(extra: Iterable[str | Path] | str | Path | None = None, *, buil
     The result is cached per ``extra``; treat it as read-only.
     """
     if extra is None:
-        key: tuple[str, ...] = ()
+        given: list[Any] = []
     elif isinstance(extra, (str, Path)):
-        key = (str(Path(extra).resolve()),)
+        given = [extra]
     else:
-        key = tuple(str(Path(p).resolve()) for p in extra)
+        given = list(extra)
+    for p in given:
+        if not isinstance(p, (str, Path)):
+            raise SpecFileError(repr(p), "", f"a spec path is text or a Path, got {type(p).__name__}")
+        if isinstance(p, str) and not p.strip():  # Path("") is the current folder: never scan it by accident
+            raise SpecFileError(repr(p), "", "an empty path names no spec file or folder")
+    try:
+        key = tuple(dict.fromkeys(str(Path(p).resolve()) for p in given))  # the same file twice is one file
+    except (OSError, ValueError) as exc:  # an embedded NUL byte, a symlink loop
+        raise SpecFileError(", ".join(map(str, given)), "", f"cannot read ({exc})") from None
     return _load(key, builtin)

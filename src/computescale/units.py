@@ -13,12 +13,14 @@ from __future__ import annotations
 import functools
 import math
 import re
+import sys
 from importlib import resources
 from typing import Any
 
+import numpy as np
 import pint
 
-from .errors import UnitError
+from .errors import InputError, UnitError
 
 __all__ = [
     "ureg",
@@ -27,6 +29,7 @@ __all__ = [
     "DIMENSIONS",
     "parse_quantity",
     "parse_unit",
+    "read_number",
     "magnitude_in",
     "quantity_to_json",
     "format_quantity",
@@ -111,13 +114,35 @@ DIMENSIONS: dict[str, tuple[str, str]] = {
 _NUMBER_UNIT = re.compile(r"^\s*([-+]?(?:\d[\d_,]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
+# Characters a unit may contain: names, digits (exponents), spaces, * / ^ ** ( ) . - + and %.
+# pint silently drops some others ("W;" reads as W) and crashes on more ("W)", ":"), so check first.
+_UNIT_CHARS = re.compile(r"[\w\s*/^().+%-]")
+
+
 @functools.lru_cache(maxsize=512)
 def parse_unit(text: str) -> pint.Unit:
     """Parse a unit string once and keep the Unit (pint re-parses strings on every call)."""
+    if not text:
+        return ureg.dimensionless
+    stray = [c for c in text if not _UNIT_CHARS.fullmatch(c)]
+    if stray:
+        raise UnitError(f"cannot read the unit {text!r}: {stray[0]!r} is not part of a unit (e.g. 'TFLOP/s', 'USD/kWh')")
+    depth = 0
+    for c in text:
+        depth += {"(": 1, ")": -1}.get(c, 0)
+        if depth < 0:
+            break
+    if depth:
+        raise UnitError(f"cannot read the unit {text!r}: unbalanced parentheses")
     try:
-        return ureg.Unit(_preprocess(text)) if text else ureg.dimensionless
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError, TypeError, ValueError) as exc:
+        return ureg.Unit(_preprocess(text))
+    except pint.errors.UndefinedUnitError as exc:
         raise UnitError(f"unknown unit {text!r} ({exc})") from None
+    except ZeroDivisionError:
+        raise UnitError(f"cannot read the unit {text!r}: it divides by zero") from None
+    except Exception as exc:  # noqa: BLE001 - pint's parser raises TokenError, AssertionError, ... on malformed text
+        reason = str(exc) or "not a unit expression pint can read"
+        raise UnitError(f"cannot read the unit {text!r}: {reason}") from None
 
 
 def _dimensionality(key: str):
@@ -145,24 +170,73 @@ def parse_quantity(value: Any, dimension: str, *, what: str = "value", default_u
         match = _NUMBER_UNIT.match(value)
         if not match:
             raise UnitError(f"{what}: cannot read {value!r} as '<number> <unit>' (e.g. '{_example(dimension)}')")
-        number = float(match.group(1).replace(",", "").replace("_", ""))
+        number = read_number(match.group(1), what)
         unit_text = match.group(2)
         if not unit_text and default_unit is not None:
             unit_text = default_unit
-        quantity = Q_(number, parse_unit(unit_text))
+        quantity = Q_(number, _unit_for(unit_text, what, value))
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         unit_text = default_unit if default_unit is not None else ""
-        quantity = Q_(float(value), parse_unit(unit_text))
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond float range, e.g. 10**400
+            raise InputError(f"{what}: {_short(value)} is too large (beyond {sys.float_info.max:.3g})") from None
+        quantity = Q_(number, _unit_for(unit_text, what))
     else:
         raise UnitError(f"{what}: expected a quantity such as '{_example(dimension)}', got {type(value).__name__}")
     if quantity.dimensionality != _dimensionality(dimension):
         name, example = DIMENSIONS[dimension]
         got = str(quantity.dimensionality) if quantity.dimensionality else "dimensionless"
-        raise UnitError(f"{what}: expected {name} (e.g. {example}), got {value!s} with dimension {got}")
+        raise UnitError(f"{what}: expected {name} (e.g. {example}), got {_short(value)} with dimension {got}")
     magnitude = quantity.magnitude
     if isinstance(magnitude, float) and math.isnan(magnitude):
         raise UnitError(f"{what}: value is NaN")
+    # Infinite, or finite but overflowing once in base units ("1e300 EFLOP"): no input may be infinite.
+    try:
+        base = np.asarray(quantity.m_as(BASE[dimension]), dtype=float)
+    except (OverflowError, ZeroDivisionError):
+        base = np.asarray(math.inf)
+    if np.isinf(base).any():
+        if np.isinf(np.asarray(magnitude, dtype=float)).any():
+            raise InputError(f"{what}: {_short(value)} is infinite; give a finite value")
+        raise InputError(f"{what}: {_short(value)} is too large: it overflows a float (beyond {sys.float_info.max:.3g}) "
+                         f"in {BASE[dimension]:~}; give a finite value")
     return quantity
+
+
+def read_number(text: str, what: str = "value") -> float:
+    """A decimal number as users write it: ``"2.15e25"``, ``"25,000"``, ``"1_000"``.
+
+    A comma separates thousands only, in groups of three digits (``"1,5"`` is an error, not 15:
+    in many locales it means 1.5). Raises :class:`UnitError` for anything else,
+    :class:`InputError` for a number too large for a float (``"1e400"``).
+    """
+    digits = text.strip().lstrip("+-")
+    if "," in digits:
+        whole = re.split(r"[.eE]", digits, maxsplit=1)[0]
+        if not re.fullmatch(r"\d{1,3}(?:,\d{3})+", whole):
+            raise UnitError(f"{what}: cannot read {text!r}: a comma separates thousands in groups of three digits "
+                            "(25,000); write a decimal with a point (1.5)")
+    try:
+        number = float(text.replace(",", ""))  # float() itself accepts '_' only between digits
+    except ValueError:
+        raise UnitError(f"{what}: cannot read the number {text!r}") from None
+    if math.isinf(number):
+        raise InputError(f"{what}: {text!r} is too large (beyond {sys.float_info.max:.3g}); give a finite value")
+    return number
+
+
+def _unit_for(unit_text: str, what: str, given: Any = None) -> pint.Unit:
+    try:
+        return parse_unit(unit_text)
+    except UnitError as exc:
+        raise UnitError(f"{what}: {_short(given)!r}: {exc}" if isinstance(given, str) else f"{what}: {exc}") from None
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """An input as shown in a message, clipped (a 10**400 int has 401 digits)."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _example(dimension: str) -> str:
