@@ -223,9 +223,10 @@ _specs_path = st.sampled_from([str(DATA / "mini.toml"), f"{TMP}/specs/binary.tom
 #: dest -> values. A flag not listed (a new one) still gets fuzzed with _GENERIC.
 _GENERIC = st.one_of(_num_text, _with_unit("dimensionless"), _random_text)
 _KIND = {
-    "flop": "compute", "achieved": "rate", "days": "time", "duration": "time", "lifetime": "time", "power": "power",
+    "flop": "compute", "compute": "compute", "achieved": "rate", "days": "time", "duration": "time", "lifetime": "time", "power": "power",
     "electricity_price": "energy_price", "carbon_intensity": "carbon", "rental_price": "hourly", "unit_price": "currency",
-    "gpu_hours": "device_time", "mfu": "dimensionless", "pue": "dimensionless", "overhead": "dimensionless",
+    "gpu_hours": "device_time", "device_time": "device_time", "mfu": "dimensionless", "pue": "dimensionless",
+    "overhead": "dimensionless", "server_overhead": "dimensionless", "active_params": "dimensionless",
     "power_fraction": "dimensionless", "params": "dimensionless", "tokens": "dimensionless", "max_memory": "information",
 }
 

@@ -275,6 +275,21 @@ def sweep_to_dict(r) -> dict:
     }
 
 
+def open_output(path, what: str = "csv file"):
+    """Open ``path`` for writing text, or InputError saying why not (a missing folder, no permission)."""
+    from pathlib import Path
+
+    from .errors import InputError
+
+    try:
+        return open(path, "w", newline="")
+    except OSError as exc:
+        folder = Path(path).parent
+        if not folder.is_dir():
+            raise InputError(f"{what} {str(path)!r}: the folder {str(folder)!r} does not exist") from None
+        raise InputError(f"{what} {str(path)!r}: cannot write it ({exc.strerror})") from None
+
+
 def csv_header(axes, outputs) -> str:
     return ",".join([a.header for a in axes] + [output_header(k) for k in outputs]) + "\n"
 

@@ -132,7 +132,7 @@ def _check(key: str, values: np.ndarray, base: np.ndarray) -> None:
         raise
 
 
-_RANGE_NUM = re.compile(r"^\s*(\d+)\s*(.*?)\s*$")
+_RANGE_NUM = re.compile(r"^\s*(\d+)(?:\s+(.*?))?\s*$")
 
 
 def _split_list(text: str, name: str) -> list[str]:
@@ -172,7 +172,7 @@ def _parse_text(text: str, key: str) -> tuple[np.ndarray, str]:
     m = _RANGE_NUM.match(parts[2])
     if not m:
         raise InputError(f"{key}: the number of points in {text!r} must be a whole number >= 1, got {parts[2]!r}")
-    num, unit = int(m.group(1)), m.group(2)
+    num, unit = int(m.group(1)), m.group(2) or ""
     start, stop = _numbers([parts[0], parts[1]], key, unit)
     _check_range(key, text, parts, num, start, stop, spacing)
     values = np.geomspace(start, stop, num) if spacing == "log" else np.linspace(start, stop, num)

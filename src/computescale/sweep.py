@@ -16,7 +16,7 @@ from .model import evaluate
 from .parameters import COSTS, INPUTS, OUTPUTS, canonical
 from .scenarios import AXES, Axis, parse_axis
 from .specs import Catalog, load_catalog
-from .report import csv_header, csv_rows, output_header, render_summary, render_sweep, sweep_to_dict
+from .report import csv_header, csv_rows, open_output, output_header, render_summary, render_sweep, sweep_to_dict
 from .units import BASE, Q_, parse_quantity, parse_unit
 
 __all__ = ["Sweep", "SweepResult", "SweepSummary", "Axis", "sweep", "parse_axis", "AXES", "SWEEP_OUTPUTS",
@@ -39,9 +39,12 @@ _ENERGY = ("facility_power", "energy", "electricity_cost", "emissions", "electri
 
 
 def _parse_memory(value: Any) -> float:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return float(parse_quantity(value, "information", what="max_memory").m_as("byte"))
+    if isinstance(value, bool):
+        raise InputError(f"max_memory must be a positive size (e.g. '4 GiB'), got {value!r}")
+    size = float(value) if isinstance(value, (int, float)) else float(parse_quantity(value, "information", what="max_memory").m_as("byte"))
+    if not (size > 0 and math.isfinite(size)):
+        raise InputError(f"max_memory must be a positive, finite size (e.g. '4 GiB'), got {value!r}")
+    return size
 
 
 def _find_axis(axes: Sequence[Axis], name: str) -> Axis:
@@ -300,7 +303,7 @@ class Sweep:
 
     def to_csv(self, path, progress: Callable[[int, int], None] | None = None) -> str:
         """Stream every scenario as a CSV row to ``path``, chunk by chunk (bounded memory). Returns ``path``."""
-        with open(path, "w", newline="") as fh:
+        with open_output(path) as fh:
             fh.write(csv_header(self.axes, self.outputs))
             for _, _, shape, idx, out in self.chunks(progress):
                 fh.write(csv_rows(self.axes, idx, shape, out))
@@ -418,7 +421,7 @@ class SweepResult:
         text = "".join(chunks)
         if path is None:
             return text
-        with open(path, "w", newline="") as fh:
+        with open_output(path) as fh:
             fh.write(text)
         return str(path)
 
