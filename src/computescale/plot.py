@@ -85,33 +85,13 @@ def plot_sweep(result, path=None, *, output: str = "time_to_train", x: str = "co
         raise InputError(f"plot: {combos} lines (one per {' x '.join(a.name for a in others)}) is too many to read; "
                          f"fix some axes to one value (at most {_MAX_LINES} lines)")
     data = np.moveaxis(np.asarray(y.magnitude), result.axes.index(xa), -1)
-    fixed_idx = [i for i, a in enumerate(result.axes) if a is not xa and len(a) == 1]
-    order = [i for i, a in enumerate(result.axes) if a is not xa]
     fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
     xs = xa.values.astype(float)
     for flat in range(combos):
-        idx = np.unravel_index(flat, tuple(len(a) for a in others)) if others else ()
-        sel, label = [], []
-        it = iter(idx)
-        for i in order:
-            if i in fixed_idx:
-                sel.append(0)
-            else:
-                j = next(it)
-                sel.append(j)
-                a = result.axes[i]
-                v = a.values[j]
-                label.append(str(v) if a.categorical else f"{a.name} {v:g}{' ' + a.unit if a.unit else ''}")
-        ys = data[tuple(sel)]
-        ax.plot(xs, ys, marker="o" if len(xs) <= 25 else None, markersize=3, linewidth=1.8, label=", ".join(label) or None)
-    positive = np.all(xs > 0) and np.nanmin(np.asarray(y.magnitude)) > 0
-    span_x = xs.max() / xs.min() if positive and xs.min() > 0 else 1
-    if positive and span_x >= 20:
-        ax.set_xscale("log")
-    yv = np.asarray(y.magnitude, dtype=float)
-    yv = yv[np.isfinite(yv)]
-    if yv.size and yv.min() > 0 and yv.max() / yv.min() >= 20:
-        ax.set_yscale("log")
+        sel, label = _line(result, xa, others, np.unravel_index(flat, tuple(len(a) for a in others)) if others else ())
+        ax.plot(xs, data[tuple(sel)], marker="o" if len(xs) <= 25 else None, markersize=3, linewidth=1.8,
+                label=", ".join(label) or None)
+    _log_scales(ax, xs, np.asarray(y.magnitude, dtype=float))
     xlabel = "cluster size [devices]" if xa.name == "count" else xa.header
     ax.set_xlabel(xlabel)
     ax.set_ylabel(f"{name} [{unit}]" if unit else name)
@@ -130,6 +110,33 @@ def plot_sweep(result, path=None, *, output: str = "time_to_train", x: str = "co
     out = _save(fig, path)
     plt.close(fig)
     return out
+
+
+def _line(result, xa, others, idx) -> tuple[list[int], list[str]]:
+    """The index of one line into the output (x axis moved last) and its legend label."""
+    sel, label = [], []
+    it = iter(idx)
+    for a in result.axes:
+        if a is xa:
+            continue
+        if len(a) == 1:
+            sel.append(0)
+            continue
+        j = next(it)
+        sel.append(j)
+        v = a.values[j]
+        label.append(str(v) if a.categorical else f"{a.name} {v:g}{' ' + a.unit if a.unit else ''}")
+    return sel, label
+
+
+def _log_scales(ax, xs, yv) -> None:
+    """Log axes where values are positive and span 20x or more."""
+    positive = np.all(xs > 0) and np.nanmin(yv) > 0
+    if positive and xs.max() / xs.min() >= 20:
+        ax.set_xscale("log")
+    yv = yv[np.isfinite(yv)]
+    if yv.size and yv.min() > 0 and yv.max() / yv.min() >= 20:
+        ax.set_yscale("log")
 
 
 def _fmt_axis_value(a) -> str:

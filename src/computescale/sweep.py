@@ -55,7 +55,24 @@ def _find_axis(axes: Sequence[Axis], name: str) -> Axis:
     raise InputError(f"this sweep has no {key!r} axis; its axes are {', '.join(a.name for a in axes)}")
 
 
-class Sweep:
+class _Grid:
+    """Shape, size and axis lookup of anything laid out on sweep axes."""
+
+    axes: tuple[Axis, ...]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(a) for a in self.axes)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    def axis(self, name: str) -> Axis:
+        return _find_axis(self.axes, name)
+
+
+class Sweep(_Grid):
     """A grid of scenarios over named axes, not yet evaluated.
 
     Parameters
@@ -106,22 +123,10 @@ class Sweep:
                 parsed.append(parse_axis(key, value, self.catalog))
         return parsed
 
-    # -- shape ---------------------------------------------------------------------------------------
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(len(a) for a in self.axes)
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
-
     @property
     def full_nbytes(self) -> int:
         """Memory a full result needs: one float64 per scenario per output [bytes]."""
         return self.size * len(self.outputs) * 8
-
-    def axis(self, name: str) -> Axis:
-        return _find_axis(self.axes, name)
 
     def _has(self, name: str) -> bool:
         return any(a.name == name for a in self.axes)
@@ -340,7 +345,7 @@ class _Accumulator:
 
 # ---- results ----------------------------------------------------------------------------------------------------
 @dataclass
-class SweepResult:
+class SweepResult(_Grid):
     """Every output of a sweep, labelled by its axes. ``result["energy"]`` is a Quantity of the grid's shape."""
 
     axes: tuple[Axis, ...]
@@ -348,17 +353,6 @@ class SweepResult:
     notes: list[str] = field(default_factory=list)
     assumptions: list[Assumption] = field(default_factory=list)
     reference: str | None = None
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(len(a) for a in self.axes)
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
-
-    def axis(self, name: str) -> Axis:
-        return _find_axis(self.axes, name)
 
     def unit(self, output: str) -> str:
         return OUTPUTS[self._output(output)].unit

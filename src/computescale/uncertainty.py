@@ -33,19 +33,8 @@ from .parameters import INPUTS, OUTPUTS
 from .specs import Catalog, load_catalog
 from .units import BASE, Q_, parse_quantity, parse_unit
 
-__all__ = [
-    "Uniform",
-    "Normal",
-    "Triangular",
-    "LogNormal",
-    "parse_uncertain",
-    "monte_carlo_training",
-    "monte_carlo_claim",
-    "MonteCarloResult",
-    "UNCERTAIN_INPUTS",
-    "MAX_SAMPLES",
-    "run_ranges",
-]
+__all__ = ["Uniform", "Normal", "Triangular", "LogNormal", "parse_uncertain", "monte_carlo_training",
+           "monte_carlo_claim", "MonteCarloResult", "UNCERTAIN_INPUTS", "MAX_SAMPLES", "run_ranges"]
 
 #: Most samples one call draws (every sampled input and output is kept in memory until percentiles).
 MAX_SAMPLES = 2_000_000
