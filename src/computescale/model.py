@@ -89,6 +89,9 @@ def device_time_stage(x: dict, out: dict, want: frozenset | None = None) -> None
     if x.get("device_time") is not None:
         out["device_time"] = x["device_time"]
         return
+    if want is not None and not (want - {"peak", "ratio", "compute", "time_to_train", "compute_in_duration",
+                                         "implied_mfu", "devices_for_duration", "facility_power"}):
+        return  # nothing downstream of device-time is wanted
     span = x.get("duration") if x.get("duration") is not None else out.get("time_to_train")
     if span is not None and "count" in out:
         out["device_time"] = np.multiply(out["count"], span) / kernels.SECONDS_PER_HOUR
