@@ -27,6 +27,8 @@ __all__ = [
     "rental_cost_usd",
     "amortized_hardware_cost_usd",
     "SECONDS_PER_HOUR",
+    "product",
+    "quotient",
     "JOULES_PER_KWH",
 ]
 
@@ -64,39 +66,58 @@ def claim_deviation(actual_ratio, claimed_factor):
 
 
 # ---- training --------------------------------------------------------------------------------------
-def _quotient(numerator, *factors):
-    """numerator / prod(factors), with one temporary reused in place (saves passes at large N)."""
-    denom = np.multiply(factors[0], factors[1], dtype=float)
-    for f in factors[2:]:
-        denom = np.multiply(denom, f, out=denom if isinstance(denom, np.ndarray) and np.shape(f) in ((), denom.shape) else None)
-    if isinstance(denom, np.ndarray) and np.shape(numerator) in ((), denom.shape):
-        return np.divide(numerator, denom, out=denom)
-    return np.divide(numerator, denom)
+def _combine(op, first, operands):
+    """``first`` op operand op operand ..., left to right, temporaries reused in place.
+
+    The order is fixed (so results do not depend on how a sweep is chunked); callers put constants
+    and per-device figures first, so that with scenario axes that broadcast (a sweep's count along
+    one axis, MFU along another) the full-size array appears as late as possible and full-size
+    temporaries made here are reused (``out=``). Inputs are never written to.
+    """
+    acc, owned = first, False
+    for f in operands:
+        shape = np.broadcast_shapes(np.shape(acc), np.shape(f))
+        if owned and acc.shape == shape:
+            op(acc, f, out=acc)
+        else:
+            acc = op(acc, f, dtype=float)
+            owned = isinstance(acc, np.ndarray) and acc.ndim > 0  # a NumPy scalar cannot be written in place
+    return acc if owned else np.asarray(acc, dtype=float)
+
+
+def quotient(numerator, *factors):
+    """numerator / prod(factors), in as few passes over the scenario array as the shapes allow."""
+    return _combine(np.divide, numerator, factors)
+
+
+def product(*factors):
+    """prod(factors), in as few passes over the scenario array as the shapes allow."""
+    return _combine(np.multiply, factors[0], factors[1:])
 
 
 def train_time_s(compute_flop, n_devices, peak_flop_per_s, mfu):
     """Wall time to train ``compute_flop`` on ``n_devices`` at ``mfu`` of dense peak [s]."""
-    return _quotient(compute_flop, n_devices, mfu, peak_flop_per_s)
+    return quotient(compute_flop, peak_flop_per_s, n_devices, mfu)
 
 
 def compute_in_time_flop(time_s, n_devices, peak_flop_per_s, mfu):
     """Compute reachable in ``time_s`` [FLOP]."""
-    return np.asarray(time_s, dtype=float) * n_devices * peak_flop_per_s * mfu
+    return product(peak_flop_per_s, n_devices, mfu, time_s)
 
 
 def devices_for_time(compute_flop, time_s, peak_flop_per_s, mfu):
     """Devices needed to train ``compute_flop`` in ``time_s`` (fractional; round up for a count)."""
-    return np.asarray(compute_flop, dtype=float) / (np.asarray(time_s, dtype=float) * peak_flop_per_s * mfu)
+    return quotient(compute_flop, peak_flop_per_s, mfu, time_s)
 
 
 def implied_mfu(compute_flop, n_devices, time_s, peak_flop_per_s):
     """The model-FLOP utilization a reported run implies."""
-    return np.asarray(compute_flop, dtype=float) / (np.asarray(n_devices, dtype=float) * time_s * peak_flop_per_s)
+    return quotient(compute_flop, peak_flop_per_s, n_devices, time_s)
 
 
 def energy_j(n_devices, time_s, power_w, power_fraction, server_overhead, pue):
     """Facility energy [J]: device-time x device power x average-draw fraction x host overhead x PUE."""
-    return np.asarray(n_devices, dtype=float) * time_s * power_w * power_fraction * server_overhead * pue
+    return product(power_w, power_fraction, server_overhead, pue, n_devices, time_s)
 
 
 def transformer_training_flop(params, tokens, flop_per_param_token=6.0):
@@ -111,7 +132,7 @@ def transformer_training_flop(params, tokens, flop_per_param_token=6.0):
     .. [2] Narayanan et al., "Efficient Large-Scale Language Model Training on GPU Clusters
        Using Megatron-LM", SC21, 2021, Section 5.1, eq. (3)-(4).
     """
-    return flop_per_param_token * np.asarray(params, dtype=float) * np.asarray(tokens, dtype=float)
+    return product(flop_per_param_token, params, tokens)
 
 
 def mfu_from_achieved(achieved_flop_per_s, peak_flop_per_s):
@@ -124,22 +145,22 @@ def facility_energy_from_device_hours_j(device_hours, power_w, power_fraction, s
 
     Same product as :func:`energy_j`, for runs whose sources give GPU-hours, not count and time.
     """
-    return np.asarray(device_hours, dtype=float) * SECONDS_PER_HOUR * power_w * power_fraction * server_overhead * pue
+    return product(SECONDS_PER_HOUR, power_w, power_fraction, server_overhead, pue, device_hours)
 
 
 def electricity_cost_usd(energy_j, usd_per_kwh):
     """Electricity cost [USD] of ``energy_j`` [J] at ``usd_per_kwh`` [USD/kWh]."""
-    return np.asarray(energy_j, dtype=float) / JOULES_PER_KWH * usd_per_kwh
+    return product(1.0 / JOULES_PER_KWH, usd_per_kwh, energy_j)
 
 
 def emissions_kg(energy_j, kg_per_kwh):
     """Emissions [kgCO2e] of ``energy_j`` [J] at grid intensity ``kg_per_kwh`` [kgCO2e/kWh]."""
-    return np.asarray(energy_j, dtype=float) / JOULES_PER_KWH * kg_per_kwh
+    return product(1.0 / JOULES_PER_KWH, kg_per_kwh, energy_j)
 
 
 def rental_cost_usd(device_hours, usd_per_device_hour):
     """Cloud rental cost [USD]: device-time [device-hours] x rate [USD/device-hour]."""
-    return np.asarray(device_hours, dtype=float) * usd_per_device_hour
+    return product(usd_per_device_hour, device_hours)
 
 
 def amortized_hardware_cost_usd(unit_price_usd, device_hours, lifetime_s):
@@ -148,4 +169,4 @@ def amortized_hardware_cost_usd(unit_price_usd, device_hours, lifetime_s):
     ``unit_price [USD/device] x device-time [device-hours] / lifetime [h]``; no resale value, no
     cost of capital, no host or network hardware.
     """
-    return np.asarray(unit_price_usd, dtype=float) * device_hours * SECONDS_PER_HOUR / np.asarray(lifetime_s, dtype=float)
+    return product(SECONDS_PER_HOUR, unit_price_usd, np.divide(1.0, lifetime_s), device_hours)

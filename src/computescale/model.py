@@ -94,7 +94,7 @@ def device_time_stage(x: dict, out: dict, want: frozenset | None = None) -> None
         return  # nothing downstream of device-time is wanted
     span = x.get("duration") if x.get("duration") is not None else out.get("time_to_train")
     if span is not None and "count" in out:
-        out["device_time"] = np.multiply(out["count"], span) / kernels.SECONDS_PER_HOUR
+        out["device_time"] = kernels.product(1.0 / kernels.SECONDS_PER_HOUR, out["count"], span)
 
 
 def power_stage(x: dict, out: dict, want: frozenset | None = None) -> None:
@@ -110,7 +110,7 @@ def energy_stage(x: dict, out: dict, want: frozenset | None = None) -> None:
         return
     out["device_energy"] = kernels.facility_energy_from_device_hours_j(out["device_time"], x["power"],
                                                                        x["power_fraction"], 1.0, 1.0)
-    out["energy"] = out["device_energy"] * x["server_overhead"] * x["pue"]
+    out["energy"] = kernels.product(x["server_overhead"], x["pue"], out["device_energy"])
 
 
 def cost_stage(x: dict, out: dict, want: frozenset | None = None) -> None:

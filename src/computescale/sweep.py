@@ -257,13 +257,14 @@ class Sweep(_Grid):
             out["peak"] = x["count"] * x["peak"]
             if "ratio" in want:
                 out["ratio"] = kernels.ratio(out["peak"], self._ref[dev, prec])
-        return {k: out[k] * _FACTORS[k] if _FACTORS[k] != 1.0 else out[k] for k in self.outputs}
+        return {k: out[k] for k in self.outputs}
 
     def chunks(self, progress: Callable[[int, int], None] | None = None):
         """Yield ``(start, stop, block shape, index arrays, outputs)`` for each chunk, in C order."""
         total = self.size
         for start, stop, shape, idx in self._blocks():
-            yield start, stop, shape, idx, self._evaluate(idx)
+            out = self._evaluate(idx)
+            yield start, stop, shape, idx, {k: v * _FACTORS[k] if _FACTORS[k] != 1.0 else v for k, v in out.items()}
             if progress is not None:
                 progress(stop, total)
 
@@ -276,9 +277,12 @@ class Sweep(_Grid):
                 f"over the {self.max_memory / 2**30:.3g} GiB limit; ask for a summary (Sweep.summary(), --summary), "
                 "stream rows to a file (Sweep.to_csv(path), --csv FILE), fewer outputs, or raise max_memory")
         data = {k: np.empty(self.size) for k in self.outputs}
-        for start, stop, shape, _, out in self.chunks(progress):
-            for k, v in out.items():
-                data[k][start:stop] = np.broadcast_to(v, shape).reshape(-1)
+        for start, stop, shape, idx in self._blocks():
+            for k, v in self._evaluate(idx).items():  # unit factor and copy into the result in one pass
+                dest = data[k][start:stop].reshape(shape)
+                np.multiply(v, _FACTORS[k], out=dest) if _FACTORS[k] != 1.0 else np.copyto(dest, v)
+            if progress is not None:
+                progress(stop, self.size)
         outputs = {k: v.reshape(self.shape) for k, v in data.items()}
         return SweepResult(self.axes, outputs, list(self.notes), list(self.assumptions),
                            None if self.reference is None else self.reference.label)
