@@ -53,6 +53,9 @@ def to_base(name: str, value: Any):
     """
     spec = INPUTS[name]
     dim = spec.dimension or "dimensionless"
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f" and dim == "dimensionless":
+        check_domain(name, value)  # a float array already in its base unit: no copy, no unit parsing
+        return value if value.ndim else value.item()
     if isinstance(value, (list, tuple, np.ndarray)) and not isinstance(value, pint.Quantity):
         try:
             arr = np.asarray(value, dtype=float)

@@ -131,10 +131,7 @@ def validate_counts(counts: Any, what: str = "count") -> np.ndarray:
         raise InputError(f"{what} must be a number or an array of numbers, got {_clip(counts)}") from None
     if arr.size == 0:
         raise InputError(f"{what} is empty")
-    # Fast path, few passes: min/max reductions (NaN fails them) and, for float input, a
-    # whole-number test (np.trunc; np.mod is 5x slower). Integer input is whole already.
-    lo, hi = arr.min(), arr.max()
-    if lo >= 1 and hi <= _MAX_COUNT and (given.dtype.kind in "iu" or np.array_equal(np.trunc(arr), arr)):
+    if _all_whole_in_range(arr, given.dtype.kind in "iu"):
         return arr
     bad = ~np.isfinite(arr)
     if bad.any():
@@ -147,6 +144,25 @@ def validate_counts(counts: Any, what: str = "count") -> np.ndarray:
         raise InputError(f"{what} is too large (at most {_MAX_COUNT:,} devices, the largest whole number a float holds exactly), "
                          f"got {arr[arr > _MAX_COUNT].flat[0]:g}")
     return arr
+
+
+_BLOCK = 1 << 15  # 256 KiB of float64: a block stays in cache for the three checks below
+
+
+def _all_whole_in_range(arr: np.ndarray, integer: bool) -> bool:
+    """The fast path of validate_counts: every count in [1, 2**53] and whole (NaN fails).
+
+    Checked block by block so that the min, max and whole-number tests read each block from
+    cache: about one pass over memory instead of four (np.trunc; np.mod is 5x slower).
+    """
+    flat = arr.reshape(-1)
+    for i in range(0, flat.size, _BLOCK):
+        blk = flat[i:i + _BLOCK]
+        if not (blk.min() >= 1 and blk.max() <= _MAX_COUNT):
+            return False
+        if not integer and not np.array_equal(np.trunc(blk), blk):
+            return False
+    return True
 
 
 def _clip(value: Any, limit: int = 60) -> str:

@@ -27,6 +27,7 @@ __all__ = [
     "rental_cost_usd",
     "amortized_hardware_cost_usd",
     "SECONDS_PER_HOUR",
+    "min_max",
     "product",
     "quotient",
     "JOULES_PER_KWH",
@@ -63,6 +64,24 @@ def claim_deviation(actual_ratio, claimed_factor):
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.divide(claimed_factor, actual_ratio) - 1.0
+
+
+# ---- validation ----------------------------------------------------------------------------------
+_BLOCK = 1 << 15  # 256 KiB of float64: a block stays in cache between the reductions on it
+
+
+def min_max(values) -> tuple[float, float]:
+    """(min, max) of an array, read block by block (about one pass over memory, not two); NaN if any is NaN."""
+    flat = np.asarray(values, dtype=float).reshape(-1)
+    if flat.size <= _BLOCK:
+        return float(flat.min()), float(flat.max())
+    lo, hi = np.inf, -np.inf
+    for i in range(0, flat.size, _BLOCK):
+        blk = flat[i:i + _BLOCK]
+        lo, hi = min(lo, blk.min()), max(hi, blk.max())
+        if lo != lo or hi != hi:  # NaN: no need to read further
+            return float("nan"), float("nan")
+    return float(lo), float(hi)
 
 
 # ---- training --------------------------------------------------------------------------------------

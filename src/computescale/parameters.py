@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError, UnknownNameError
+from .kernels import min_max
 
 __all__ = ["Input", "Output", "INPUTS", "OUTPUTS", "canonical", "check_domain", "glossary_table"]
 
@@ -181,6 +182,9 @@ def check_domain(name: str, values, shown_unit: str | None = None) -> None:
     v = np.asarray(values, dtype=float)
     if v.size == 0:
         raise InputError(f"{name} is empty; expected {spec.accepted}")
+    lo, hi = min_max(v)  # one blocked pass, no temporaries; NaN fails both tests
+    if (lo > spec.lo if spec.lo_open else lo >= spec.lo) and hi <= spec.hi and math.isfinite(hi):
+        return
     lo_ok = (v > spec.lo) if spec.lo_open else (v >= spec.lo)
     ok = lo_ok & (v <= spec.hi) & np.isfinite(v)
     if ok.all():
