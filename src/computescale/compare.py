@@ -231,7 +231,8 @@ def _h100e_basis(a: Cluster, b: Cluster, base: Basis) -> Basis:
     per_h100 = float(ref[1].value.m_as(BASE["compute_rate"]))
     sources = tuple(dict.fromkeys((*base.sources, ref[1].source)))
     return Basis(H100E_KEY, "cross", label, base.a_metrics, base.b_metrics,
-                 Q_(base.a_value.magnitude / per_h100, ""), Q_(base.b_value.magnitude / per_h100, ""), base.ratio, base.missing, sources)
+                 Q_(getattr(base.a_value, "magnitude", base.a_value) / per_h100, ""),
+                 Q_(getattr(base.b_value, "magnitude", base.b_value) / per_h100, ""), base.ratio, base.missing, sources)
 
 
 def compare(a: "str | Cluster", b: "str | Cluster", catalog: Catalog | None = None, *, bases=None) -> Comparison:

@@ -204,7 +204,7 @@ class PowerTable(_Strict):
 class Interconnect(_Strict):
     name: str = ""
     bandwidth: Bandwidth
-    direction: Literal["bidirectional", "per-direction"]
+    direction: Literal["bidirectional", "per-direction", "unstated"]  # unstated: the vendor prints no direction
 
 
 #: What a price covers. ``accelerator``: the device alone; ``board-share``: a baseboard/kit price
