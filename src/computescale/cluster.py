@@ -224,8 +224,12 @@ class Cluster:
         """What each name the user typed resolved to."""
         out = [f"{m.resolved.query!r} -> {m.device.name}" for m in self.members]
         head = [self.via] if self.via else ([f"{self.known!r} (known cluster)"] if self.known else [])
-        if self.ranges and any(self.ranges):
-            head.append("vague count: arithmetic uses the low end of the stated range")
+        for member, rng in zip(self.members, self.ranges or ()):
+            if rng:
+                low, high, stated = rng
+                span = f"{low:,}–{high:,}" if high is not None else f"{low:,}"
+                words = f" (source: {stated!r})" if stated else ""
+                head.append(f"vague count of {member.device.name}: {span}{words}; arithmetic uses {low:,}")
         return head + out
 
     def __repr__(self) -> str:
@@ -292,11 +296,11 @@ def cluster(spec: "str | Cluster", catalog: Catalog | None = None) -> Cluster:
 
 
 def _count_text(count: int, rng) -> str:
+    """A count as shown: ``400,000–800,000 (range, low end used)`` or ``200,000 (vague)``."""
     if not rng:
         return f"{count:,}"
-    low, high, stated = rng
-    span = f"{low:,}–{high:,}" if high is not None else f"≥{low:,}"
-    return f"{span} ({stated!r}; low end used)" if stated else f"{span} (low end used)"
+    low, high, _ = rng
+    return f"{low:,}–{high:,} (range, low end used)" if high is not None else f"{count:,} (vague)"
 
 
 def _known(catalog: Catalog, known, via: str = "") -> Cluster:
@@ -325,7 +329,12 @@ def _run_cluster(catalog: Catalog, text: str) -> Cluster | None:
     dev, resolved = catalog.resolve_device(run.cluster.device)
     via = (f"{text!r} -> run {run.name}'s cluster: {run.cluster.count:,} × {dev.name} "
            f"({run.cluster.confidence or 'unrated'}, source {run.cluster.source})")
-    return Cluster((Member(dev, resolved),), validate_counts([run.cluster.count]), f"{run.name}'s cluster", catalog, None, via)
+    rc = run.cluster
+    rng = None
+    if (rc.min is not None and rc.min != rc.count) or (rc.max is not None and rc.max != rc.count):
+        rng = ((rc.min if rc.min is not None else rc.count), rc.max, "sources give a range")
+    return Cluster((Member(dev, resolved),), validate_counts([rc.count]), f"{run.name}'s cluster", catalog,
+                   (rng,) if rng else None, via)
 
 
 def normalize_known(catalog: Catalog, text: str) -> bool:
