@@ -174,7 +174,7 @@ def _references(catalog, ids) -> str:
 
 
 # ---- runs --------------------------------------------------------------------------------------------------------
-_RUN_FIELDS = ("training_compute", "parameters", "tokens", "duration", "mfu", "throughput_per_device", "gpu_hours",
+_RUN_FIELDS = ("training_compute", "parameters", "active_params", "tokens", "duration", "mfu", "throughput_per_device", "gpu_hours",
                "power", "energy", "emissions")
 
 
