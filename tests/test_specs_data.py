@@ -366,3 +366,10 @@ def test_misspelt_name_where_a_cluster_is_expected_never_falls_back():
     with pytest.raises(UnknownNameError) as info:
         cluster("colosus")
     assert "device, cluster or run" in str(info.value) and "xAI Colossus (2024)" in info.value.suggestions
+
+
+def test_specs_show_prints_dates_price_marker_and_measured_power(cli):
+    out = cli("specs", "show", "B300").stdout
+    assert "announced: 2025-03-18" in out and "price: no citable price" in out
+    assert "measured, not a rating" in cli("specs", "show", "TPU v4").stdout
+    assert "scope: board-share" in cli("specs", "show", "Gaudi 3").stdout
