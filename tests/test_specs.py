@@ -23,6 +23,7 @@ def test_catalog_loads_and_is_not_empty(catalog):
 
 def test_every_value_has_a_resolvable_source_and_the_right_dimension(catalog):
     expected = {"memory.capacity": "information", "memory.bandwidth": "bandwidth", "power.tdp": "power",
+                "power.measured_max": "power", "power.measured_mean": "power",
                 "interconnect.bandwidth": "bandwidth", "price.unit_price": "currency", "rental.hourly": "hourly_rate"}
     checked = 0
     for device in catalog.devices.values():
@@ -73,7 +74,11 @@ def test_every_source_is_complete(catalog):
 def test_every_source_is_used(catalog):
     used = {e.source for d in catalog.devices.values() for _, e in d.entries()}
     used |= {sid for d in catalog.devices.values() for sid in d.see_also}
+    used |= {e.source for d in catalog.devices.values() for _, e in d.dated()}
     used |= {c.source for c in catalog.clusters.values()}
+    used |= {c.power.source for c in catalog.clusters.values() if c.power is not None}
+    used |= {m.source for c in catalog.clusters.values() for m in c.members if m.source}
+    used |= {sid for c in catalog.clusters.values() for sid in c.see_also}
     for run in catalog.runs.values():
         used |= {getattr(run, f).source for f in type(run).model_fields if hasattr(getattr(run, f), "source")}
         used |= {s.source for s in run.statement}

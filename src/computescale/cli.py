@@ -82,6 +82,10 @@ def _flags(field: str, entry) -> list[str]:
         flags.append("range " + " – ".join(format_quantity(q) for q in (entry.min or entry.value, entry.max or entry.value)))
     if entry.date:
         flags.append(f"as of {entry.date}")
+    if getattr(entry, "scope", None):
+        flags.append(f"scope: {entry.scope}")
+    if field.startswith("power.measured"):
+        flags.append("measured, not a rating")
     if entry.note:
         flags.append(f"note: {entry.note}")
     return flags
@@ -92,7 +96,8 @@ def _specs_show(catalog, args) -> str:
 
     device, resolved = catalog.resolve_device(args.name)
     fields = list(device.entries())
-    source_ids = list(dict.fromkeys([*(entry.source for _, entry in fields), *device.see_also]))
+    dated = list(device.dated())
+    source_ids = list(dict.fromkeys([*(entry.source for _, entry in fields), *(e.source for _, e in dated), *device.see_also]))
     if args.json:
         return dumps({
             "query": args.name,
@@ -104,6 +109,8 @@ def _specs_show(catalog, args) -> str:
                  "derived": e.derived or None, "note": e.note or None, "date": e.date or None, "source": e.source}
                 for f, e in fields
             ],
+            "dates": {f.split(".")[1]: {"date": e.date, "source": e.source, "note": e.note or None} for f, e in dated},
+            "no_citable_price": (device.price.no_citable_price or None) if device.price else None,
             "sources": {sid: catalog.sources[sid] for sid in source_ids},
         })
     head = [f"{device.name}  ({device.vendor} {device.family}, {device.form_factor or 'form factor n/a'}, {device.launch_year})"]
@@ -114,6 +121,10 @@ def _specs_show(catalog, args) -> str:
         head.append(f"memory type: {device.memory_type}")
     if device.interconnect:
         head.append(f"interconnect: {device.interconnect.name} ({device.interconnect.direction})")
+    for f, e in dated:
+        head.append(f"{f.split('.')[1]}: {e.date} [{source_ids.index(e.source) + 1}]" + (f" ({e.note})" if e.note else ""))
+    if device.price is not None and device.price.no_citable_price:
+        head.append(f"price: no citable price ({device.price.no_citable_price})")
     if device.notes:
         head.append(f"notes: {device.notes}")
     rows = [[f, fmt(e.value, 6), f"[{source_ids.index(e.source) + 1}]", "; ".join(_flags(f, e))] for f, e in fields]

@@ -62,7 +62,7 @@ def _add_train_options(p) -> None:
 
 
 # ---- runs --------------------------------------------------------------------------------------------------------
-_RUN_FIELDS = ("training_compute", "parameters", "tokens", "duration", "mfu", "throughput_per_device", "gpu_hours",
+_RUN_FIELDS = ("training_compute", "parameters", "active_params", "tokens", "duration", "mfu", "throughput_per_device", "gpu_hours",
                "power", "energy", "emissions")
 
 
@@ -81,7 +81,7 @@ def _cmd_runs(args) -> str:
     for r in runs:
         tc = r.training_compute
         rows.append([
-            r.name, r.organization, r.year,
+            r.name, ", ".join(r.aliases) or "—", r.organization, r.year,
             fmt(tc.value) if tc else "—",
             f"{r.cluster.count:,} × {r.cluster.device}" if r.cluster else "—",
             fmt(r.duration.value.to("day")) if r.duration else "—",
@@ -89,7 +89,7 @@ def _cmd_runs(args) -> str:
             (tc.confidence or "—") if tc else (r.cluster.confidence if r.cluster else "—"),
             tc.source if tc else (r.cluster.source if r.cluster else "—"),
         ])
-    out = table(rows, ["run", "organization", "year", "compute", "cluster", "duration", "MFU", "confidence", "source"], "lllrlrrll")
+    out = table(rows, ["run", "aliases", "organization", "year", "compute", "cluster", "duration", "MFU", "confidence", "source"], "llllrlrrll")
     return out + f"\n\n{len(runs)} runs. Every figure with its source: computescale runs show NAME; estimate: computescale train --run NAME"
 
 
@@ -145,6 +145,7 @@ def _run_source_ids(r) -> list[str]:
 # ---- clusters ----------------------------------------------------------------------------------------------------
 def _cmd_clusters(args) -> str:
     from .cluster import cluster
+    from .compare import h100_equivalents, h100e_definition
     from .render import dumps, table
 
     catalog = _catalog(args)
@@ -152,19 +153,23 @@ def _cmd_clusters(args) -> str:
     for k in catalog.clusters.values():
         c = cluster(k.name, catalog)
         bf16 = c.total("bf16.dense") if c.has("bf16.dense") else None
-        items.append((k, c, bf16))
+        items.append((k, c, bf16, h100_equivalents(c, catalog)))
     if args.json:
         return dumps([
-            {"name": k.name, "aliases": list(k.aliases), "owner": k.owner, "date": k.date,
-             "members": [{"device": m.device, "count": m.count} for m in k.members], "n_devices": c.n_devices,
-             "bf16_dense": bf16, "power_tdp": c.total("power") if c.has("power") else None,
+            {"name": k.name, "aliases": list(k.aliases), "owner": k.owner, "date": k.date, "status": k.status or None,
+             "members": [{"device": m.device, "count": m.count, "max": m.max, "stated": m.stated or None} for m in k.members],
+             "n_devices": c.n_devices, "count_is_low_end_of_range": k.ranged,
+             "bf16_dense": bf16, "h100_equivalents": None if h != h else h, "h100e_definition": h100e_definition(catalog),
+             "power_tdp": c.total("power") if c.has("power") else None, "facility_power": k.power,
              "source": k.source, "confidence": k.confidence, "notes": k.notes}
-            for k, c, bf16 in items
+            for k, c, bf16, h in items
         ])
-    rows = [[k.name, k.owner, k.date, " + ".join(f"{m.count:,} × {m.device}" for m in k.members),
-             bf16.to("EFLOP/s") if bf16 is not None else None, k.confidence, k.source] for k, c, bf16 in items]
-    out = table(rows, ["cluster", "owner", "date", "members", "BF16 dense", "confidence", "source"], "llllrll")
-    return out + f'\n\n{len(items)} clusters. Use a name in other commands, e.g. computescale train --flop 3.8e25 --cluster "{items[0][0].aliases[0] if items and items[0][0].aliases else "100k H100"}"'
+    rows = [[k.name, ", ".join(k.aliases) or "—", k.owner, k.date, c.label.removeprefix(f"{k.name} (").removesuffix(")"),
+             bf16.to("EFLOP/s") if bf16 is not None else None, f"{h:,.0f}" + ("+" if k.ranged else "") if h == h else "—",
+             k.confidence, k.source] for k, c, bf16, h in items]
+    out = table(rows, ["cluster", "aliases", "owner", "date", "members", "BF16 dense", "H100e", "confidence", "source"], "llllllrrll")
+    return (out + f"\n\n{h100e_definition(catalog)}; '+': a vague count, low end used."
+            f'\n{len(items)} clusters. Use a name or alias in other commands, e.g. computescale train --flop 3.8e25 --cluster "{items[0][0].aliases[0] if items and items[0][0].aliases else "100k H100"}"')
 
 
 # ---- parsers ------------------------------------------------------------------------------------------------------

@@ -185,6 +185,10 @@ class Cluster:
     counts: np.ndarray
     known: str | None = None  # the known cluster this came from, if any
     catalog: Catalog | None = None
+    #: Per member, the source's range where a known cluster's count is vague: (low, high or None,
+    #: stated words). Arithmetic uses the low end (``counts``); labels show the range.
+    ranges: tuple | None = None
+    via: str = ""  # how a name became this cluster, e.g. "run GPT-4's cluster"
 
     @classmethod
     def of(cls, device: str | Device, count: Any = 1, catalog: Catalog | None = None) -> "Cluster":
@@ -250,7 +254,8 @@ class Cluster:
         if self.shape:
             parts = [f"[{self.counts[..., i].size} counts] × {m.device.name}" for i, m in enumerate(self.members)]
         else:
-            parts = [f"{int(c):,} × {m.device.name}" for c, m in zip(self.counts, self.members)]
+            parts = [f"{_count_text(int(c), r)} × {m.device.name}"
+                     for c, m, r in zip(self.counts, self.members, self.ranges or [None] * len(self.members))]
         text = " + ".join(parts)
         return f"{self.known} ({text})" if self.known else text
 
@@ -258,7 +263,14 @@ class Cluster:
     def resolutions(self) -> list[str]:
         """What each name the user typed resolved to."""
         out = [f"{m.resolved.query!r} -> {m.device.name}" for m in self.members]
-        return ([f"{self.known!r} (known cluster)"] if self.known else []) + out
+        head = [self.via] if self.via else ([f"{self.known!r} (known cluster)"] if self.known else [])
+        for member, rng in zip(self.members, self.ranges or ()):
+            if rng:
+                low, high, stated = rng
+                span = f"{low:,}–{high:,}" if high is not None else f"{low:,}"
+                words = f" (source: {stated!r})" if stated else ""
+                head.append(f"vague count of {member.device.name}: {span}{words}; arithmetic uses {low:,}")
+        return head + out
 
     def __repr__(self) -> str:
         return f"Cluster({self.label})"
@@ -267,6 +279,7 @@ class Cluster:
         return {
             "label": self.label,
             "known_cluster": self.known,
+            "via": self.via or None,
             "members": [
                 {"device": m.device.name, "query": m.resolved.query, "count": self.counts[..., i].astype(np.int64).tolist()}
                 for i, m in enumerate(self.members)
@@ -289,13 +302,12 @@ def cluster(spec: "str | Cluster", catalog: Catalog | None = None) -> Cluster:
     text = spec.strip()
     parts = [p.strip() for p in text.split("+")]
     if len(parts) == 1 and normalize_known(catalog, text):
-        known, _ = catalog.cluster(text)
-        members, counts = [], []
-        for m in known.members:
-            dev, resolved = catalog.resolve_device(m.device)
-            members.append(Member(dev, resolved))
-            counts.append(m.count)
-        return Cluster(tuple(members), validate_counts(counts), known.name, catalog)
+        known, resolved = catalog.cluster(text)
+        return _known(catalog, known, "" if resolved.via == "name" else f"{resolved} (known cluster)")
+    if len(parts) == 1 and not _COUNTLIKE.match(text.partition(" ")[0].rstrip("x×*")):
+        as_run = _run_cluster(catalog, text)
+        if as_run is not None:
+            return as_run
     members, counts = [], []
     for part in parts:
         if not part:
@@ -309,13 +321,60 @@ def cluster(spec: "str | Cluster", catalog: Catalog | None = None) -> Cluster:
             raise InputError(f"cannot read {part!r}: write '<count> <device>' with a whole positive count, e.g. '100k H100'")
         else:
             count, name = 1, part
-        dev, resolved = catalog.resolve_device(name)
+        try:
+            dev, resolved = catalog.resolve_device(name)
+        except UnknownNameError as exc:
+            if len(parts) == 1 and count == 1:  # a bare name: it may be a misspelt cluster or run
+                raise UnknownNameError("device, cluster or run", name, catalog.suggest_any(name)) from None
+            raise exc from None
         members.append(Member(dev, resolved))
         counts.append(count)
     names = [m.device.name for m in members]
     if len(set(names)) != len(names):
         raise InputError(f"cluster {spec!r} names a device twice; add the counts instead")
     return Cluster(tuple(members), validate_counts(counts), None, catalog)
+
+
+def _count_text(count: int, rng) -> str:
+    """A count as shown: ``400,000–800,000 (range, low end used)`` or ``200,000 (vague)``."""
+    if not rng:
+        return f"{count:,}"
+    low, high, _ = rng
+    return f"{low:,}–{high:,} (range, low end used)" if high is not None else f"{count:,} (vague)"
+
+
+def _known(catalog: Catalog, known, via: str = "") -> Cluster:
+    """A known cluster (clusters.toml) as a Cluster; vague counts keep their range for display."""
+    members, counts, ranges = [], [], []
+    for m in known.members:
+        dev, resolved = catalog.resolve_device(m.device)
+        members.append(Member(dev, resolved))
+        counts.append(m.count)
+        ranges.append((m.count, m.max, m.stated) if m.ranged else None)
+    return Cluster(tuple(members), validate_counts(counts), known.name, catalog,
+                   tuple(ranges) if any(ranges) else None, via)
+
+
+def _run_cluster(catalog: Catalog, text: str) -> Cluster | None:
+    """``"gpt-4"``, ``"GPT-4's cluster"`` where a cluster is expected: the run's cluster, said so."""
+    found = catalog.run_of_cluster_phrase(text)
+    if found is None:
+        return None
+    run, _ = found
+    if run.cluster_ref:
+        known, _ = catalog.cluster(run.cluster_ref)
+        return _known(catalog, known, f"{text!r} -> run {run.name}'s cluster: known cluster {known.name!r}")
+    if run.cluster is None:
+        raise InputError(f"{text!r} names the run {run.name!r}, which has no sourced cluster; give a cluster such as '16k H100'")
+    dev, resolved = catalog.resolve_device(run.cluster.device)
+    via = (f"{text!r} -> run {run.name}'s cluster: {run.cluster.count:,} × {dev.name} "
+           f"({run.cluster.confidence or 'unrated'}, source {run.cluster.source})")
+    rc = run.cluster
+    rng = None
+    if (rc.min is not None and rc.min != rc.count) or (rc.max is not None and rc.max != rc.count):
+        rng = ((rc.min if rc.min is not None else rc.count), rc.max, "sources give a range")
+    return Cluster((Member(dev, resolved),), validate_counts([rc.count]), f"{run.name}'s cluster", catalog,
+                   (rng,) if rng else None, via)
 
 
 def normalize_known(catalog: Catalog, text: str) -> bool:

@@ -12,6 +12,10 @@ Bases:
 * cross: each side's fastest dense tensor float format (>= 8-bit, and any width), each side's
   largest printed figure (sparse headlines included), and the sparse-vs-dense mixes — each
   labelled with the precision it used on each side;
+* H100-equivalents (``h100e``): each side's count x its fastest dense tensor-float peak at >= 8
+  bits (FP8 where the device publishes it, else BF16/FP16/TF32), divided by the H100 SXM5's dense
+  FP8 peak (1978.9 TFLOP/s). Its ratio equals the ``fastest-dense-8bit`` one; the values are the
+  cluster sizes in H100 units;
 * memory, memory bandwidth, scale-up bandwidth, power and hardware price.
 
 A basis one side lacks (A100 has no FP8) is reported as missing, never filled in.
@@ -35,7 +39,7 @@ from .schema import FLOAT_PRECISIONS, PRECISIONS, TENSOR_FLOAT_PRECISIONS
 from .specs import Catalog
 from .units import BASE, Q_, format_quantity
 
-__all__ = ["BASIS_KEYS", "Basis", "Comparison", "compare", "Verdict", "ClaimCheck", "check_claim", "parse_claim", "DEFAULT_TOLERANCE"]
+__all__ = ["BASIS_KEYS", "Basis", "Comparison", "compare", "h100_equivalents", "h100e_definition", "Verdict", "ClaimCheck", "check_claim", "parse_claim", "DEFAULT_TOLERANCE"]
 
 #: Default tolerance of a claim: "about 20x" holds for ratios within ±10% of 20 (claim/actual - 1).
 DEFAULT_TOLERANCE = 0.10
@@ -154,6 +158,11 @@ class Comparison:
 def _fmt_side(b: Basis, side: str) -> str:
     value = b.a_value if side == "a" else b.b_value
     metrics = b.a_metrics if side == "a" else b.b_metrics
+    if b.key == H100E_KEY:
+        value = value.magnitude
+        if b.missing or (np.ndim(value) == 0 and math.isnan(value)):
+            return "—"
+        return f"[{np.size(value)} values]" if np.ndim(value) else f"{value:,.0f} H100e ({b.detail(side)})"
     if not any(metrics) or (np.ndim(getattr(value, "magnitude", value)) == 0 and math.isnan(getattr(value, "magnitude", math.nan))):
         return "—"
     if np.ndim(value.magnitude) != 0:
@@ -174,7 +183,56 @@ def _compact(q):
 #: Keys of the cross bases, in display order (like-for-like keys are metric keys: "bf16.dense").
 CROSS_BASES = ("fastest-dense-8bit", "fastest-dense-any", "headline", "a-sparse-vs-b-dense", "a-dense-vs-b-sparse")
 OTHER_BASES = ("memory", "memory_bandwidth", "scaleup_bandwidth", "power", "price")
-BASIS_KEYS = tuple(f"{p}.{k}" for k in ("dense", "sparse") for p in PRECISIONS) + CROSS_BASES + OTHER_BASES
+#: The H100-equivalents basis and its reference: device and metric.
+H100E_KEY, H100E_DEVICE, H100E_METRIC = "h100e", "H100 SXM5 80GB", "fp8.dense"
+BASIS_KEYS = tuple(f"{p}.{k}" for k in ("dense", "sparse") for p in PRECISIONS) + CROSS_BASES + (H100E_KEY,) + OTHER_BASES
+
+
+def h100e_definition(catalog: Catalog | None = None) -> str:
+    """The one-line definition printed with every H100-equivalents figure."""
+    ref = _h100e_reference(catalog)
+    peak = f"{ref[1].value.m_as('TFLOP/s'):g} TFLOP/s" if ref else "n/a"
+    return (f"H100e = count × fastest dense tensor-float peak at >= 8 bits (FP8 where published) / "
+            f"{H100E_DEVICE} dense FP8 ({peak})")
+
+
+def _h100e_reference(catalog: Catalog | None):
+    from .specs import load_catalog
+
+    catalog = catalog or load_catalog()
+    try:
+        dev = catalog.device(H100E_DEVICE)
+    except UnknownNameError:
+        return None
+    entry = device_entry(dev, H100E_METRIC)
+    return (dev, entry) if entry is not None else None
+
+
+def h100_equivalents(c: "str | Cluster", catalog: Catalog | None = None):
+    """A cluster's size in H100-equivalents (see :func:`h100e_definition`) [dimensionless].
+
+    NaN where a member has no dense tensor-float figure, or the reference is not in the tables.
+    """
+    c = cluster(c, catalog)
+    ref = _h100e_reference(c.catalog or catalog)
+    metrics = [fastest(m.device, _WIDE, ("dense",)) for m in c.members]
+    total = _side_total(c, metrics)
+    if ref is None:
+        return total * math.nan
+    return total / float(ref[1].value.m_as(BASE["compute_rate"]))
+
+
+def _h100e_basis(a: Cluster, b: Cluster, base: Basis) -> Basis:
+    ref = _h100e_reference(a.catalog)
+    label = "H100-equivalents (fastest dense >= 8-bit peak / H100 SXM5 dense FP8)"
+    if ref is None:
+        return Basis(H100E_KEY, "cross", label, base.a_metrics, base.b_metrics, Q_(math.nan, ""), Q_(math.nan, ""), math.nan,
+                     f"the reference device {H100E_DEVICE} (dense FP8) is not in the spec tables")
+    per_h100 = float(ref[1].value.m_as(BASE["compute_rate"]))
+    sources = tuple(dict.fromkeys((*base.sources, ref[1].source)))
+    return Basis(H100E_KEY, "cross", label, base.a_metrics, base.b_metrics,
+                 Q_(getattr(base.a_value, "magnitude", base.a_value) / per_h100, ""),
+                 Q_(getattr(base.b_value, "magnitude", base.b_value) / per_h100, ""), base.ratio, base.missing, sources)
 
 
 def compare(a: "str | Cluster", b: "str | Cluster", catalog: Catalog | None = None, *, bases=None) -> Comparison:
@@ -218,8 +276,12 @@ def compare(a: "str | Cluster", b: "str | Cluster", catalog: Catalog | None = No
         ("a-dense-vs-b-sparse", "A's fastest dense figure vs B's fastest sparse (mixed)", pick(a, _WIDE, ("dense",)), pick(b, _WIDE, ("sparse",))),
     ]
     for key, label, am, bm in cross:
-        if wanted is None or key in wanted:
-            bases.append(_basis(a, b, key, "cross", label, am, bm))
+        if wanted is None or key in wanted or (key == "fastest-dense-8bit" and H100E_KEY in wanted):
+            basis = _basis(a, b, key, "cross", label, am, bm)
+            if wanted is None or key in wanted:
+                bases.append(basis)
+            if key == "fastest-dense-8bit" and (wanted is None or H100E_KEY in wanted):
+                bases.append(_h100e_basis(a, b, basis))
     for key, kind in (("memory", "memory"), ("memory_bandwidth", "memory"), ("scaleup_bandwidth", "interconnect"), ("power", "power"), ("price", "price")):
         if wanted is not None and key not in wanted:
             continue

@@ -79,7 +79,19 @@ class Source(_Strict):
         return v
 
 
-Confidence = Literal["paper", "lab-statement", "vendor-statement", "estimate", "rumour"]
+#: How far a figure can be trusted, by who said it: ``paper`` (a technical report or paper by the
+#: lab or vendor), ``model-card``, ``lab-statement`` (a lab's blog, post or executive's remark),
+#: ``vendor-statement``, ``estimate`` (an OUTSIDE party's estimate, e.g. Epoch AI or SemiAnalysis:
+#: never the lab's own figure), ``speculative`` / ``rumour`` (unconfirmed reports).
+Confidence = Literal["paper", "model-card", "lab-statement", "vendor-statement", "estimate", "speculative", "rumour"]
+
+_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+
+
+def _check_date(v: str, what: str = "date") -> str:
+    if not _DATE.match(v):
+        raise ValueError(f"{what} {v!r} must be YYYY, YYYY-MM or YYYY-MM-DD")
+    return v
 
 
 class QuantityEntry(_Strict):
@@ -180,17 +192,51 @@ class Memory(_Strict):
 
 
 class PowerTable(_Strict):
+    """``tdp`` is a rated figure (TDP / TBP / max configurable power). ``measured_max`` and
+    ``measured_mean`` are a vendor's MEASURED draw (e.g. Google prints TPU v4's measured min/mean/max
+    power, not a rating): they are kept apart so a measured maximum is never summed as a TDP."""
+
     tdp: Power | None = None
+    measured_max: Power | None = None
+    measured_mean: Power | None = None
 
 
 class Interconnect(_Strict):
     name: str = ""
     bandwidth: Bandwidth
-    direction: Literal["bidirectional", "per-direction"]
+    direction: Literal["bidirectional", "per-direction", "unstated"]  # unstated: the vendor prints no direction
+
+
+#: What a price covers. ``accelerator``: the device alone; ``board-share``: a baseboard/kit price
+#: divided by its device count (includes the board); ``server-share``: a server or system price
+#: divided by its device count (includes CPUs, memory, networking, chassis); ``superchip-share``:
+#: a CPU+GPU superchip price divided by its GPUs; ``rack-share``: a rack price divided by its GPUs.
+PriceScope = Literal["accelerator", "board-share", "server-share", "superchip-share", "rack-share"]
+
+
+class UnitPrice(Money):
+    """A dated, sourced unit price with its scope (see :data:`PriceScope`)."""
+
+    scope: PriceScope
+    date: str
+
+    @field_validator("date")
+    @classmethod
+    def _date_form(cls, v: str) -> str:
+        return _check_date(v, "price date")
 
 
 class PriceTable(_Strict):
-    unit_price: Money
+    """``unit_price``, or ``no_citable_price`` saying why none is given (never a made-up figure)."""
+
+    unit_price: UnitPrice | None = None
+    no_citable_price: str = ""
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.unit_price is None) == (not self.no_citable_price):
+            raise ValueError("give unit_price or no_citable_price (the reason no citable price exists), not both")
+        return self
 
 
 class RentalTable(_Strict):
@@ -209,13 +255,41 @@ class RentalTable(_Strict):
         return HourlyRate.model_validate(v)
 
 
+class DateEntry(_Strict):
+    """A sourced date: ``{ date = "2024-03-18", source = "...", note = "..." }``."""
+
+    date: str
+    source: str
+    note: str = ""
+    confidence: Confidence | None = None
+
+    @field_validator("date")
+    @classmethod
+    def _date_form(cls, v: str) -> str:
+        return _check_date(v)
+
+
+class DeviceDates(_Strict):
+    """``announced``: first public announcement; ``available``: first shipping / general availability."""
+
+    announced: DateEntry | None = None
+    available: DateEntry | None = None
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.announced is not None and self.available is not None and self.available.date[:len(self.announced.date)] < self.announced.date[:len(self.available.date)]:
+            raise ValueError(f"available ({self.available.date}) is before announced ({self.announced.date})")
+        return self
+
+
 class Device(_Strict):
     name: str
     vendor: str
     family: str = ""
     aliases: tuple[str, ...] = ()
     form_factor: str = ""
-    launch_year: int = Field(ge=2010, le=2035)
+    launch_year: int = Field(ge=2010, le=2035)  # the year it first shipped (dates.available), for sorting
+    dates: DeviceDates = DeviceDates()
     memory_type: str = ""
     notes: str = ""
     compute: ComputeTable
@@ -226,6 +300,13 @@ class Device(_Strict):
     rental: RentalTable | None = None
     see_also: tuple[str, ...] = ()  # source ids cited in notes (revisions, disagreeing copies)
     _base_values: dict = PrivateAttr(default_factory=dict)  # memo of cluster.device_value
+
+    def dated(self):
+        """The sourced dates as (field path, entry) pairs."""
+        for key in ("announced", "available"):
+            entry = getattr(self.dates, key)
+            if entry is not None:
+                yield f"dates.{key}", entry
 
     def precisions(self) -> dict[str, FloatPrecision]:
         """The precisions this device has, in display order."""
@@ -249,30 +330,56 @@ class Device(_Strict):
             entry = getattr(self.memory, key)
             if entry is not None:
                 yield f"memory.{key}", entry
-        if self.power.tdp is not None:
-            yield "power.tdp", self.power.tdp
+        for key in ("tdp", "measured_max", "measured_mean"):
+            entry = getattr(self.power, key)
+            if entry is not None:
+                yield f"power.{key}", entry
         if self.interconnect is not None:
             yield "interconnect.bandwidth", self.interconnect.bandwidth
-        if self.price is not None:
+        if self.price is not None and self.price.unit_price is not None:
             yield "price.unit_price", self.price.unit_price
         if self.rental is not None:
             yield "rental.hourly", self.rental.hourly
 
 
 class ClusterMember(_Strict):
+    """``count`` is the figure used in arithmetic. A vague count ("hundreds of thousands") is a range:
+    ``count`` is its LOW end (the most the source supports), ``max`` the high end where the source
+    gives one, and ``stated`` quotes the source's words; outputs show the range, never only a number."""
+
     device: str
     count: int = Field(gt=0)
+    max: int | None = Field(default=None, gt=0)
+    stated: str = ""  # the source's own wording of a vague count
+    source: str = ""  # where the member's device or count has its own source (else the cluster's)
+
+    @model_validator(mode="after")
+    def _range(self):
+        if self.max is not None and self.max < self.count:
+            raise ValueError(f"max ({self.max:,}) is below count ({self.count:,}); count is the low end of a range")
+        return self
+
+    @property
+    def ranged(self) -> bool:
+        return self.max is not None or bool(self.stated)
 
 
 class Cluster(_Strict):
     name: str
     aliases: tuple[str, ...] = ()
     owner: str = ""
-    date: str = ""
+    date: str = ""  # when the cluster had this device mix (YYYY, YYYY-MM or YYYY-MM-DD)
+    status: Literal["operational", "partly-operational", "under-construction", "planned", ""] = ""
     members: tuple[ClusterMember, ...] = Field(min_length=1)
     source: str
     confidence: Confidence
+    power: Power | None = None  # facility / IT power where published
     notes: str = ""
+    see_also: tuple[str, ...] = ()
+
+    @property
+    def ranged(self) -> bool:
+        return any(m.ranged for m in self.members)
 
 
 class RunCluster(_Strict):
@@ -301,7 +408,8 @@ class Run(_Strict):
     cluster: RunCluster | None = None
     duration: Duration | None = None
     mfu: Ratio | None = None
-    parameters: Count | None = None
+    parameters: Count | None = None  # total parameters (for a mixture-of-experts model, all experts)
+    active_params: Count | None = None  # MoE: parameters active per token (the N of 6·N·D for MoE)
     tokens: Count | None = None
     gpu_hours: DeviceTime | None = None
     power: Power | None = None
@@ -309,6 +417,13 @@ class Run(_Strict):
     emissions: Emissions | None = None
     throughput_per_device: ComputeRate | None = None
     statement: tuple[Statement, ...] = ()
+    cluster_ref: str = ""  # a known cluster (clusters.toml) the run was trained on, where sourced
+
+    @model_validator(mode="after")
+    def _active_le_total(self):
+        if self.active_params is not None and self.parameters is not None and self.active_params.value > self.parameters.value:
+            raise ValueError("active_params exceeds parameters (total)")
+        return self
 
     @model_validator(mode="after")
     def _mfu_range(self):

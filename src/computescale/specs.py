@@ -56,8 +56,15 @@ def builtin_specs_dir() -> Path:
 
 
 def normalize_name(name: str) -> str:
-    """Lookup key: case-, space-, hyphen- and underscore-insensitive."""
-    return re.sub(r"[\s\-_]+", "", name).casefold()
+    """Lookup key: case-, space-, hyphen-, underscore-, bracket-, quote- and comma-insensitive
+    (so the display name ``xAI Colossus (2024)`` also matches ``xai colossus 2024``)."""
+    return re.sub(r"[\s\-_(),'\"\u2019]+", "", name).casefold()
+
+
+#: Words people append to a device name ("100k H100 GPUs"); dropped only when the bare name is known.
+_DEVICE_NOUNS = ("gpus", "gpu", "chips", "chip", "accelerators", "accelerator", "cards", "card")
+#: Suffixes that turn a run into "the run's cluster" ("GPT-4's cluster", "llama 3 405b training cluster").
+_CLUSTER_OF = re.compile(r"(?:['\u2019]s)?\s*(?:training\s+)?(?:cluster|supercomputer|hardware)$", re.I)
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,25 @@ class Catalog:
             name = index[key]
             via = "name" if normalize_name(name) == key else "alias"
             return table[name], Resolved(query, name, via)
+        # Plurals and nouns as people type them: "H100s", "100k A100 GPUs". Only when the bare name
+        # is known, and the result says so (Resolved shows what the name became).
+        for bare, via in self._plural_forms(kind, key):
+            if bare in index:
+                return table[index[bare]], Resolved(query, index[bare], via)
         raise UnknownNameError(kind, query, self._suggest(kind, table, query))
+
+    @staticmethod
+    def _plural_forms(kind: str, key: str):
+        if kind != "device":
+            return
+        for noun in _DEVICE_NOUNS:
+            if key.endswith(noun) and len(key) > len(noun):
+                stem = key[: -len(noun)]
+                yield stem, "name + noun"
+                if stem.endswith("s") and len(stem) > 2:
+                    yield stem[:-1], "plural + noun"
+        if key.endswith("s") and len(key) > 2:
+            yield key[:-1], "plural"
 
     def _suggest(self, kind: str, table: dict[str, Any], query: str) -> list[str]:
         index = self._index.get(kind, {})
@@ -119,6 +144,27 @@ class Catalog:
 
     def run(self, query: str) -> tuple[Run, Resolved]:
         return self._lookup("run", self.runs, query)
+
+    def run_of_cluster_phrase(self, query: str) -> tuple[Run, Resolved] | None:
+        """The run named by "GPT-4's cluster", "gpt-4 cluster" or plain "gpt-4", or None.
+
+        Used where a cluster is expected: the caller then takes the run's cluster (``cluster_ref``,
+        else its sourced device and count) and says so.
+        """
+        if not isinstance(query, str) or not query.strip():
+            return None
+        for text in (query, _CLUSTER_OF.sub("", query.strip())):
+            if text.strip() and normalize_name(text) in self._index.get("run", {}):
+                return self.run(text)
+        return None
+
+    def suggest_any(self, query: str, kinds=("device", "cluster", "run")) -> list[str]:
+        """Close names among several kinds (for a name that could be a device, cluster or run)."""
+        tables = {"device": self.devices, "cluster": self.clusters, "run": self.runs}
+        out: list[str] = []
+        for kind in kinds:
+            out += [n for n in self._suggest(kind, tables[kind], query) if n not in out]
+        return out[:6]
 
     def source(self, source_id: str) -> Source:
         try:
@@ -296,6 +342,30 @@ def _check_device(catalog: Catalog, name: str, path: Path, where: str) -> None:
         raise SpecFileError(str(path), where, f"unknown device {name!r}")
 
 
+def _check_links(catalog: Catalog) -> None:
+    """Sources and names that the per-section reading does not check: device dates, cluster power,
+    member sources, see_also lists, and runs' ``cluster_ref``."""
+    for dev in catalog.devices.values():
+        path = Path(catalog.origin.get(("device", dev.name), "?"))
+        for fld, entry in dev.dated():
+            _check_source(catalog, entry.source, path, f"device ({dev.name}).{fld}.source")
+    for clu in catalog.clusters.values():
+        path, where = Path(catalog.origin.get(("cluster", clu.name), "?")), f"cluster ({clu.name})"
+        if clu.power is not None:
+            _check_source(catalog, clu.power.source, path, f"{where}.power.source")
+        for j, member in enumerate(clu.members):
+            if member.source:
+                _check_source(catalog, member.source, path, f"{where}.members[{j}].source")
+        for j, sid in enumerate(clu.see_also):
+            _check_source(catalog, sid, path, f"{where}.see_also[{j}]")
+    for run in catalog.runs.values():
+        path, where = Path(catalog.origin.get(("run", run.name), "?")), f"run ({run.name})"
+        if run.active_params is not None:
+            _check_source(catalog, run.active_params.source, path, f"{where}.active_params.source")
+        if run.cluster_ref and normalize_name(run.cluster_ref) not in catalog._index.get("cluster", {}):
+            raise SpecFileError(str(path), f"{where}.cluster_ref", f"unknown cluster {run.cluster_ref!r}")
+
+
 @functools.lru_cache(maxsize=8)
 def _load(extra: tuple[str, ...], builtin: bool) -> Catalog:
     catalog = Catalog()
@@ -303,6 +373,7 @@ def _load(extra: tuple[str, ...], builtin: bool) -> Catalog:
         _read_into(catalog, _files([builtin_specs_dir()]))
     if extra:
         _read_into(catalog, _files(Path(p) for p in extra))
+    _check_links(catalog)
     return catalog
 
 
