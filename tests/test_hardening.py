@@ -89,10 +89,10 @@ CLI_CASES = [
     (SWEEP + ["--csv", "/"], r"--csv '/' is a folder"),
     # control characters are shown escaped, so the line stays one line
     (["clusters", "\r"], r"unrecognized arguments: \\r "),
-    (["compare", "10 H100", "A1\x0700"], r"unknown device 'A1\\x0700'"),
+    (["compare", "10 H100", "A1\x0700"], r"unknown device(, cluster or run)? 'A1\\x0700'"),
     (["clusters", "a\u2028b"], r"unrecognized arguments: a\\u2028b "),
     (["train", "--cluster", "10k H100", "--flop", "1e25 FLOP\r\nfoo"], r"'\\r' is not part of a unit|\\r\\n"),
-    (["compare", "10 H100", "\udcff"], r"unknown device '\\udcff'"),  # undecodable bytes in argv
+    (["compare", "10 H100", "\udcff"], r"unknown device(, cluster or run)? '\\udcff'"),  # undecodable bytes in argv
     (["specs", "show", "\x1b[31mH100"], r"\\x1b"),
 ]
 

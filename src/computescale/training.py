@@ -320,7 +320,7 @@ def _resolve_compute(est, res: Resolver, x: dict, r, *, compute, params, active_
         x["params"] = res.resolve("params", params)
         x["tokens"] = res.resolve("tokens", tokens)
         x["active_params"] = res.resolve("active_params", active_params, required=False)
-        est.compute_basis = rule + (" with N = active parameters" if active_params is not None else "")
+        est.compute_basis = f"{k:g}·N_active·D (mixture of experts)" if active_params is not None else rule
     elif r is not None and r.training_compute is not None:
         e = r.training_compute
         x["compute"] = magnitude_in(e.value, "compute")
@@ -328,10 +328,11 @@ def _resolve_compute(est, res: Resolver, x: dict, r, *, compute, params, active_
         res.note(Assumption("compute", e.value, e.source, "; ".join(
             p for p in (e.derived and f"derived: {e.derived}", e.note, e.confidence and f"confidence: {e.confidence}") if p)))
     elif r is not None and r.parameters is not None and r.tokens is not None:
-        active = getattr(r, "active_parameters", None)
+        active = getattr(r, "active_params", None)
         n = active if active is not None else r.parameters
         x["params"], x["tokens"] = magnitude_in(n.value, "dimensionless"), magnitude_in(r.tokens.value, "dimensionless")
-        est.compute_basis = f"{rule} from the run's {'active ' if active is not None else ''}parameters and tokens"
+        est.compute_basis = (f"{k:g}·N_active·D (mixture of experts) from the run's active parameters and tokens"
+                             if active is not None else f"{rule} from the run's parameters and tokens")
         res.note(Assumption("params", n.value, n.source, n.note))
         res.note(Assumption("tokens", r.tokens.value, r.tokens.source, r.tokens.note))
 
