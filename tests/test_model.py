@@ -173,3 +173,16 @@ def test_glossary_is_complete():
             assert spec.dimension and "[" in spec.description
     for out in OUTPUTS.values():
         assert f"[{out.unit}]" in out.description or not out.unit or out.unit in out.description
+
+
+def test_facility_power_in_compare_and_clusters(capsys, catalog):
+    from computescale.training import facility_power
+
+    q, assumptions = facility_power("100k H100", catalog=catalog)
+    est = estimate_training(cluster="100k H100", duration="1 day", mfu=0.4, catalog=catalog)
+    assert q.m_as("MW") == pytest.approx(est.facility_power.m_as("MW"), rel=1e-12)
+    assert {a.name for a in assumptions} == {"power", "power_fraction", "server_overhead", "pue"}
+    data = json.loads(run_cli(capsys, "compare", "100k H100", "25k A100", "--json")[1])
+    assert data["facility_power"]["a"]["magnitude"] == pytest.approx(q.m_as("MW"), rel=1e-12)
+    code, out, _ = run_cli(capsys, "clusters")
+    assert code == 0 and "facility power (est.)" in out and f"{q.m_as('MW'):.4g} MW" in out

@@ -143,10 +143,16 @@ def _cmd_compare(args) -> str:
     from .compare import compare
     from .render import dumps
 
-    result = compare(args.a, args.b, _catalog(args))
+    from .report import render_facility_power
+    from .training import facility_power
+
+    catalog = _catalog(args)
+    result = compare(args.a, args.b, catalog)
+    power = {side: facility_power(c, catalog=catalog) for side, c in (("a", result.a), ("b", result.b))}
     if args.json:
-        return dumps(result.to_dict() | {"sources": {s: result.a.catalog.sources[s] for s in result.sources}})
-    return str(result)
+        return dumps(result.to_dict() | {"facility_power": {k: v[0] for k, v in power.items()},
+                                         "sources": {s: catalog.sources[s] for s in result.sources}})
+    return str(result) + "\n\n" + render_facility_power(result.a, result.b, power["a"], power["b"])
 
 
 @_command("claim")

@@ -147,13 +147,14 @@ def _cmd_clusters(args) -> str:
     from .cluster import cluster
     from .compare import h100_equivalents, h100e_definition
     from .render import dumps, table
+    from .training import facility_power
 
     catalog = _catalog(args)
     items = []
     for k in catalog.clusters.values():
         c = cluster(k.name, catalog)
         bf16 = c.total("bf16.dense") if c.has("bf16.dense") else None
-        items.append((k, c, bf16, h100_equivalents(c, catalog)))
+        items.append((k, c, bf16, h100_equivalents(c, catalog), facility_power(c, catalog=catalog)[0]))
     if args.json:
         return dumps([
             {"name": k.name, "aliases": list(k.aliases), "owner": k.owner, "date": k.date, "status": k.status or None,
@@ -161,14 +162,18 @@ def _cmd_clusters(args) -> str:
              "n_devices": c.n_devices, "count_is_low_end_of_range": k.ranged,
              "bf16_dense": bf16, "h100_equivalents": None if h != h else h, "h100e_definition": h100e_definition(catalog),
              "power_tdp": c.total("power") if c.has("power") else None, "facility_power": k.power,
+             "facility_power_estimate": fp if fp.magnitude == fp.magnitude else None,
              "source": k.source, "confidence": k.confidence, "notes": k.notes}
-            for k, c, bf16, h in items
+            for k, c, bf16, h, fp in items
         ])
     rows = [[k.name, ", ".join(k.aliases) or "—", k.owner, k.date, c.label.removeprefix(f"{k.name} (").removesuffix(")"),
              bf16.to("EFLOP/s") if bf16 is not None else None, f"{h:,.0f}" + ("+" if k.ranged else "") if h == h else "—",
-             k.confidence, k.source] for k, c, bf16, h in items]
-    out = table(rows, ["cluster", "aliases", "owner", "date", "members", "BF16 dense", "H100e", "confidence", "source"], "llllllrrll")
+             fp if fp.magnitude == fp.magnitude else None, k.confidence, k.source] for k, c, bf16, h, fp in items]
+    out = table(rows, ["cluster", "aliases", "owner", "date", "members", "BF16 dense", "H100e", "facility power (est.)",
+                       "confidence", "source"], "llllllrrrll")
     return (out + f"\n\n{h100e_definition(catalog)}; '+': a vague count, low end used."
+            "\nfacility power (est.): count x TDP x average draw x server overhead x PUE at the sourced defaults "
+            "(computescale train --cluster NAME lists each with its source)."
             f'\n{len(items)} clusters. Use a name or alias in other commands, e.g. computescale train --flop 3.8e25 --cluster "{items[0][0].aliases[0] if items and items[0][0].aliases else "100k H100"}"')
 
 

@@ -174,6 +174,15 @@ def references(catalog, ids) -> str:
     return "\n".join(lines)
 
 
+def render_facility_power(a, b, power_a, power_b) -> str:
+    """Two clusters' facility power (the model's power stage) with the assumptions it used."""
+    (qa, assumptions), (qb, _) = power_a, power_b
+    factors = ", ".join(f"{x.name} {show(x.value) if isinstance(x.value, pint.Quantity) else x.value} "
+                        f"[{x.source or 'no source'}]" for x in assumptions if x.name != "power")
+    return (f"Facility power (count x TDP x average draw x server overhead x PUE): A {show(qa)}, B {show(qb)}"
+            f"\n  at {factors}")
+
+
 def render_thresholds(catalog) -> str:
     """``computescale thresholds``: every regulatory compute threshold with its status and source."""
     rows = [[t.id, show(t.compute.value, "FLOP"), t.jurisdiction, t.instrument, t.status,

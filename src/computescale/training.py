@@ -41,7 +41,7 @@ from .units import BASE, Q_, format_quantity, magnitude_in, parse_unit
 __all__ = [
     "training_compute", "time_to_train", "compute_in_time", "devices_for_time", "implied_mfu",
     "mfu_from_achieved", "estimate_training", "TrainingEstimate", "Assumption", "ThresholdCheck",
-    "FLOP_PER_PARAM_TOKEN", "FLOP_PER_PARAM_TOKEN_RECOMPUTE", "normalize_precision",
+    "FLOP_PER_PARAM_TOKEN", "FLOP_PER_PARAM_TOKEN_RECOMPUTE", "normalize_precision", "facility_power",
 ]
 
 #: Forward + backward FLOP per parameter per token of a dense transformer (Kaplan et al. 2020, §2.1).
@@ -166,6 +166,26 @@ def _achieved_to_mfu(achieved: Any, peak: Any, precision: str):
             f"{precision.upper()} dense peak {format_quantity(Q_(float(np.min(peak)), 'FLOP/s').to('TFLOP/s'))}; "
             "give a rate at or below peak, or choose another --precision")
     return m.item() if m.ndim == 0 else m
+
+
+def facility_power(cluster: Any, *, power: Any = None, power_fraction: Any = None, server_overhead: Any = None,
+                   pue: Any = None, catalog: Catalog | None = None):
+    """Facility power of a cluster [MW]: count x power x average draw x server overhead x PUE.
+
+    The model's power stage with the same resolution as :func:`estimate_training` (device TDP and
+    sourced defaults where not given). Returns ``(Quantity, assumptions)``; NaN where a device has
+    no published TDP.
+    """
+    catalog = catalog or load_catalog()
+    c = _as_cluster(cluster, catalog)
+    res = Resolver(catalog, None, c)
+    x = {"count": c.n_devices, "power": res.resolve("power", power, required=False)}
+    if x["power"] is None:  # a device without a TDP: the total is missing, never filled in
+        x["power"] = math.nan
+    for name, given in (("power_fraction", power_fraction), ("server_overhead", server_overhead), ("pue", pue)):
+        x[name] = res.resolve(name, given)
+    out = evaluate(x, want=("facility_power",))
+    return Q_(_shape(np.asarray(out["facility_power"], dtype=float)), "W").to("MW"), res.assumptions
 
 
 # ---- the result -------------------------------------------------------------------------------------------------
