@@ -186,3 +186,9 @@ def test_facility_power_in_compare_and_clusters(capsys, catalog):
     assert data["facility_power"]["a"]["magnitude"] == pytest.approx(q.m_as("MW"), rel=1e-12)
     code, out, _ = run_cli(capsys, "clusters")
     assert code == 0 and "facility power (est.)" in out and f"{q.m_as('MW'):.4g} MW" in out
+
+
+def test_report_knows_the_h100e_basis_key():
+    from computescale import compare, report
+
+    assert report.H100E_KEY == compare.H100E_KEY

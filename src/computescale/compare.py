@@ -37,7 +37,7 @@ from .cluster import Cluster, cluster, device_entry, fastest, metric_dimension, 
 from .errors import InputError, UnknownNameError
 from .schema import FLOAT_PRECISIONS, PRECISIONS, TENSOR_FLOAT_PRECISIONS
 from .specs import Catalog
-from .units import BASE, Q_, format_quantity
+from .units import BASE, Q_
 
 __all__ = ["BASIS_KEYS", "Basis", "Comparison", "compare", "h100_equivalents", "h100e_definition", "Verdict", "ClaimCheck", "check_claim", "parse_claim", "DEFAULT_TOLERANCE"]
 
@@ -145,39 +145,9 @@ class Comparison:
         return f"<Comparison {self.a.label} / {self.b.label}: {shown}{', ...' if len(self.bases) > 3 else ''}>"
 
     def __str__(self) -> str:
-        from .render import table
+        from .report import render_comparison
 
-        rows = []
-        for b in self.bases:
-            ratio = "missing" if b.missing else (f"{b.ratio:.3g}x" if np.ndim(b.ratio) == 0 else f"[{np.size(b.ratio)} ratios]")
-            rows.append([b.label, _fmt_side(b, "a"), _fmt_side(b, "b"), ratio])
-        head = f"A: {self.a.label}\nB: {self.b.label}\nresolved: {'; '.join(self.a.resolutions + self.b.resolutions)}\n\n"
-        return head + table(rows, ["basis", "A", "B", "A/B"], "lrrr")
-
-
-def _fmt_side(b: Basis, side: str) -> str:
-    value = b.a_value if side == "a" else b.b_value
-    metrics = b.a_metrics if side == "a" else b.b_metrics
-    if b.key == H100E_KEY:
-        value = value.magnitude
-        if b.missing or (np.ndim(value) == 0 and math.isnan(value)):
-            return "—"
-        return f"[{np.size(value)} values]" if np.ndim(value) else f"{value:,.0f} H100e ({b.detail(side)})"
-    if not any(metrics) or (np.ndim(getattr(value, "magnitude", value)) == 0 and math.isnan(getattr(value, "magnitude", math.nan))):
-        return "—"
-    if np.ndim(value.magnitude) != 0:
-        return f"[{np.size(value.magnitude)} values]"
-    text = format_quantity(_compact(value))
-    return f"{text} ({b.detail(side)})" if b.kind == "cross" else text
-
-
-def _compact(q):
-    if q.dimensionality == BASE["currency"].dimensionality:
-        return q  # "2.75e+09 USD", not "2.75 GUSD"
-    try:
-        return q.to_compact()
-    except Exception:  # pragma: no cover - to_compact on odd units
-        return q
+        return render_comparison(self)
 
 
 #: Keys of the cross bases, in display order (like-for-like keys are metric keys: "bf16.dense").
@@ -373,6 +343,8 @@ class ClaimCheck:
         return f"<ClaimCheck {self.factor:g}x: {self.primary.basis.key} {self.primary.verdict}>"
 
     def __str__(self) -> str:
+        from .report import render_claim
+
         return render_claim(self)
 
 
@@ -478,85 +450,3 @@ def parse_claim(sentence: str) -> tuple[str, float, str]:
     if not math.isfinite(factor):  # 400 digits overflow a float
         raise InputError(f"the factor {match.group('f')[:20]!r}... in the claim is too large; give a finite factor")
     return match.group("a"), factor, match.group("b")
-
-
-_SHORT = {
-    "fastest-dense-8bit": "fastest dense format each side", "fastest-dense-any": "fastest dense format incl. FP6/FP4",
-    "headline": "largest printed figures", "a-sparse-vs-b-dense": "sparse vs dense, mixed",
-    "a-dense-vs-b-sparse": "dense vs sparse, mixed",
-}
-
-
-def _brief(verdicts) -> list[str]:
-    """'FP8 dense vs BF16 dense 25.4x (fastest dense format each side)', one per distinct figure pair."""
-    out, seen = [], set()
-    for v in verdicts:
-        b = v.basis
-        pair = (b.detail("a"), b.detail("b"), round(float(b.ratio), 9))
-        if pair in seen:
-            continue
-        seen.add(pair)
-        what = _SHORT.get(b.key, "like-for-like")
-        out.append(f"{pair[0]} vs {pair[1]} {b.ratio:.3g}x ({what})")
-    return out
-
-
-# ---- text rendering of a claim -------------------------------------------------------------------------
-def render_claim(check: ClaimCheck) -> str:
-    from .render import table
-
-    c = check.comparison
-    a, b = c.a, c.b
-    lines = [
-        f"Claim: {a.label} is {check.factor:g}x {b.label} (holds within ±{check.tolerance:.0%})",
-        f"resolved: {'; '.join(a.resolutions + b.resolutions)}",
-    ]
-    if np.ndim(check.count_ratio) == 0:
-        per = check.implied_per_device_factor
-        da, db = a.single_device, b.single_device
-        if da is not None and db is not None:
-            lines.append(f"Device counts differ {check.count_ratio:.3g}x, so the claim implies each {da.name} = {per:.3g}x one {db.name}.")
-        else:
-            lines.append(f"Device counts differ {check.count_ratio:.3g}x, so the claim implies {per:.3g}x per device on average.")
-    p = check.primary
-    lines.append("")
-    if p.basis.missing:
-        lines.append(f"Like-for-like: missing ({p.basis.missing})")
-    elif np.ndim(p.basis.ratio) == 0:
-        verdict = p.describe()
-        need = ""
-        if p.verdict != "holds" and a.single_device is not None and np.ndim(a.n_devices) == 0:
-            need_devices = math.ceil(a.n_devices * p.needed_scale)
-            need = f"; {check.factor:g}x on this basis needs {need_devices:,} × {a.single_device.name}"
-        lines.append(f"Like-for-like ({p.basis.label}): {p.basis.ratio:.3g}x -> {verdict}{need}")
-    if check.primary_note:
-        lines.append(f"  note: {check.primary_note}")
-    holding = check.holding
-    if holding:
-        lines.append(f"The claim holds (±{check.tolerance:.0%}) only on: " + "; ".join(_brief(holding)))
-    else:
-        lines.append(f"The claim holds (±{check.tolerance:.0%}) on no compute basis.")
-    reaching = [v for v in check.verdicts if _is_compute(v.basis) and not v.basis.missing and np.ndim(v.basis.ratio) == 0
-                and v.basis.ratio >= check.factor and v.verdict != "holds"]
-    if reaching:
-        lines.append(f"Bases that give {check.factor:g}x or more: " + "; ".join(_brief(reaching)))
-    closest = check.closest
-    if closest is not None and closest.verdict != "holds":
-        lines.append(f"Closest: {_brief([closest])[0]}, {closest.describe()}")
-    lines.append("")
-    rows = []
-    for v in check.verdicts:
-        if not _is_compute(v.basis):
-            continue
-        bb = v.basis
-        rows.append([bb.label, _fmt_side(bb, "a"), _fmt_side(bb, "b"), "—" if bb.missing else f"{bb.ratio:.3g}x",
-                     "missing" if bb.missing else v.verdict])
-    lines.append(table(rows, ["compute basis", "A", "B", "A/B", f"vs {check.factor:g}x"], "lrrrl"))
-    other = [f"{v.basis.label} {v.basis.ratio:.3g}x" for v in check.verdicts if not _is_compute(v.basis) and not v.basis.missing and np.ndim(v.basis.ratio) == 0]
-    if other:
-        lines.append("\nOther ratios: " + "; ".join(other))
-    if a.catalog is not None:
-        lines.append("\nSources:")
-        for sid in c.sources:
-            lines.append(f"  [{sid}] {a.catalog.sources[sid].cite()}")
-    return "\n".join(lines)

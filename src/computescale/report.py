@@ -15,9 +15,9 @@ import pint
 
 from .parameters import COSTS, INPUTS, OUTPUTS
 from .render import fmt, table, to_jsonable
-from .units import Q_, format_quantity
+from .units import BASE, Q_, format_quantity
 
-__all__ = ["render_estimate", "estimate_to_dict", "render_sweep", "render_summary", "sweep_to_dict",
+__all__ = ["render_comparison", "render_claim", "render_estimate", "estimate_to_dict", "render_sweep", "render_summary", "sweep_to_dict",
            "csv_header", "csv_rows", "render_monte_carlo", "references", "source_ids", "render_thresholds"]
 
 #: Outputs of a training estimate shown in its results table, in order (the costs have their own).
@@ -191,6 +191,133 @@ def render_thresholds(catalog) -> str:
     return "\n".join([table(rows, ["threshold", "compute", "jurisdiction", "instrument", "status", "source"]),
                       "", "A run is covered when its training compute is greater than the threshold.", "",
                       references(catalog, ids)])
+
+
+# ---- comparisons ------------------------------------------------------------------------------------------------
+H100E_KEY = "h100e"  # computescale.compare.H100E_KEY (not imported: compare imports this module)
+
+
+def _is_compute(b) -> bool:
+    return b.kind in ("like-for-like", "cross")
+
+
+def _fmt_side(b, side: str) -> str:
+    value = b.a_value if side == "a" else b.b_value
+    metrics = b.a_metrics if side == "a" else b.b_metrics
+    if b.key == H100E_KEY:  # a count of H100s, not a quantity
+        value = value.magnitude
+        if b.missing or (np.ndim(value) == 0 and math.isnan(value)):
+            return "—"
+        return f"[{np.size(value)} values]" if np.ndim(value) else f"{value:,.0f} H100e ({b.detail(side)})"
+    if not any(metrics) or (np.ndim(getattr(value, "magnitude", value)) == 0 and math.isnan(getattr(value, "magnitude", math.nan))):
+        return "—"
+    if np.ndim(value.magnitude) != 0:
+        return f"[{np.size(value.magnitude)} values]"
+    text = format_quantity(_compact(value))
+    return f"{text} ({b.detail(side)})" if b.kind == "cross" else text
+
+
+def _compact(q):
+    if q.dimensionality == BASE["currency"].dimensionality:
+        return q  # "2.75e+09 USD", not "2.75 GUSD"
+    try:
+        return q.to_compact()
+    except Exception:  # pragma: no cover - to_compact on odd units
+        return q
+
+
+
+
+_SHORT = {
+    "fastest-dense-8bit": "fastest dense format each side", "fastest-dense-any": "fastest dense format incl. FP6/FP4",
+    "headline": "largest printed figures", "a-sparse-vs-b-dense": "sparse vs dense, mixed",
+    "a-dense-vs-b-sparse": "dense vs sparse, mixed",
+}
+
+
+def _brief(verdicts) -> list[str]:
+    """'FP8 dense vs BF16 dense 25.4x (fastest dense format each side)', one per distinct figure pair."""
+    out, seen = [], set()
+    for v in verdicts:
+        b = v.basis
+        pair = (b.detail("a"), b.detail("b"), round(float(b.ratio), 9))
+        if pair in seen:
+            continue
+        seen.add(pair)
+        what = _SHORT.get(b.key, "like-for-like")
+        out.append(f"{pair[0]} vs {pair[1]} {b.ratio:.3g}x ({what})")
+    return out
+
+
+# ---- claims -----------------------------------------------------------------------------------------------------
+def _claim_head(check) -> list[str]:
+    c = check.comparison
+    a, b = c.a, c.b
+    lines = [f"Claim: {a.label} is {check.factor:g}x {b.label} (holds within ±{check.tolerance:.0%})",
+             f"resolved: {'; '.join(a.resolutions + b.resolutions)}"]
+    if np.ndim(check.count_ratio) == 0:
+        per = check.implied_per_device_factor
+        da, db = a.single_device, b.single_device
+        if da is not None and db is not None:
+            lines.append(f"Device counts differ {check.count_ratio:.3g}x, so the claim implies each {da.name} = {per:.3g}x one {db.name}.")
+        else:
+            lines.append(f"Device counts differ {check.count_ratio:.3g}x, so the claim implies {per:.3g}x per device on average.")
+    return lines
+
+
+def _claim_verdicts(check) -> list[str]:
+    a, p = check.comparison.a, check.primary
+    lines = [""]
+    if p.basis.missing:
+        lines.append(f"Like-for-like: missing ({p.basis.missing})")
+    elif np.ndim(p.basis.ratio) == 0:
+        need = ""
+        if p.verdict != "holds" and a.single_device is not None and np.ndim(a.n_devices) == 0:
+            need_devices = math.ceil(a.n_devices * p.needed_scale)
+            need = f"; {check.factor:g}x on this basis needs {need_devices:,} × {a.single_device.name}"
+        lines.append(f"Like-for-like ({p.basis.label}): {p.basis.ratio:.3g}x -> {p.describe()}{need}")
+    if check.primary_note:
+        lines.append(f"  note: {check.primary_note}")
+    tol = f"±{check.tolerance:.0%}"
+    holding = check.holding
+    lines.append(f"The claim holds ({tol}) only on: " + "; ".join(_brief(holding)) if holding
+                 else f"The claim holds ({tol}) on no compute basis.")
+    reaching = [v for v in check.verdicts if _is_compute(v.basis) and not v.basis.missing and np.ndim(v.basis.ratio) == 0
+                and v.basis.ratio >= check.factor and v.verdict != "holds"]
+    if reaching:
+        lines.append(f"Bases that give {check.factor:g}x or more: " + "; ".join(_brief(reaching)))
+    closest = check.closest
+    if closest is not None and closest.verdict != "holds":
+        lines.append(f"Closest: {_brief([closest])[0]}, {closest.describe()}")
+    return lines
+
+
+def render_claim(check) -> str:
+    """The text report of a :class:`~computescale.compare.ClaimCheck`."""
+    c = check.comparison
+    rows = [[v.basis.label, _fmt_side(v.basis, "a"), _fmt_side(v.basis, "b"),
+             "—" if v.basis.missing else f"{v.basis.ratio:.3g}x", "missing" if v.basis.missing else v.verdict]
+            for v in check.verdicts if _is_compute(v.basis)]
+    lines = _claim_head(check) + _claim_verdicts(check) + [
+        "", table(rows, ["compute basis", "A", "B", "A/B", f"vs {check.factor:g}x"], "lrrrl")]
+    other = [f"{v.basis.label} {v.basis.ratio:.3g}x" for v in check.verdicts
+             if not _is_compute(v.basis) and not v.basis.missing and np.ndim(v.basis.ratio) == 0]
+    if other:
+        lines.append("\nOther ratios: " + "; ".join(other))
+    if c.a.catalog is not None:
+        lines.append("\nSources:")
+        lines += [f"  [{sid}] {c.a.catalog.sources[sid].cite()}" for sid in c.sources]
+    return "\n".join(lines)
+
+
+def render_comparison(comp) -> str:
+    """The text report of a :class:`~computescale.compare.Comparison`: every basis, both sides, the ratio."""
+    rows = []
+    for b in comp.bases:
+        ratio = "missing" if b.missing else (f"{b.ratio:.3g}x" if np.ndim(b.ratio) == 0 else f"[{np.size(b.ratio)} ratios]")
+        rows.append([b.label, _fmt_side(b, "a"), _fmt_side(b, "b"), ratio])
+    head = f"A: {comp.a.label}\nB: {comp.b.label}\nresolved: {'; '.join(comp.a.resolutions + comp.b.resolutions)}\n\n"
+    return head + table(rows, ["basis", "A", "B", "A/B"], "lrrr")
 
 
 # ---- sweeps ------------------------------------------------------------------------------------------------------
