@@ -19,6 +19,12 @@ settings.register_profile("fuzz-big", max_examples=20_000, deadline=None, suppre
 
 DATA = Path(__file__).parent / "data"
 
+# The catalog cache goes to a folder of this test run, not the user's cache directory.
+if "COMPUTESCALE_CACHE_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["COMPUTESCALE_CACHE_DIR"] = tempfile.mkdtemp(prefix="computescale-test-cache-")
+
 
 def _cli_command() -> list[str]:
     """The real entry point: the installed console script, else ``python -m computescale``."""

@@ -41,7 +41,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, defer_build=True)
 
 
 class Source(_Strict):
@@ -445,7 +445,16 @@ class Threshold(_Strict):
 
 def default_entry(dimension: str) -> type[QuantityEntry]:
     """The model of a ``[[default]]`` entry whose value must have ``dimension`` (see specs.py)."""
-    return _DEFAULT_ENTRIES.setdefault(dimension, _entry(f"Default_{dimension}", dimension))
+    if dimension not in _DEFAULT_ENTRIES:
+        _DEFAULT_ENTRIES[dimension] = _entry(f"Default_{dimension}", dimension)
+    return _DEFAULT_ENTRIES[dimension]
 
 
 _DEFAULT_ENTRIES: dict[str, type[QuantityEntry]] = {}
+
+
+def __getattr__(name: str):
+    """``Default_<dimension>`` classes are made on demand; this finds them by name (unpickling the catalog cache)."""
+    if name.startswith("Default_"):
+        return default_entry(name.removeprefix("Default_"))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

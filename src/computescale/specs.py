@@ -368,12 +368,25 @@ def _check_links(catalog: Catalog) -> None:
 
 @functools.lru_cache(maxsize=8)
 def _load(extra: tuple[str, ...], builtin: bool) -> Catalog:
+    from . import cache
+
+    builtin_files = _files([builtin_specs_dir()]) if builtin else []
+    extra_files = _files(Path(p) for p in extra) if extra else []
+    try:
+        key = cache.cache_key(builtin_files + extra_files, builtin)
+    except OSError:  # a file vanished or is unreadable: read it below for the precise error
+        key = None
+    cached = cache.load(key) if key else None
+    if isinstance(cached, Catalog):
+        return cached
     catalog = Catalog()
-    if builtin:
-        _read_into(catalog, _files([builtin_specs_dir()]))
-    if extra:
-        _read_into(catalog, _files(Path(p) for p in extra))
+    if builtin_files:
+        _read_into(catalog, builtin_files)
+    if extra_files:
+        _read_into(catalog, extra_files)
     _check_links(catalog)
+    if key:
+        cache.store(key, catalog)
     return catalog
 
 

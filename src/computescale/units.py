@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import copyreg
 import re
 import sys
 from importlib import resources
@@ -67,6 +68,27 @@ def _build_registry() -> pint.UnitRegistry:
 
 ureg: pint.UnitRegistry = _build_registry()
 Q_ = ureg.Quantity
+
+
+@functools.lru_cache(maxsize=None)
+def _unit_from_text(text: str):
+    return ureg.Unit(text)
+
+
+def _rebuild_quantity(magnitude, units: str):
+    """Unpickle a quantity into this package's registry (pint's default unpickles into its own).
+
+    Units travel as text (prefixed units such as gibibyte are defined on first parse), each
+    distinct text parsed once.
+    """
+    return Q_(magnitude, _unit_from_text(units))
+
+
+def _reduce_quantity(q):
+    return _rebuild_quantity, (q._magnitude, str(q._units))
+
+
+copyreg.pickle(Q_, _reduce_quantity)  # quantities pickle (the catalog cache) and come back in ureg
 
 #: The fixed units the NumPy core works in; every magnitude entering a kernel is in these.
 BASE: dict[str, pint.Unit] = {
