@@ -21,7 +21,10 @@ from _common import REPO, ensure_importable, header, subprocess_env, table, targ
 ensure_importable()
 
 RUNS = 7
-MAX_CLI_OVER_NUMPY = 3.0
+MAX_CLI_OVER_NUMPY = 2.5  # issue 12: every command that reads the spec tables; stretch 2x
+STRETCH_CLI_OVER_NUMPY = 2.0
+#: Peers' cold start measured on this kind of machine (issue 12); bench_peers.py re-measures llm-analysis.
+PEERS_MS = {"ftune estimate (typer)": 258, "python -m llm_analysis.analysis (fire)": 427}
 
 
 def cli_prefix() -> tuple[list[str], str]:
@@ -68,6 +71,7 @@ def importtime(module: str, env, top: int = 10):
 def main() -> list[list[str]]:
     print(header("bench_cli: cold start of the command line"))
     env = subprocess_env()
+    env["OPENBLAS_NUM_THREADS"] = "1"  # OpenBLAS's thread pool start-up swings import numpy by ~50 ms with load
     prefix, label = cli_prefix()
     py = sys.executable
     cases = [
@@ -78,8 +82,11 @@ def main() -> list[list[str]]:
         ("python -c \"import computescale\"", [py, "-c", "import computescale"]),
         (f"{label.split(' (')[0]} claim \"100k H100\" \"25k A100\" --factor 20", prefix + ["claim", "100k H100", "25k A100", "--factor", "20"]),
         (f"{label.split(' (')[0]} specs", prefix + ["specs"]),
+        (f"{label.split(' (')[0]} train --run gpt-4", prefix + ["train", "--run", "gpt-4"]),
+        (f"{label.split(' (')[0]} compare \"100k H100\" \"25k A100\"", prefix + ["compare", "100k H100", "25k A100"]),
     ]
-    print(f"CLI invoked as: {label}; {RUNS} runs each after a warm-up; medians")
+    print(f"CLI invoked as: {label}; {RUNS} runs each after a warm-up (the catalog cache is warm); medians; "
+          "OPENBLAS_NUM_THREADS=1 on every command")
     results = {}
     rows = []
     for (name, cmd), (t, rc, err) in zip(cases, walls([c for _, c in cases], env)):
@@ -108,8 +115,17 @@ def main() -> list[list[str]]:
     targets = []
     for name, _ in cases[5:]:
         r = results[name] / base
-        targets.append(target_line(f"CLI cold start: {name.split(' ', 1)[1] if ' ' in name else name}", f"{r:.2f}x numpy ({results[name] * 1e3:.0f} ms)",
-                                   f"≤ {MAX_CLI_OVER_NUMPY:.0f}x", r <= MAX_CLI_OVER_NUMPY))
+        short = name.split(' ', 1)[1] if ' ' in name else name
+        targets.append(target_line(f"CLI cold start: {short}", f"{r:.2f}x numpy ({results[name] * 1e3:.0f} ms)",
+                                   f"≤ {MAX_CLI_OVER_NUMPY:g}x", r <= MAX_CLI_OVER_NUMPY))
+        targets.append(target_line(f"  stretch: {short}", f"{r:.2f}x", f"≤ {STRETCH_CLI_OVER_NUMPY:g}x", r <= STRETCH_CLI_OVER_NUMPY))
+    slowest = max(results[name] for name, _ in cases[5:]) * 1e3
+    for peer, ms in PEERS_MS.items():
+        targets.append(target_line(f"CLI slower command faster than {peer} ({ms} ms, issue 12 figure)", f"{slowest:.0f} ms",
+                                   f"< {ms} ms", slowest < ms))
+    cold = walls([prefix + ["claim", "100k H100", "25k A100", "--factor", "20"]], dict(env, COMPUTESCALE_NO_CACHE="1"))[0][0]
+    targets.append(target_line("  claim with the catalog cache off (COMPUTESCALE_NO_CACHE=1)", f"{cold / base:.2f}x numpy ({cold * 1e3:.0f} ms)",
+                               "(no target)", None))
     print("\n-- targets (printed, not asserted)")
     print(table(targets, ["target", "measured", "target", "status"], "lrrl"))
     return targets

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from . import kernels
-from .cluster import Cluster, cluster, device_entry, fastest, metric_dimension, metric_label
+from .cluster import Cluster, cluster, device_entry, device_value, fastest, metric_dimension, metric_label
 from .errors import InputError, UnknownNameError
 from .schema import FLOAT_PRECISIONS, PRECISIONS, TENSOR_FLOAT_PRECISIONS
 from .specs import Catalog
@@ -56,11 +56,21 @@ class Basis:
     label: str
     a_metrics: tuple[str, ...]  # the metric each member of A contributes
     b_metrics: tuple[str, ...]
-    a_value: Any  # quantity (NaN magnitude when missing)
-    b_value: Any
+    a_magnitude: Any  # each side's total in ``unit`` (NaN when missing)
+    b_magnitude: Any
     ratio: Any  # float or ndarray; NaN when missing
     missing: str = ""  # why the basis has no ratio
     sources: tuple[str, ...] = ()
+    unit: Any = None  # the pint unit of both totals; None where the sides are not one dimension
+
+    @property
+    def a_value(self):
+        """Side A's total as a quantity (made on demand: most callers only read the ratio)."""
+        return self.a_magnitude if self.unit is None else Q_(self.a_magnitude, self.unit)
+
+    @property
+    def b_value(self):
+        return self.b_magnitude if self.unit is None else Q_(self.b_magnitude, self.unit)
 
     @property
     def available(self) -> bool:
@@ -80,38 +90,25 @@ class Basis:
         }
 
 
-def _side_total(c: Cluster, metrics: list[str | None]):
-    """Total over members, each member contributing its own metric (NaN if any is None)."""
-    if any(m is None for m in metrics):
-        return math.nan if not c.shape else np.full(c.shape, math.nan)
-    per_device = np.array([c.per_device(m)[i] for i, m in enumerate(metrics)])
-    total = kernels.cluster_total(c.counts, per_device)
-    return total.item() if np.ndim(total) == 0 else total
-
-
 def _basis(a: Cluster, b: Cluster, key: str, kind: str, label: str, a_metrics: list, b_metrics: list) -> Basis:
     dims = {metric_dimension(m) for m in [*a_metrics, *b_metrics] if m}
-    if len(dims) > 1:  # INT8 TOPS vs FP FLOP/s: not comparable, by design of the unit system
-        unit = None
-    else:
-        unit = BASE[dims.pop()] if dims else None
-    a_total, b_total = _side_total(a, a_metrics), _side_total(b, b_metrics)
-    missing = []
-    for side, c, metrics in (("A", a, a_metrics), ("B", b, b_metrics)):
-        for member, m in zip(c.members, metrics):
-            if m is None or np.isnan(c.per_device(m)[c.members.index(member)]):
-                what = metric_label(m) if m else label
-                missing.append(f"{member.device.name} has no {what} figure")
-    ratio = kernels.ratio(a_total, b_total)
-    if np.ndim(ratio) == 0:
-        ratio = float(ratio)
-    sources = tuple(dict.fromkeys(
-        s for c, metrics in ((a, a_metrics), (b, b_metrics)) for member, m in zip(c.members, metrics) if m
-        for s in [getattr(device_entry(member.device, m), "source", None)] if s
-    ))
-    to_q = (lambda v: Q_(v, unit)) if unit is not None else (lambda v: v)
-    return Basis(key, kind, label, tuple(a_metrics), tuple(b_metrics), to_q(a_total), to_q(b_total), ratio,
-                 "; ".join(missing), sources)
+    unit = BASE[dims.pop()] if len(dims) == 1 else None  # INT8 TOPS vs FP FLOP/s: not one unit, by design
+    totals, missing, sources = [], [], []
+    for c, metrics in ((a, a_metrics), (b, b_metrics)):
+        per = [device_value(member.device, m) if m else math.nan for member, m in zip(c.members, metrics)]
+        for member, m, v in zip(c.members, metrics, per):
+            if math.isnan(v):
+                missing.append(f"{member.device.name} has no {metric_label(m) if m else label} figure")
+            elif (entry := device_entry(member.device, m)) is not None:
+                sources.append(entry.source)
+        if c.shape:  # scenario arrays of counts: the vectorized sum
+            total = kernels.cluster_total(c.counts, per)
+            totals.append(total.item() if np.ndim(total) == 0 else total)
+        else:  # one cluster: plain floats (a NumPy call costs more than the sum)
+            totals.append(sum(n * v for n, v in zip(c.counts.tolist(), per)))
+    ratio = totals[0] / totals[1] if not (a.shape or b.shape) else kernels.ratio(totals[0], totals[1])
+    return Basis(key, kind, label, tuple(a_metrics), tuple(b_metrics), totals[0], totals[1],
+                 float(ratio) if np.ndim(ratio) == 0 else ratio, "; ".join(missing), tuple(dict.fromkeys(sources)), unit)
 
 
 @dataclass(frozen=True)
@@ -185,24 +182,28 @@ def h100_equivalents(c: "str | Cluster", catalog: Catalog | None = None):
     """
     c = cluster(c, catalog)
     ref = _h100e_reference(c.catalog or catalog)
-    metrics = [fastest(m.device, _WIDE, ("dense",)) for m in c.members]
-    total = _side_total(c, metrics)
+    per = [device_value(m.device, metric) if metric else math.nan
+           for m, metric in zip(c.members, (fastest(m.device, _WIDE, ("dense",)) for m in c.members))]
+    total = kernels.cluster_total(c.counts, per)
+    total = total.item() if np.ndim(total) == 0 else total
     if ref is None:
         return total * math.nan
     return total / float(ref[1].value.m_as(BASE["compute_rate"]))
+
+
+_H100E_UNIT = Q_(1.0, "").units  # H100-equivalents: a count, dimensionless
 
 
 def _h100e_basis(a: Cluster, b: Cluster, base: Basis) -> Basis:
     ref = _h100e_reference(a.catalog)
     label = "H100-equivalents (fastest dense >= 8-bit peak / H100 SXM5 dense FP8)"
     if ref is None:
-        return Basis(H100E_KEY, "cross", label, base.a_metrics, base.b_metrics, Q_(math.nan, ""), Q_(math.nan, ""), math.nan,
-                     f"the reference device {H100E_DEVICE} (dense FP8) is not in the spec tables")
+        return Basis(H100E_KEY, "cross", label, base.a_metrics, base.b_metrics, math.nan, math.nan, math.nan,
+                     f"the reference device {H100E_DEVICE} (dense FP8) is not in the spec tables", unit=_H100E_UNIT)
     per_h100 = float(ref[1].value.m_as(BASE["compute_rate"]))
     sources = tuple(dict.fromkeys((*base.sources, ref[1].source)))
-    return Basis(H100E_KEY, "cross", label, base.a_metrics, base.b_metrics,
-                 Q_(getattr(base.a_value, "magnitude", base.a_value) / per_h100, ""),
-                 Q_(getattr(base.b_value, "magnitude", base.b_value) / per_h100, ""), base.ratio, base.missing, sources)
+    return Basis(H100E_KEY, "cross", label, base.a_metrics, base.b_metrics, np.divide(base.a_magnitude, per_h100),
+                 np.divide(base.b_magnitude, per_h100), base.ratio, base.missing, sources, _H100E_UNIT)
 
 
 def compare(a: "str | Cluster", b: "str | Cluster", catalog: Catalog | None = None, *, bases=None) -> Comparison:
