@@ -32,17 +32,52 @@ def _cli_command() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "computescale"]
 
 
-@pytest.fixture(scope="session")
-def cli():
+def _in_process(args, cwd=None) -> subprocess.CompletedProcess:
+    """The CLI entry point called in this interpreter (``main(argv)``), stdout and stderr captured."""
+    import contextlib
+    import io
+
+    from computescale.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse's usage errors and --help exit through SystemExit
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        os.chdir(here)
+    return subprocess.CompletedProcess(["computescale", *args], code, out.getvalue(), err.getvalue())
+
+
+def _runner(real: bool):
     base = _cli_command()
 
     def run(*args: str, check: bool = True, cwd=None) -> subprocess.CompletedProcess:
-        proc = subprocess.run([*base, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+        if real:
+            proc = subprocess.run([*base, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+        else:
+            proc = _in_process(args, cwd)
         if check and proc.returncode != 0:
             raise AssertionError(f"computescale {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
         return proc
 
     return run
+
+
+@pytest.fixture(scope="session")
+def cli():
+    """The CLI in-process (fast); ``cli_subprocess`` runs the installed console script for real."""
+    return _runner(real=False)
+
+
+@pytest.fixture(scope="session")
+def cli_subprocess():
+    return _runner(real=True)
 
 
 @pytest.fixture(scope="session")

@@ -197,7 +197,7 @@ def test_range_out_of_order(tmp_path):
         load_catalog(path, builtin=False)
 
 
-def test_installed_package_ships_its_specs(cli, tmp_path):
+def test_installed_package_ships_its_specs(cli_subprocess, tmp_path):
     """A regular (non-editable) install finds its specs inside the package, from any directory.
 
     CI runs the suite against `pip install '.[test]'` (the README's command), so this runs there;
@@ -212,5 +212,5 @@ def test_installed_package_ships_its_specs(cli, tmp_path):
     assert {p.name for p in (package / "_specs" / "accelerators").glob("*.toml")} == {
         p.name for p in (Path(__file__).parent.parent / "specs" / "accelerators").glob("*.toml")
     }
-    out = cli("specs", "show", "H100", cwd=tmp_path).stdout
+    out = cli_subprocess("specs", "show", "H100", cwd=tmp_path).stdout
     assert "989.4 TFLOP/s" in out
