@@ -7,7 +7,6 @@ import sys
 
 import pytest
 
-from computescale import cache
 from computescale.specs import _load, load_catalog
 
 from conftest import DATA

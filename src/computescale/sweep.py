@@ -13,7 +13,7 @@ from .assumptions import Assumption, Resolver
 from .cluster import Cluster, cluster as _parse_cluster
 from .errors import InputError, UnknownNameError
 from .model import evaluate
-from .parameters import COSTS, INPUTS, OUTPUTS, canonical
+from .parameters import COSTS, OUTPUTS, canonical
 from .scenarios import AXES, Axis, parse_axis
 from .specs import Catalog, load_catalog
 from .report import csv_header, csv_rows, open_output, output_header, render_summary, render_sweep, sweep_to_dict
