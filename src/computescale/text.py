@@ -261,10 +261,10 @@ class _Reader:
             lines.append(f"like-for-like ({p.basis.label}): {p.basis.ratio:.3g}x -> {p.describe()}")
         if check.primary_note:
             lines.append(f"note: {check.primary_note}")
-        holding = "; ".join(dict.fromkeys(_brief(v) for v in check.holding)) or "no compute basis"
+        holding = "; ".join(_distinct(sorted(check.holding, key=lambda v: v.basis.key != p.basis.key))) or "no compute basis"
         lines.append(f"holds (±{self.tolerance:.0%}) on: {holding}")
         if reaching and p.verdict == "overstated":
-            shown = list(dict.fromkeys(_brief(v) for v in sorted(reaching, key=lambda v: v.basis.ratio)))
+            shown = _distinct(sorted(reaching, key=lambda v: v.basis.ratio))
             lines.append(f"bases that give {factor.value:g}x or more: " + "; ".join(shown[:4]) + ("; ..." if len(shown) > 4 else ""))
 
     def _cluster(self, s: _Sentence, m: Mention) -> None:
@@ -331,7 +331,8 @@ class _Reader:
             f"from {_q(Q_(lo, 'FLOP/s').to('EFLOP/s'))} (all {d_lo.name}, {metric_label(m_lo)}) to "
             f"{_q(Q_(hi, 'FLOP/s').to('EFLOP/s'))} (all {d_hi.name}), a {hi / lo:.3g}x spread across the {len(rows)} data-centre "
             f"{kinds} in the catalog {when}.")
-        claim.unchecked.append(f"the device type of {m.span.text!r} is not stated, so no single figure can be checked")
+        if claim.kind == "undisclosed-devices":
+            claim.unchecked.append(f"the device type of {m.span.text!r} is not stated, so no single figure can be checked")
 
     def _training(self, s: _Sentence, used: set[int], kind: str) -> None:
         claim = self._claim(s, kind)
@@ -374,6 +375,19 @@ class _Reader:
                 claim.unchecked.append(str(exc))
                 return
         _describe_training(claim, ests, c, flop)
+        self._catalog_figure(claim, flop)
+
+    def _catalog_figure(self, claim: TextClaim, flop) -> None:
+        """A stated compute for a known run, beside the catalog's sourced figure for it."""
+        model = claim.understood.get("model")
+        run = self.catalog.runs.get(model["run"]) if model else None
+        if flop is None or run is None or run.training_compute is None:
+            return
+        entry = run.training_compute
+        ratio = float(flop.m_as("FLOP") / entry.value.m_as("FLOP"))
+        claim.answer["catalog_compute"] = {"run": run.name, "value": entry.value, "source": entry.source, "stated_over_catalog": ratio}
+        claim.answer.setdefault("sources", []).append(entry.source)
+        claim.lines.append(f"the catalog's figure for {run.name}: {_q(entry.value, 3)} [{entry.source}]; the text's figure is {ratio:.3f}x that")
 
 
 def _describe_training(claim: TextClaim, ests: list, c: Cluster | None, flop) -> None:
@@ -474,6 +488,14 @@ def _unusable(mentions: list[Mention], side: str) -> list[str]:
 def _basis(v) -> dict:
     b = v.basis
     return {"basis": b.key, "label": b.label, "a_figure": b.detail("a"), "b_figure": b.detail("b"), "ratio": b.ratio}
+
+
+def _distinct(verdicts) -> list[str]:
+    """One line per distinct ratio (the same ratio on ten precisions is one finding)."""
+    seen: dict[str, str] = {}
+    for v in verdicts:
+        seen.setdefault(f"{v.basis.ratio:.3g}", _brief(v))
+    return list(seen.values())
 
 
 def _brief(v) -> str:

@@ -149,7 +149,7 @@ _FACTOR = re.compile(
     rf"(?:(?P<hedge>{HEDGE})\s+)?(?:"
     rf"(?P<n>[0-9]+(?:\.[0-9]+)?|{WORDS})\s*(?:x|×|times)(?![\w])(?!\s*10\s*\^|\s*10[⁰¹²³⁴⁵⁶⁷⁸⁹])"
     rf"(?:\s+(?:more|larger|bigger|greater|as\s+much|as\s+many|as\s+large|as\s+big|as\s+powerful|the))?"
-    rf"|(?P<fold>[0-9]+(?:\.[0-9]+)?|{WORDS})[\s-]fold"
+    rf"|(?P<fold>[0-9]+(?:\.[0-9]+)?|{WORDS})[\s-]fold|(?P<fold1>{_WORD})fold(?![\w])"
     rf"|(?P<word>twice|thrice|double|doubles|triple|quadruple)(?![\w])"
     rf"|(?P<pct>[0-9]+(?:\.[0-9]+)?)\s*(?:%|per\s?cent|percent)\s+(?P<dir>more|larger|greater|bigger|less|fewer|smaller)"
     rf"(?:\s+[\w-]+){{0,3}}?\s+than"
@@ -163,8 +163,8 @@ def find_factors(sentence: str, offset: int) -> list[Span]:
     out = []
     for m in _FACTOR.finditer(sentence):
         g = m.groupdict()
-        if g["n"] or g["fold"]:
-            value = parse_number(g["n"] or g["fold"])
+        if g["n"] or g["fold"] or g["fold1"]:
+            value = parse_number(g["n"] or g["fold"] or g["fold1"])
         elif g["word"]:
             value = _FACTOR_WORDS[g["word"].lower()]
         elif g["pct"]:
@@ -315,7 +315,8 @@ def grammar_for(catalog: "Catalog") -> _Grammar:
     pattern = (
         rf"(?:(?P<hedge>{HEDGE})\s+)?(?P<num>{NUM}){sep.format(p='')}(?:{_VENDOR}\s+)?(?P<dev>{dev})(?:s|['’]s)?(?![\w])"
         rf"(?:[\s-]+{_GENERIC}(?![\w]))?"
-        rf"|(?:(?P<ghedge>{HEDGE})\s+)?(?P<gnum>{NUM}){sep.format(p='g')}(?P<gen>{_GENERIC})(?![\w])"
+        rf"|(?:(?P<ghedge>{HEDGE})\s+)?(?P<gnum>{NUM}){sep.format(p='g')}(?:(?-i:(?P<unk>[A-Z]{{1,4}}-?[0-9]{{1,4}}[A-Za-z]{{0,3}}))\s+)?"
+        rf"(?P<gen>{_GENERIC})(?![\w])"
         rf"(?:\s*\(\s*(?:{_VENDOR}\s+)?(?P<gdev>{dev})(?:s|['’]s)?\s*\))?"
         rf"|(?<![\w-])(?P<known>{known})(?![\w-])"
     )
@@ -339,7 +340,7 @@ def find_mentions(sentence: str, offset: int, index: int, grammar: _Grammar, cat
         count = parse_number(num)
         if count is None:
             continue
-        query = m.group("dev") or m.group("gdev")
+        query = m.group("dev") or m.group("gdev") or m.group("unk")  # an unknown model name fails to resolve, said so
         generic = "" if query else re.sub(r"\s+", " ", m.group("gen"))
         out.append(_resolve(Mention(span, index, count=count, query=query, generic=generic), catalog))
     return _appositions(out, sentence, offset)
