@@ -24,14 +24,13 @@ from .cluster import Cluster, metric_label
 from .compare import DEFAULT_TOLERANCE, check_claim
 from .errors import ComputescaleError, InputError
 from .specs import Catalog, load_catalog
-from .textgrammar import Mention, Span, combine, find_mentions, grammar_for, whole
+from .textgrammar import Mention, Sentence, Span, article_year, combine, grammar_for, read_sentence, unusable, whole
 from .training import estimate_training
-from .units import Q_
+from .units import Q_, format_quantity
 
 __all__ = ["check_text", "TextReport", "TextClaim", "facility_power"]
 
-#: "GPUs" of undisclosed type are graphics processors, so not TPUs or Gaudi.
-_GPU_VENDORS = ("NVIDIA", "AMD")
+_GROWTH = re.compile(r"\s+(?:in\s+size\s+)?to\s+", re.I)
 
 
 @dataclass
@@ -109,32 +108,11 @@ def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: st
     if not isinstance(text, str):
         raise InputError(f"check_text reads text (a str), got {type(text).__name__}")
     catalog = catalog or load_catalog()
-    year, year_note = _article_year(text, year)
+    year, year_note = article_year(text, year)
     reader = _Reader(text, catalog, grammar_for(catalog), tolerance, precision, year)
     for index, (start, end) in enumerate(g.sentences(text)):
         reader.sentence(index, start, end)
     return TextReport(reader.claims, year, year_note, catalog)
-
-
-def _article_year(text: str, year: int | None) -> tuple[int | None, str]:
-    if year is not None:
-        return int(year), "given"
-    years = [int(y) for y in g.YEAR.findall(text)]
-    if years:
-        return max(years), "the latest year the text mentions (no date given)"
-    return None, "no date given or found in the text: every accelerator in the catalog is considered"
-
-
-@dataclass
-class _Sentence:
-    index: int
-    start: int
-    end: int
-    text: str
-    mentions: list[Mention]
-    factors: list[Span]
-    durations: list[Span]
-    computes: list[Span]
 
 
 class _Reader:
@@ -146,30 +124,26 @@ class _Reader:
         self.claims: list[TextClaim] = []
         self.salient: Mention | None = None  # the cluster a pronoun in a later sentence refers to
         self.previous = ""
+        self.reported: set[str] = set()  # known clusters already reported
 
     def sentence(self, index: int, start: int, end: int) -> None:
-        body = self.text[start:end]
-        s = _Sentence(index, start, end, body, find_mentions(body, start, index, self.grammar, self.catalog),
-                      g.find_factors(body, start), [], g.find_computes(body, start))
-        s.durations = [d for d in g.find_durations(body, start) if not _inside(d, s.mentions)]
-        s.factors = [f for f in s.factors if not _inside(f, s.mentions) and not _inside(f, s.computes)]
+        s = read_sentence(self.text, index, start, end, self.grammar, self.catalog)
         used: set[int] = set()
         as_b: set[int] = set()
         for factor in s.factors:
             self._comparison(s, factor, used, as_b)
-        training = bool(g.TRAINING_VERB.search(body))
-        if s.computes or (training and s.durations):
-            self._training(s, used, "training" if training else "compute")
+        if s.computes or (s.training and s.durations):
+            self._training(s, used, "training" if s.training else "compute")
         for k, m in enumerate(s.mentions):
             if k not in used:
                 self._cluster(s, m)
         standing = [m for k, m in enumerate(s.mentions) if k not in as_b and m.cluster is not None]
         if standing:
             self.salient = standing[-1]
-        self.previous = body
+        self.previous = s.text
 
     # -- claims --------------------------------------------------------------------------------------------
-    def _claim(self, s: _Sentence, kind: str) -> TextClaim:
+    def _claim(self, s: Sentence, kind: str) -> TextClaim:
         claim = TextClaim(s.text, s.start, s.end, kind)
         claim.understood.update(self._nearby(s))
         named = [f"model {claim.understood['model']['as_written']!r} -> {claim.understood['model']['run']}"] if "model" in claim.understood else []
@@ -179,7 +153,7 @@ class _Reader:
         self.claims.append(claim)
         return claim
 
-    def _nearby(self, s: _Sentence) -> dict:
+    def _nearby(self, s: Sentence) -> dict:
         """The model and organisation named in the sentence, else in the one before."""
         out = {}
         for text in (s.text, self.previous):
@@ -190,7 +164,7 @@ class _Reader:
                 out["organisation"] = m.group(0)
         return out
 
-    def _referent(self, s: _Sentence, upto: int) -> tuple[Mention | None, str]:
+    def _referent(self, s: Sentence, upto: int) -> tuple[Mention | None, str]:
         """The cluster an earlier sentence named, and the pronoun or noun phrase that refers to it."""
         subjects = list(g.SUBJECT.finditer(self.text, s.start, upto))
         phrase = subjects[-1].group(0) if subjects else ""
@@ -198,9 +172,12 @@ class _Reader:
             return None, phrase
         return self.salient, phrase or "(implicit subject)"
 
-    def _comparison(self, s: _Sentence, factor: Span, used: set[int], as_b: set[int]) -> None:
+    def _comparison(self, s: Sentence, factor: Span, used: set[int], as_b: set[int]) -> None:
         before = [k for k, m in enumerate(s.mentions) if m.span.end <= factor.start and k not in used]
         after = [k for k, m in enumerate(s.mentions) if m.span.start >= factor.end and k not in used]
+        growth = _GROWTH.match(self.text, factor.end, s.end)
+        if growth and factor.kind == "factor":  # "it will double in size to 200,000 H100s": new = factor x old
+            return self._growth(s, factor, growth.end(), before, after, used)
         if not after:
             return  # a factor with nothing to compare against ("revenue grew 3x") is not a compute claim
         tail = self.text[s.mentions[after[-1]].span.end:s.end]
@@ -220,13 +197,37 @@ class _Reader:
         u["b"] = [m.to_dict() for m in b]
         used.update(a_keys + b_keys)
         as_b.update(b_keys)
-        problems = _unusable([a] if a is not None else [], "A") + _unusable(b, "B")
+        problems = unusable([a] if a is not None else [], "A") + unusable(b, "B")
         if a is None:
             problems.insert(0, "the comparison has no subject: no cluster before it in this sentence or in an earlier one")
         if problems:
             claim.unchecked.extend(problems)
             return
         self._verdict(claim, a, b, factor)
+
+    def _growth(self, s: Sentence, factor: Span, at: int, before: list[int], after: list[int], used: set[int]) -> None:
+        new = after[0] if after and s.mentions[after[0]].span.start == at else None
+        if new is None and not before and (self.salient is None or not g.NUM_AT.match(self.text, at, s.end)):
+            return
+        claim = self._claim(s, "comparison")
+        u = claim.understood
+        u.update({"factor": factor.value, "factor_as_written": factor.text, "growth": True})
+        old, phrase = (s.mentions[before[-1]], "") if before else self._referent(s, factor.start)
+        u["b"] = [] if old is None else [{**old.to_dict(), **({"referred_to_as": phrase, "from_sentence": old.sentence + 1} if phrase else {})}]
+        if old is not None and old.cluster is not None:
+            claim.lines.append(f"grows from: {old.cluster.label}" + (f"  ({phrase!r} refers to \"{old.span.text}\", sentence {old.sentence + 1})" if phrase else ""))
+        if new is None:
+            size = g.NUM_AT.match(self.text, at, s.end)
+            claim.unchecked.append(f"{factor.text!r} to {size.group(0)!r}: the new size is a count whose device types are not all "
+                                   "named, so the grown cluster cannot be compared with the old one")
+            return
+        used.update([new] + before[-1:])
+        u["a"] = s.mentions[new].to_dict()
+        problems = unusable([s.mentions[new]], "new") + (unusable([old], "old") if old else ["no cluster to grow from"])
+        if problems:
+            claim.unchecked.extend(problems)
+            return
+        self._verdict(claim, s.mentions[new], [old], factor)
 
     def _verdict(self, claim: TextClaim, a: Mention, b: list[Mention], factor: Span) -> None:
         b_cluster = combine(b, self.catalog)
@@ -248,10 +249,10 @@ class _Reader:
             "count_ratio": check.count_ratio, "implied_per_device_factor": check.implied_per_device_factor,
             "sources": list(dict.fromkeys(x for v in (p, *check.holding) for x in v.basis.sources)),
         })
-        referred = claim.understood["a"].get("referred_to_as")
-        lines = claim.lines
-        lines.append(f"A: {a.cluster.label}" + (f"  ({referred!r} refers to \"{a.span.text}\", sentence {a.sentence + 1})" if referred else ""))
-        lines.append(f"B: {b_cluster.label}")
+        lines, u = claim.lines, claim.understood
+        for side, m, label, said in (("A", a, a.cluster.label, u["a"]), ("B", b[0], b_cluster.label, u["b"][0])):
+            ref = said.get("referred_to_as")
+            lines.append(f"{side}: {label}" + (f"  ({ref!r} refers to \"{m.span.text}\", sentence {m.sentence + 1})" if ref else ""))
         lines.append("resolved: " + "; ".join(a.cluster.resolutions + b_cluster.resolutions))
         written = re.sub(r"\s+the$", "", factor.text.strip())
         lines.append(f"claimed: A is {factor.value:g}x B ({written!r})")
@@ -267,10 +268,14 @@ class _Reader:
             shown = _distinct(sorted(reaching, key=lambda v: v.basis.ratio))
             lines.append(f"bases that give {factor.value:g}x or more: " + "; ".join(shown[:4]) + ("; ..." if len(shown) > 4 else ""))
 
-    def _cluster(self, s: _Sentence, m: Mention) -> None:
+    def _cluster(self, s: Sentence, m: Mention) -> None:
         if m.cluster is None and m.generic:
             self._undisclosed(s, m)
             return
+        if m.known and m.cluster is not None:  # a known cluster named again adds nothing to its first report
+            if m.cluster.known in self.reported:
+                return
+            self.reported.add(m.cluster.known)
         claim = self._claim(s, "cluster")
         claim.understood["clusters"] = [m.to_dict()]
         if m.cluster is None:
@@ -296,7 +301,7 @@ class _Reader:
         factors = " x ".join(f"{x.name} {_q(x.value)}" + ("" if x.source else " (no sourced default: full TDP)") for x in assumptions)
         claim.lines.append(f"facility power: {_q(power)} = count x {factors}")
 
-    def _undisclosed(self, s: _Sentence, m: Mention, claim: TextClaim | None = None) -> None:
+    def _undisclosed(self, s: Sentence, m: Mention, claim: TextClaim | None = None) -> None:
         """A count of accelerators whose type the text does not give: the range across plausible types."""
         claim = claim or self._claim(s, "undisclosed-devices")
         claim.understood.setdefault("clusters", [m.to_dict()])
@@ -305,11 +310,9 @@ class _Reader:
         except InputError as exc:
             claim.unchecked.append(str(exc))
             return
-        gpus_only = bool(re.match(r"(?:GPU|graphics)", m.generic, re.I))
+        devices, kinds = g.devices_meant(self.catalog, m.generic, self.year)
         rows = []
-        for d in self.catalog.devices.values():
-            if (self.year is not None and d.launch_year > self.year) or (gpus_only and d.vendor.upper() not in _GPU_VENDORS):
-                continue
+        for d in devices:
             c = Cluster.of(d, count, catalog=self.catalog)
             metric = _peak_metric(c, self.precision)
             if metric is not None:
@@ -319,7 +322,6 @@ class _Reader:
             return
         rows.sort(key=lambda r: r[0])
         (lo, d_lo, m_lo, s_lo), (hi, d_hi, _, s_hi) = rows[0], rows[-1]
-        kinds = "NVIDIA and AMD GPUs" if gpus_only else "accelerators"
         when = f"launched by {self.year}" if self.year is not None else "(no date: all of them)"
         claim.answer.update({
             "peak_compute_range": {"low": Q_(lo, "FLOP/s").to("EFLOP/s"), "low_device": d_lo.name,
@@ -334,7 +336,7 @@ class _Reader:
         if claim.kind == "undisclosed-devices":
             claim.unchecked.append(f"the device type of {m.span.text!r} is not stated, so no single figure can be checked")
 
-    def _training(self, s: _Sentence, used: set[int], kind: str) -> None:
+    def _training(self, s: Sentence, used: set[int], kind: str) -> None:
         claim = self._claim(s, kind)
         u = claim.understood
         free = [k for k, m in enumerate(s.mentions) if k not in used]
@@ -450,8 +452,7 @@ def facility_power(c: Cluster, catalog: Catalog | None = None):
 
     catalog = catalog or c.catalog or load_catalog()
     if not c.has("power"):
-        missing = [m.device.name for m in c.members if not c.has("power") and m.device.power.tdp is None]
-        return None, [], f"no TDP figure for {', '.join(missing) or c.label}"
+        return None, [], f"no TDP figure for {', '.join(m.device.name for m in c.members if m.device.power.tdp is None)}"
     tdp_w = c.total_magnitude("power") / c.n_devices
     assumptions = [Assumption("TDP", Q_(tdp_w, "W"), ", ".join(dict.fromkeys(c.sources("power"))), "device maximum")]
     value = c.total_magnitude("power")
@@ -460,8 +461,7 @@ def facility_power(c: Cluster, catalog: Catalog | None = None):
         if d is None:  # as estimate_training: no sourced average-draw default exists, so full TDP
             assumptions.append(Assumption(label, Q_(1.0, ""), None, "no sourced default: devices at full TDP (an upper bound)"))
             continue
-        factor = float(d.value.m_as(""))
-        value *= factor
+        value *= float(d.value.m_as(""))
         assumptions.append(Assumption(label, d.value, d.source, d.note))
     return Q_(value, "W").to("MW"), assumptions, ""
 
@@ -474,15 +474,6 @@ def _peak_metric(c: Cluster, precision: str) -> str | None:
         except ComputescaleError:
             continue
     return None
-
-
-def _unusable(mentions: list[Mention], side: str) -> list[str]:
-    out = []
-    for m in mentions:
-        if m.cluster is None:
-            why = m.error or f"the device type is not stated ({m.generic})"
-            out.append(f"{side} {m.span.text!r}: {why}")
-    return out
 
 
 def _basis(v) -> dict:
@@ -503,11 +494,4 @@ def _brief(v) -> str:
     return f"{b.detail('a')} vs {b.detail('b')} {b.ratio:.3g}x"
 
 
-def _inside(span: Span, others) -> bool:
-    return any(getattr(o, "span", o).start <= span.start and span.end <= getattr(o, "span", o).end for o in others)
-
-
-def _q(q, digits: int = 4) -> str:
-    from .units import format_quantity
-
-    return format_quantity(q, digits)
+_q = format_quantity  # a quantity in a line of text: '98.94 EFLOP/s'

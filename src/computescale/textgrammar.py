@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # the catalog and clusters are imported where used: this modu
     from .specs import Catalog
 
 __all__ = ["parse_number", "sentences", "Span", "NUM", "HEDGE", "find_factors", "find_durations", "find_computes",
-           "TRAINING_VERB", "YEAR", "SUBJECT", "word_alternation", "Mention", "grammar_for", "find_mentions", "combine", "whole"]
+           "TRAINING_VERB", "YEAR", "SUBJECT", "word_alternation", "Mention", "grammar_for", "find_mentions", "combine", "whole",
+           "Sentence", "read_sentence", "inside", "unusable", "article_year", "devices_meant"]
 
 # ---- numbers -------------------------------------------------------------------------------------------
 _ONES = {w: i for i, w in enumerate(
@@ -43,6 +44,8 @@ NUM = rf"(?:(?<![\w.,$€£¥]){DIGITS}{_SCALE_SUFFIX}?|(?<![\w-]){WORDS})"
 #: Words that hedge or bound a number.
 HEDGE = (r"(?:about|around|roughly|approximately|approx\.|nearly|almost|some|over|more\s+than|at\s+least|up\s+to|"
          r"close\s+to|fewer\s+than|less\s+than|as\s+many\s+as|an\s+estimated|upwards\s+of|~|≈)")
+#: A number at a position (``NUM_AT.match(text, pos)``), with what follows it in parentheses: "200k (50k H200s)".
+NUM_AT = re.compile(rf"{NUM}(?:\s*\([^()]{{0,40}}\))?", re.I)
 _SUFFIX_VALUE = {"k": 1e3, "m": 1e6, "thousand": 1e3, "million": 1e6, "billion": 1e9}
 
 
@@ -144,13 +147,14 @@ def _letters_digits(chunk: str) -> str:
     return "".join(out)
 
 
-_FACTOR_WORDS = {"twice": 2.0, "double": 2.0, "doubles": 2.0, "triple": 3.0, "thrice": 3.0, "quadruple": 4.0}
+_FACTOR_WORDS = {"twice": 2.0, "double": 2.0, "doubles": 2.0, "doubled": 2.0, "doubling": 2.0, "triple": 3.0, "triples": 3.0,
+                 "tripled": 3.0, "tripling": 3.0, "thrice": 3.0, "quadruple": 4.0}
 _FACTOR = re.compile(
     rf"(?:(?P<hedge>{HEDGE})\s+)?(?:"
     rf"(?P<n>[0-9]+(?:\.[0-9]+)?|{WORDS})\s*(?:x|×|times)(?![\w])(?!\s*10\s*\^|\s*10[⁰¹²³⁴⁵⁶⁷⁸⁹])"
     rf"(?:\s+(?:more|larger|bigger|greater|as\s+much|as\s+many|as\s+large|as\s+big|as\s+powerful|the))?"
     rf"|(?P<fold>[0-9]+(?:\.[0-9]+)?|{WORDS})[\s-]fold|(?P<fold1>{_WORD})fold(?![\w])"
-    rf"|(?P<word>twice|thrice|double|doubles|triple|quadruple)(?![\w])"
+    rf"|(?P<word>twice|thrice|double[sd]?|doubling|triple[sd]?|tripling|quadruple)(?![\w])"
     rf"|(?P<pct>[0-9]+(?:\.[0-9]+)?)\s*(?:%|per\s?cent|percent)\s+(?P<dir>more|larger|greater|bigger|less|fewer|smaller)"
     rf"(?:\s+[\w-]+){{0,3}}?\s+than"
     rf"|(?P<same>as\s+much(?:\s+[\w-]+){{0,2}}?\s+as|the\s+same\s+(?:compute|computing\s+power|capacity)\s+as|equal\s+to))",
@@ -407,4 +411,62 @@ def combine(mentions: list[Mention], catalog: "Catalog") -> "Cluster":
         return mentions[0].cluster
     return Cluster(tuple(members.values()), validate_counts(list(counts.values())), None, catalog)
 
+@dataclass
+class Sentence:
+    """One sentence and every span the grammar found in it (offsets index the whole input)."""
 
+    index: int
+    start: int
+    end: int
+    text: str
+    mentions: list[Mention]
+    factors: list[Span]
+    durations: list[Span]
+    computes: list[Span]
+    training: bool  # a training verb is present
+
+
+def read_sentence(text: str, index: int, start: int, end: int, grammar: _Grammar, catalog: "Catalog") -> Sentence:
+    """Every span in ``text[start:end]``: clusters, factors, durations and compute amounts, none inside another."""
+    body = text[start:end]
+    mentions = find_mentions(body, start, index, grammar, catalog)
+    computes = find_computes(body, start)
+    durations = [d for d in find_durations(body, start) if not inside(d, mentions)]
+    factors = [f for f in find_factors(body, start) if not inside(f, mentions) and not inside(f, computes)]
+    return Sentence(index, start, end, body, mentions, factors, durations, computes, bool(TRAINING_VERB.search(body)))
+
+
+def inside(span: Span, others) -> bool:
+    return any(getattr(o, "span", o).start <= span.start and span.end <= getattr(o, "span", o).end for o in others)
+
+
+def unusable(mentions: list[Mention], side: str) -> list[str]:
+    """Why each mention cannot be checked (unknown device, undisclosed type, not a whole count)."""
+    out = []
+    for m in mentions:
+        if m.cluster is None:
+            why = m.error or f"the device type is not stated ({m.generic})"
+            out.append(f"{side} {m.span.text!r}: {why}")
+    return out
+
+
+def article_year(text: str, year: int | None) -> tuple[int | None, str]:
+    """The article's year: given, else the latest year it mentions, else None (with a note saying which)."""
+    if year is not None:
+        return int(year), "given"
+    years = [int(y) for y in YEAR.findall(text)]
+    if years:
+        return max(years), "the latest year the text mentions (no date given)"
+    return None, "no date given or found in the text: every accelerator in the catalog is considered"
+
+
+#: Vendors whose accelerators are graphics processors: "GPUs" of undisclosed type are not TPUs or Gaudi.
+GPU_VENDORS = ("NVIDIA", "AMD")
+
+
+def devices_meant(catalog: "Catalog", word: str, year: int | None) -> tuple[list, str]:
+    """The catalog devices a word for unnamed accelerators can denote ("GPUs", "chips"), launched by ``year``."""
+    gpus = bool(re.match(r"(?:GPU|graphics)", word, re.I))
+    devices = [d for d in catalog.devices.values()
+               if (year is None or d.launch_year <= year) and (not gpus or d.vendor.upper() in GPU_VENDORS)]
+    return devices, ("NVIDIA and AMD GPUs" if gpus else "accelerators")
