@@ -230,3 +230,16 @@ def test_console_script_check_text(cli, tmp_path):
     path.write_text(_CLAIM, encoding="utf-8")
     out = cli("check-text", str(path), "--json").stdout
     assert json.loads(out)["claims"][1]["answer"]["verdict"] == "understated"
+
+
+def test_readme_check_text_output_is_current(cli):
+    import re
+    import shlex
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = next(b for b in re.findall(r"```console\n(.*?)```", readme, re.S) if b.startswith("$ computescale check-text"))
+    command, *shown = block.strip().splitlines()
+    out = cli(*shlex.split(command.removeprefix("$ "))[1:], cwd=Path(__file__).parent.parent).stdout
+    for line in shown:
+        if line.strip() and line.strip() != "...":
+            assert line in out, line

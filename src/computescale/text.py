@@ -184,8 +184,7 @@ class _Reader:
         b_keys = after if len(after) > 1 and re.search(r"\b(?:combined|together|in\s+total|put\s+together)\b", tail, re.I) else after[:1]
         claim = self._claim(s, "comparison")
         u = claim.understood
-        u["factor"] = factor.value
-        u["factor_as_written"] = factor.text
+        u.update({"factor": factor.value, "factor_as_written": factor.text})
         if before:
             a, a_keys = s.mentions[before[-1]], [before[-1]]
             u["a"] = a.to_dict()
@@ -197,9 +196,8 @@ class _Reader:
         u["b"] = [m.to_dict() for m in b]
         used.update(a_keys + b_keys)
         as_b.update(b_keys)
-        problems = unusable([a] if a is not None else [], "A") + unusable(b, "B")
-        if a is None:
-            problems.insert(0, "the comparison has no subject: no cluster before it in this sentence or in an earlier one")
+        problems = (unusable([a], "A") if a is not None else
+                    ["the comparison has no subject: no cluster before it in this sentence or in an earlier one"]) + unusable(b, "B")
         if problems:
             claim.unchecked.extend(problems)
             return
@@ -218,8 +216,13 @@ class _Reader:
             claim.lines.append(f"grows from: {old.cluster.label}" + (f"  ({phrase!r} refers to \"{old.span.text}\", sentence {old.sentence + 1})" if phrase else ""))
         if new is None:
             size = g.NUM_AT.match(self.text, at, s.end)
-            claim.unchecked.append(f"{factor.text!r} to {size.group(0)!r}: the new size is a count whose device types are not all "
-                                   "named, so the grown cluster cannot be compared with the old one")
+            count = g.parse_number(size.group(0).split("(")[0])
+            if old is not None and old.cluster is not None and count:
+                ratio = count / float(old.cluster.n_devices)
+                claim.answer["device_count_ratio"] = ratio
+                claim.lines.append(f"in devices: {old.cluster.n_devices:,.0f} -> {count:,.0f} = {ratio:.3g}x (claimed {factor.value:g}x)")
+            claim.unchecked.append(f"compute: the new size {size.group(0)!r} does not name the type of every device, so the grown "
+                                   "cluster's compute cannot be compared with the old one's")
             return
         used.update([new] + before[-1:])
         u["a"] = s.mentions[new].to_dict()
@@ -437,8 +440,7 @@ def _threshold_label(t: dict) -> str:
 
 
 def _mfu_span(lo_q, hi_q) -> str:
-    lo, hi = float(lo_q.m), float(hi_q.m)
-    return f"{lo:.0%}" if abs(hi - lo) < 5e-3 else f"{lo:.0%} to {hi:.0%}"
+    return f"{float(lo_q.m):.0%}" if abs(float(hi_q.m) - float(lo_q.m)) < 5e-3 else f"{float(lo_q.m):.0%} to {float(hi_q.m):.0%}"
 
 
 def facility_power(c: Cluster, catalog: Catalog | None = None):

@@ -149,13 +149,13 @@ def _letters_digits(chunk: str) -> str:
 
 _FACTOR_WORDS = {"twice": 2.0, "double": 2.0, "doubles": 2.0, "doubled": 2.0, "doubling": 2.0, "triple": 3.0, "triples": 3.0,
                  "tripled": 3.0, "tripling": 3.0, "thrice": 3.0, "quadruple": 4.0}
-_FACTOR = re.compile(
-    rf"(?:(?P<hedge>{HEDGE})\s+)?(?:"
-    rf"(?P<n>[0-9]+(?:\.[0-9]+)?|{WORDS})\s*(?:x|×|times)(?![\w])(?!\s*10\s*\^|\s*10[⁰¹²³⁴⁵⁶⁷⁸⁹])"
+_FACTOR = re.compile(  # every alternative starts a word: the lookbehind skips the inside of words fast
+    rf"(?<![\w.,-])(?:(?P<hedge>{HEDGE})\s+)?(?:"
+    rf"(?<![\w.,-])(?P<n>[0-9]+(?:\.[0-9]+)?|{WORDS})\s*(?:x|×|times)(?![\w])(?!\s*10\s*\^|\s*10[⁰¹²³⁴⁵⁶⁷⁸⁹])"
     rf"(?:\s+(?:more|larger|bigger|greater|as\s+much|as\s+many|as\s+large|as\s+big|as\s+powerful|the))?"
-    rf"|(?P<fold>[0-9]+(?:\.[0-9]+)?|{WORDS})[\s-]fold|(?P<fold1>{_WORD})fold(?![\w])"
+    rf"|(?<![\w.,-])(?:(?P<fold>[0-9]+(?:\.[0-9]+)?|{WORDS})[\s-]fold|(?P<fold1>{_WORD})fold(?![\w]))"
     rf"|(?P<word>twice|thrice|double[sd]?|doubling|triple[sd]?|tripling|quadruple)(?![\w])"
-    rf"|(?P<pct>[0-9]+(?:\.[0-9]+)?)\s*(?:%|per\s?cent|percent)\s+(?P<dir>more|larger|greater|bigger|less|fewer|smaller)"
+    rf"|(?<![\w.,-])(?P<pct>[0-9]+(?:\.[0-9]+)?)\s*(?:%|per\s?cent|percent)\s+(?P<dir>more|larger|greater|bigger|less|fewer|smaller)"
     rf"(?:\s+[\w-]+){{0,3}}?\s+than"
     rf"|(?P<same>as\s+much(?:\s+[\w-]+){{0,2}}?\s+as|the\s+same\s+(?:compute|computing\s+power|capacity)\s+as|equal\s+to))",
     re.I,
@@ -185,7 +185,7 @@ def find_factors(sentence: str, offset: int) -> list[Span]:
 
 _DUR_UNIT = {"hour": 1 / 24, "day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
 _DURATION = re.compile(
-    rf"(?:(?P<hedge>{HEDGE})\s+)?(?:between\s+)?(?P<lo>{NUM})(?:\s*(?:to|-|–|—|or|and)\s*(?P<hi>{NUM}))?"
+    rf"(?<![\w.,-])(?:(?P<hedge>{HEDGE})\s+)?(?:between\s+)?(?P<lo>{NUM})(?:\s*(?:to|-|–|—|or|and)\s*(?P<hi>{NUM}))?"
     rf"[\s-]*(?P<unit>hours?|days?|weeks?|months?|years?)(?![\w])",
     re.I,
 )
@@ -207,7 +207,7 @@ def find_durations(sentence: str, offset: int) -> list[Span]:
 
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 _COMPUTE = re.compile(
-    rf"(?:(?P<hedge>{HEDGE})\s+)?(?P<num>(?<![\w.])(?:[0-9]+(?:\.[0-9]+)?\s*(?:[x×\*]|times)\s*)?10\s*(?:\^\s*|\*\*\s*)?(?:[0-9]{{1,3}}|[⁰¹²³⁴⁵⁶⁷⁸⁹]{{1,3}})"
+    rf"(?<![\w.,-])(?:(?P<hedge>{HEDGE})\s+)?(?P<num>(?<![\w.])(?:[0-9]+(?:\.[0-9]+)?\s*(?:[x×\*]|times)\s*)?10\s*(?:\^\s*|\*\*\s*)?(?:[0-9]{{1,3}}|[⁰¹²³⁴⁵⁶⁷⁸⁹]{{1,3}})"
     rf"|(?<![\w.])[0-9]+(?:\.[0-9]+)?[eE][+]?[0-9]{{1,3}}|{NUM})"
     rf"\s*(?P<unit>FLOPs?|FLOP|floating[\s-]point\s+operations|operations|(?:PF|petaflops?|petaflop/s)[\s-]*days?)(?![\w/])",
     re.I,
@@ -316,13 +316,13 @@ def grammar_for(catalog: "Catalog") -> _Grammar:
     known = word_alternation(n for c in catalog.clusters.values() for n in (c.name, *c.aliases))
     runs = word_alternation(n for r in catalog.runs.values() for n in (r.name, *r.aliases))
     sep = rf"(?:(?:\s+of)?(?P<{{p}}adj>(?:\s+{_ADJ}){{{{0,3}}}})\s+|-)"
-    pattern = (
-        rf"(?:(?P<hedge>{HEDGE})\s+)?(?P<num>{NUM}){sep.format(p='')}(?:{_VENDOR}\s+)?(?P<dev>{dev})(?:s|['’]s)?(?![\w])"
+    pattern = (  # every alternative starts a word: the lookbehind skips the inside of words fast
+        rf"(?<![\w.,-])(?:(?:(?P<hedge>{HEDGE})\s+)?(?P<num>{NUM}){sep.format(p='')}(?:{_VENDOR}\s+)?(?P<dev>{dev})(?:s|['’]s)?(?![\w])"
         rf"(?:[\s-]+{_GENERIC}(?![\w]))?"
         rf"|(?:(?P<ghedge>{HEDGE})\s+)?(?P<gnum>{NUM}){sep.format(p='g')}(?:(?-i:(?P<unk>[A-Z]{{1,4}}-?[0-9]{{1,4}}[A-Za-z]{{0,3}}))\s+)?"
         rf"(?P<gen>{_GENERIC})(?![\w])"
         rf"(?:\s*\(\s*(?:{_VENDOR}\s+)?(?P<gdev>{dev})(?:s|['’]s)?\s*\))?"
-        rf"|(?<![\w-])(?P<known>{known})(?![\w-])"
+        rf"|(?P<known>{known})(?![\w-]))"
     )
     grammar = _Grammar(re.compile(pattern, re.I), re.compile(rf"(?<![\w-])(?:{runs})(?![\w-])", re.I),
                        re.compile(rf"\b(?:{_ORGS})\b"))
