@@ -243,3 +243,31 @@ def test_readme_check_text_output_is_current(cli):
     for line in shown:
         if line.strip() and line.strip() != "...":
             assert line in out, line
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"precision": "bf17"}, "unknown precision 'bf17'"),
+    ({"tolerance": -1}, "tolerance must be a number >= 0"),
+    ({"tolerance": float("nan")}, "tolerance must be a number >= 0"),
+])
+def test_bad_options_are_errors_before_reading(kwargs, message):
+    with pytest.raises(ComputescaleError, match=message):
+        check_text("100k H100s", **kwargs)
+
+
+def test_cli_user_spec_file(tmp_path, capsys):
+    path = tmp_path / "post.txt"
+    path.write_text("The test lab bought 1,000 X1 chips.", encoding="utf-8")
+    assert main(["check-text", str(path), "--specs", str(Path(__file__).parent / "data" / "mini.toml")]) == 0
+    assert "'X1' -> Test X1" in capsys.readouterr().out
+
+
+_WORDS = st.lists(st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz"), min_size=1, max_size=9), min_size=1, max_size=12).map(
+    lambda ws: " ".join(ws).capitalize() + ".")
+
+
+@given(before=st.lists(_WORDS, max_size=3), after=st.lists(_WORDS, max_size=3))
+def test_known_claim_survives_random_words(before, after):
+    report = check_text(" ".join([*before, _CLAIM, *after]))
+    (c,) = [c for c in report.claims if c.kind == "comparison"]
+    assert (c.understood["a"]["label"], c.answer["verdict"]) == ("50,000 × H200 SXM 141GB", "understated")

@@ -22,16 +22,14 @@ from dataclasses import dataclass, field
 from . import textgrammar as g
 from .cluster import Cluster, metric_label
 from .compare import DEFAULT_TOLERANCE, check_claim
-from .errors import ComputescaleError, InputError
+from .errors import ComputescaleError, InputError, UnknownNameError
+from .schema import PRECISIONS
 from .specs import Catalog, load_catalog
 from .textgrammar import Mention, Sentence, Span, article_year, combine, grammar_for, read_sentence, unusable, whole
 from .training import estimate_training
 from .units import Q_, format_quantity
 
 __all__ = ["check_text", "TextReport", "TextClaim", "facility_power"]
-
-_GROWTH = re.compile(r"\s+(?:in\s+size\s+)?to\s+", re.I)
-
 
 @dataclass
 class TextClaim:
@@ -107,6 +105,10 @@ def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: st
     """
     if not isinstance(text, str):
         raise InputError(f"check_text reads text (a str), got {type(text).__name__}")
+    if precision not in PRECISIONS:
+        raise UnknownNameError("precision", precision, [p for p in PRECISIONS if p[:2] == str(precision)[:2]])
+    if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < float("inf")):
+        raise InputError(f"tolerance must be a number >= 0 (e.g. 0.1 for ±10%), got {tolerance!r}")
     catalog = catalog or load_catalog()
     year, year_note = article_year(text, year)
     reader = _Reader(text, catalog, grammar_for(catalog), tolerance, precision, year)
@@ -145,24 +147,13 @@ class _Reader:
     # -- claims --------------------------------------------------------------------------------------------
     def _claim(self, s: Sentence, kind: str) -> TextClaim:
         claim = TextClaim(s.text, s.start, s.end, kind)
-        claim.understood.update(self._nearby(s))
+        claim.understood.update(g.named_nearby(self.grammar, self.catalog, s.text, self.previous))
         named = [f"model {claim.understood['model']['as_written']!r} -> {claim.understood['model']['run']}"] if "model" in claim.understood else []
         named += [f"organisation {claim.understood['organisation']}"] if "organisation" in claim.understood else []
         if named:
             claim.lines.append("named nearby: " + "; ".join(named))
         self.claims.append(claim)
         return claim
-
-    def _nearby(self, s: Sentence) -> dict:
-        """The model and organisation named in the sentence, else in the one before."""
-        out = {}
-        for text in (s.text, self.previous):
-            if "model" not in out and (m := self.grammar.run.search(text)):
-                run, _ = self.catalog.run(m.group(0))
-                out["model"] = {"as_written": m.group(0), "run": run.name}
-            if "organisation" not in out and (m := self.grammar.org.search(text)):
-                out["organisation"] = m.group(0)
-        return out
 
     def _referent(self, s: Sentence, upto: int) -> tuple[Mention | None, str]:
         """The cluster an earlier sentence named, and the pronoun or noun phrase that refers to it."""
@@ -175,7 +166,7 @@ class _Reader:
     def _comparison(self, s: Sentence, factor: Span, used: set[int], as_b: set[int]) -> None:
         before = [k for k, m in enumerate(s.mentions) if m.span.end <= factor.start and k not in used]
         after = [k for k, m in enumerate(s.mentions) if m.span.start >= factor.end and k not in used]
-        growth = _GROWTH.match(self.text, factor.end, s.end)
+        growth = g.GROWTH.match(self.text, factor.end, s.end)
         if growth and factor.kind == "factor":  # "it will double in size to 200,000 H100s": new = factor x old
             return self._growth(s, factor, growth.end(), before, after, used)
         if not after:
@@ -347,6 +338,10 @@ class _Reader:
         if m is not None:
             used.add(free[0])
             u["clusters"] = [m.to_dict()]
+        elif (m := g.run_cluster(self.grammar, self.catalog, s)) is not None:  # "GPT-4 was trained in 95 days"
+            u["clusters"] = [m.to_dict()]
+            claim.answer.setdefault("sources", []).append(m.source)
+            claim.lines.append(f"no cluster in the text: the catalog records {m.named} [{m.source}]")
         elif self.salient is not None and s.durations and kind == "training":
             m = self.salient
             u["clusters"] = [{**m.to_dict(), "referred_to_as": "(implicit)", "from_sentence": m.sentence + 1}]
@@ -371,11 +366,12 @@ class _Reader:
             return
         days = [None] if duration is None else list(dict.fromkeys(duration.value))
         flop = None if compute is None else Q_(compute.value, "FLOP")
+        precision = (_peak_metric(c, self.precision) or self.precision).split(".")[0] if c is not None else self.precision
         ests = []
         for d in days:
             try:
                 ests.append(estimate_training(compute=flop, cluster=c, duration=None if d is None else Q_(d, "day"),
-                                              precision=self.precision, catalog=self.catalog))
+                                              precision=precision, catalog=self.catalog))
             except ComputescaleError as exc:
                 claim.unchecked.append(str(exc))
                 return

@@ -1,12 +1,11 @@
-"""The grammar ``check-text`` reads prose with: numbers as written, sentences, and the spans of
-cluster mentions, factors, durations, compute amounts and training verbs. Regexes only; no
-arithmetic on specs and no catalog figures here (:mod:`computescale.text` does the checking).
+"""The grammar ``check-text`` reads prose with: numbers as written, sentences, and the spans of cluster
+mentions, factors, durations, compute amounts and training verbs; regexes over the catalog's names only
+(:mod:`computescale.text` does the checking).
 
 >>> parse_number("1.5 million"), parse_number("ten thousand"), parse_number("25 000"), parse_number("100k")
 (1500000.0, 10000.0, 25000.0, 100000.0)
 
-Every pattern is written to scan in linear time (bounded repetitions, no nested unbounded
-quantifiers), so text of any size can be read.
+Every pattern scans in linear time (bounded repetitions only), so text of any size can be read.
 """
 
 from __future__ import annotations
@@ -24,7 +23,8 @@ if TYPE_CHECKING:  # the catalog and clusters are imported where used: this modu
 
 __all__ = ["parse_number", "sentences", "Span", "NUM", "HEDGE", "find_factors", "find_durations", "find_computes",
            "TRAINING_VERB", "YEAR", "SUBJECT", "word_alternation", "Mention", "grammar_for", "find_mentions", "combine", "whole",
-           "Sentence", "read_sentence", "inside", "unusable", "article_year", "devices_meant"]
+           "Sentence", "read_sentence", "inside", "unusable", "article_year", "devices_meant",
+           "named_nearby", "run_cluster", "GROWTH"]
 
 # ---- numbers -------------------------------------------------------------------------------------------
 _ONES = {w: i for i, w in enumerate(
@@ -241,6 +241,8 @@ def _sci(text: str) -> float | None:
         return None
 
 
+#: After a factor, a statement of growth: "double in size to ...", "triple to ...".
+GROWTH = re.compile(r"\s+(?:in\s+size\s+)?to\s+", re.I)
 #: Words that make a sentence a statement about training.
 TRAINING_VERB = re.compile(r"\b(?:trained|training|train|trains|pre-?trained|pre-?training|will\s+take|took|takes)\b", re.I)
 #: A four-digit year an article may be dated by.
@@ -279,6 +281,7 @@ class Mention:
     cluster: "Cluster | None" = None
     error: str = ""
     named: str | None = None  # a known cluster's name the text gives to this count ("Colossus, with 100k H100s")
+    source: str | None = None  # where the count comes from when the text does not give it (a run's cluster)
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"text": self.span.text, "start": self.span.start, "end": self.span.end}
@@ -286,6 +289,8 @@ class Mention:
             out["hedge"] = self.span.hedge
         if self.named:
             out["named"] = self.named
+        if self.source:
+            out["source"] = self.source
         if self.cluster is not None:
             out.update(self.cluster.to_dict())
             out["resolved"] = self.cluster.resolutions
@@ -391,25 +396,24 @@ def _resolve(m: Mention, catalog: "Catalog") -> Mention:
 
 def whole(count: float) -> float:
     """A count read from text, or :class:`InputError` if it is not a whole number."""
-    if not math.isfinite(count) or count != round(count):
+    if not math.isfinite(count) or count != round(count):  # "2.5 H100s"
         raise InputError(f"the count {count:g} is not a whole number of devices")
     return count
 
 
 def combine(mentions: list[Mention], catalog: "Catalog") -> "Cluster":
     """Clusters named together ("X and Y combined") as one cluster; counts of the same device add."""
-    from .cluster import Cluster, Member, validate_counts
+    from .cluster import Cluster, validate_counts
 
-    counts: dict[str, float] = {}
-    members: dict[str, Member] = {}
-    for m in mentions:
-        for i, member in enumerate(m.cluster.members):
-            name = member.device.name
-            members.setdefault(name, member)
-            counts[name] = counts.get(name, 0.0) + float(m.cluster.counts[..., i])
     if len(mentions) == 1:
         return mentions[0].cluster
+    members, counts = {}, {}  # device name -> member, total count
+    for m in mentions:
+        for i, member in enumerate(m.cluster.members):
+            members.setdefault(member.device.name, member)
+            counts[member.device.name] = counts.get(member.device.name, 0.0) + float(m.cluster.counts[..., i])
     return Cluster(tuple(members.values()), validate_counts(list(counts.values())), None, catalog)
+
 
 @dataclass
 class Sentence:
@@ -470,3 +474,26 @@ def devices_meant(catalog: "Catalog", word: str, year: int | None) -> tuple[list
     devices = [d for d in catalog.devices.values()
                if (year is None or d.launch_year <= year) and (not gpus or d.vendor.upper() in GPU_VENDORS)]
     return devices, ("NVIDIA and AMD GPUs" if gpus else "accelerators")
+
+
+def named_nearby(grammar: _Grammar, catalog: "Catalog", sentence: str, previous: str) -> dict:
+    """The model (a known run) and the organisation named in the sentence, else in the one before."""
+    out: dict[str, Any] = {}
+    for text in (sentence, previous):
+        if "model" not in out and (m := grammar.run.search(text)):
+            out["model"] = {"as_written": m.group(0), "run": catalog.run(m.group(0))[0].name}
+        if "organisation" not in out and (m := grammar.org.search(text)):
+            out["organisation"] = m.group(0)
+    return out
+
+
+def run_cluster(grammar: _Grammar, catalog: "Catalog", s: Sentence) -> Mention | None:
+    """The cluster the catalog records for a known run named in the sentence, as a mention of it."""
+    hit = grammar.run.search(s.text)
+    run = catalog.run(hit.group(0))[0] if hit else None
+    if run is None or run.cluster is None:
+        return None
+    span = Span(s.start + hit.start(), s.start + hit.end(), hit.group(0), "cluster")
+    m = Mention(span, s.index, count=float(run.cluster.count), query=run.cluster.device, named=f"{run.name}'s training cluster",
+                source=run.cluster.source)
+    return _resolve(m, catalog)
