@@ -169,6 +169,8 @@ class _Reader:
         growth = g.GROWTH.match(self.text, factor.end, s.end)
         if growth and factor.kind == "factor":  # "it will double in size to 200,000 H100s": new = factor x old
             return self._growth(s, factor, growth.end(), before, after, used)
+        if not after and len(before) >= 2 and g.COMPARED.search(self.text, s.start, s.mentions[before[-2]].span.start):
+            before, after = before[-1:], before[-2:-1]  # "Compared with B, A is N times ..."
         if not after:
             return  # a factor with nothing to compare against ("revenue grew 3x") is not a compute claim
         tail = self.text[s.mentions[after[-1]].span.end:s.end]

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the catalog and clusters are imported where used: this modu
 __all__ = ["parse_number", "sentences", "Span", "NUM", "HEDGE", "find_factors", "find_durations", "find_computes",
            "TRAINING_VERB", "YEAR", "SUBJECT", "word_alternation", "Mention", "grammar_for", "find_mentions", "combine", "whole",
            "Sentence", "read_sentence", "inside", "unusable", "article_year", "devices_meant",
-           "named_nearby", "run_cluster", "GROWTH"]
+           "named_nearby", "run_cluster", "GROWTH", "COMPARED"]
 
 # ---- numbers -------------------------------------------------------------------------------------------
 _ONES = {w: i for i, w in enumerate(
@@ -147,14 +147,14 @@ def _letters_digits(chunk: str) -> str:
     return "".join(out)
 
 
-_FACTOR_WORDS = {"twice": 2.0, "double": 2.0, "doubles": 2.0, "doubled": 2.0, "doubling": 2.0, "triple": 3.0, "triples": 3.0,
+_FACTOR_WORDS = {"half": 0.5, "twice": 2.0, "double": 2.0, "doubles": 2.0, "doubled": 2.0, "doubling": 2.0, "triple": 3.0, "triples": 3.0,
                  "tripled": 3.0, "tripling": 3.0, "thrice": 3.0, "quadruple": 4.0}
 _FACTOR = re.compile(  # every alternative starts a word: the lookbehind skips the inside of words fast
     rf"(?<![\w.,-])(?:(?P<hedge>{HEDGE})\s+)?(?:"
     rf"(?<![\w.,-])(?P<n>[0-9]+(?:\.[0-9]+)?|{WORDS})\s*(?:x|×|times)(?![\w])(?!\s*10\s*\^|\s*10[⁰¹²³⁴⁵⁶⁷⁸⁹])"
     rf"(?:\s+(?:more|larger|bigger|greater|as\s+much|as\s+many|as\s+large|as\s+big|as\s+powerful|the))?"
     rf"|(?<![\w.,-])(?:(?P<fold>[0-9]+(?:\.[0-9]+)?|{WORDS})[\s-]fold|(?P<fold1>{_WORD})fold(?![\w]))"
-    rf"|(?P<word>twice|thrice|double[sd]?|doubling|triple[sd]?|tripling|quadruple)(?![\w])"
+    rf"|(?P<word>half(?!\s+of)|twice|thrice|double[sd]?|doubling|triple[sd]?|tripling|quadruple)(?![\w])"
     rf"|(?<![\w.,-])(?P<pct>[0-9]+(?:\.[0-9]+)?)\s*(?:%|per\s?cent|percent)\s+(?P<dir>more|larger|greater|bigger|less|fewer|smaller)"
     rf"(?:\s+[\w-]+){{0,3}}?\s+than"
     rf"|(?P<same>as\s+much(?:\s+[\w-]+){{0,2}}?\s+as|the\s+same\s+(?:compute|computing\s+power|capacity)\s+as|equal\s+to))",
@@ -241,8 +241,8 @@ def _sci(text: str) -> float | None:
         return None
 
 
-#: After a factor, a statement of growth: "double in size to ...", "triple to ...".
-GROWTH = re.compile(r"\s+(?:in\s+size\s+)?to\s+", re.I)
+GROWTH = re.compile(r"\s+(?:in\s+size\s+)?to\s+", re.I)  # after a factor: "double in size to ..."
+COMPARED = re.compile(r"\b(?:compared\s+(?:with|to)|relative\s+to|against|versus|vs\.?|unlike)\s", re.I)  # B first
 #: Words that make a sentence a statement about training.
 TRAINING_VERB = re.compile(r"\b(?:trained|training|train|trains|pre-?trained|pre-?training|will\s+take|took|takes)\b", re.I)
 #: A four-digit year an article may be dated by.
