@@ -198,7 +198,8 @@ class _Reader:
 
     def _growth(self, s: Sentence, factor: Span, at: int, before: list[int], after: list[int], used: set[int]) -> None:
         new = after[0] if after and s.mentions[after[0]].span.start == at else None
-        if new is None and not before and (self.salient is None or not g.NUM_AT.match(self.text, at, s.end)):
+        size = None if new is not None else g.NUM_AT.match(self.text, at, s.end)  # "to 200k (50k H200s)"
+        if new is None and (size is None or (not before and self.salient is None)):
             return
         claim = self._claim(s, "comparison")
         u = claim.understood
@@ -208,7 +209,6 @@ class _Reader:
         if old is not None and old.cluster is not None:
             claim.lines.append(f"grows from: {old.cluster.label}" + (f"  ({phrase!r} refers to \"{old.span.text}\", sentence {old.sentence + 1})" if phrase else ""))
         if new is None:
-            size = g.NUM_AT.match(self.text, at, s.end)
             count = g.parse_number(size.group(0).split("(")[0])
             if old is not None and old.cluster is not None and count:
                 ratio = count / float(old.cluster.n_devices)
