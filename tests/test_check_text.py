@@ -162,6 +162,7 @@ _TOKENS = st.sampled_from([
     "100,000", "100k", "1.5 million", "ten thousand", "H100s", "Nvidia's", "A100", "GPUs", "(H100)", "times", "20x",
     "twice", "-fold", "% more than", "trained", "3 to 4 months", "90-100 days", "2e25 FLOP", "10^26", "PF-days", "It",
     "colossus", ".", ",", " ", "\n\n", "combined", "as much as", "0", "-5", "1e999", "2024", "liquid-cooled", "×", "²⁶",
+    "double in size to", "compared with", "half", "(", ")", "GPT-4", "V100s", "200k (50k H200s)", "2.5", "Trillium",
 ])
 
 
