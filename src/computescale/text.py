@@ -112,6 +112,7 @@ def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: st
     catalog = catalog or load_catalog()
     year, year_note = article_year(text, year)
     reader = _Reader(text, catalog, grammar_for(catalog), tolerance, precision, year)
+    reader.year_note = year_note
     for index, (start, end) in enumerate(g.sentences(text)):
         reader.sentence(index, start, end)
     return TextReport(reader.claims, year, year_note, catalog)
@@ -122,7 +123,7 @@ class _Reader:
 
     def __init__(self, text, catalog, grammar, tolerance, precision, year):
         self.text, self.catalog, self.grammar = text, catalog, grammar
-        self.tolerance, self.precision, self.year = tolerance, precision, year
+        self.tolerance, self.precision, self.year, self.year_note = tolerance, precision, year, "the year given"
         self.claims: list[TextClaim] = []
         self.salient: Mention | None = None  # the cluster a pronoun in a later sentence refers to
         self.previous = ""
@@ -318,7 +319,7 @@ class _Reader:
             return
         rows.sort(key=lambda r: r[0])
         (lo, d_lo, m_lo, s_lo), (hi, d_hi, _, s_hi) = rows[0], rows[-1]
-        when = f"launched by {self.year}" if self.year is not None else "(no date: all of them)"
+        when = f"launched by {self.year} ({self.year_note})" if self.year is not None else "(no date in the text: all of them)"
         claim.answer.update({
             "peak_compute_range": {"low": Q_(lo, "FLOP/s").to("EFLOP/s"), "low_device": d_lo.name,
                                    "high": Q_(hi, "FLOP/s").to("EFLOP/s"), "high_device": d_hi.name},

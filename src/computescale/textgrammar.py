@@ -457,10 +457,10 @@ def unusable(mentions: list[Mention], side: str) -> list[str]:
 def article_year(text: str, year: int | None) -> tuple[int | None, str]:
     """The article's year: given, else the latest year it mentions, else None (with a note saying which)."""
     if year is not None:
-        return int(year), "given"
+        return int(year), "the year given"
     years = [int(y) for y in YEAR.findall(text)]
     if years:
-        return max(years), "the latest year the text mentions (no date given)"
+        return max(years), "the latest year the text mentions, as no date was given"
     return None, "no date given or found in the text: every accelerator in the catalog is considered"
 
 
