@@ -199,7 +199,7 @@ class _Reader:
 
     def _growth(self, s: Sentence, factor: Span, at: int, before: list[int], after: list[int], used: set[int]) -> None:
         new = after[0] if after and s.mentions[after[0]].span.start == at else None
-        size = None if new is not None else g.NUM_AT.match(self.text, at, s.end)  # "to 200k (50k H200s)"
+        size = None if new is not None else g.lazy(g.NUM_AT).match(self.text, at, s.end)  # "to 200k (50k H200s)"
         if new is None and (size is None or (not before and self.salient is None)):
             return
         claim = self._claim(s, "comparison")

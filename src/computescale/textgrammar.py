@@ -10,6 +10,7 @@ Every pattern scans in linear time (bounded repetitions only), so text of any si
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -21,10 +22,9 @@ if TYPE_CHECKING:  # the catalog and clusters are imported where used: this modu
     from .cluster import Cluster
     from .specs import Catalog
 
-__all__ = ["parse_number", "sentences", "Span", "NUM", "HEDGE", "find_factors", "find_durations", "find_computes",
-           "TRAINING_VERB", "YEAR", "SUBJECT", "word_alternation", "Mention", "grammar_for", "find_mentions", "combine", "whole",
-           "Sentence", "read_sentence", "inside", "unusable", "article_year", "devices_meant",
-           "named_nearby", "run_cluster", "GROWTH", "COMPARED"]
+__all__ = ["parse_number", "sentences", "Span", "NUM", "HEDGE", "find_factors", "find_durations", "find_computes", "TRAINING_VERB",
+           "YEAR", "SUBJECT", "word_alternation", "Mention", "grammar_for", "find_mentions", "combine", "whole", "Sentence",
+           "read_sentence", "inside", "unusable", "article_year", "devices_meant", "named_nearby", "run_cluster", "GROWTH", "COMPARED", "lazy"]
 
 # ---- numbers -------------------------------------------------------------------------------------------
 _ONES = {w: i for i, w in enumerate(
@@ -44,9 +44,15 @@ NUM = rf"(?:(?<![\w.,$€£¥]){DIGITS}{_SCALE_SUFFIX}?|(?<![\w-]){WORDS})"
 #: Words that hedge or bound a number.
 HEDGE = (r"(?:about|around|roughly|approximately|approx\.|nearly|almost|some|over|more\s+than|at\s+least|up\s+to|"
          r"close\s+to|fewer\s+than|less\s+than|as\s+many\s+as|an\s+estimated|upwards\s+of|~|≈)")
-#: A number at a position (``NUM_AT.match(text, pos)``), with what follows it in parentheses: "200k (50k H200s)".
-NUM_AT = re.compile(rf"{NUM}(?:\s*\([^()]{{0,40}}\))?", re.I)
 _SUFFIX_VALUE = {"k": 1e3, "m": 1e6, "thousand": 1e3, "million": 1e6, "billion": 1e9}
+#: A number at a position (``lazy(NUM_AT).match(text, pos)``), with what follows in parentheses: "200k (50k H200s)".
+NUM_AT = (rf"{NUM}(?:\s*\([^()]{{0,40}}\))?", re.I)
+
+
+@functools.cache
+def lazy(pattern: tuple[str, int]) -> re.Pattern:
+    """The big patterns compile on first use, not at import (about 0.1 s that a CLI call may not need)."""
+    return re.compile(*pattern)
 
 
 def parse_number(text: str) -> float | None:
@@ -90,13 +96,13 @@ def _parse_words(t: str) -> float | None:
 
 # ---- sentences ---------------------------------------------------------------------------------------------
 _ABBREV = r"(?<!\bMr)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\bU\.S)(?<!\bInc)(?<!\bCo)(?<!\bapprox)(?<!\bNo)"
-_BREAK = re.compile(rf"(?:{_ABBREV}[.!?…][\"'”’)\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|\n\s*\n|\r?\n(?=\s*[-*•]))")
+_BREAK = (rf"(?:{_ABBREV}[.!?…][\"'”’)\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|\n\s*\n|\r?\n(?=\s*[-*•]))", 0)
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence, trimmed of surrounding whitespace; offsets index ``text``."""
     out, start = [], 0
-    for m in _BREAK.finditer(text):
+    for m in lazy(_BREAK).finditer(text):
         end = m.start() + len(m.group(0).rstrip())
         if m.group(0).strip() == "":
             end = m.start()
@@ -149,7 +155,7 @@ def _letters_digits(chunk: str) -> str:
 
 _FACTOR_WORDS = {"half": 0.5, "twice": 2.0, "double": 2.0, "doubles": 2.0, "doubled": 2.0, "doubling": 2.0, "triple": 3.0, "triples": 3.0,
                  "tripled": 3.0, "tripling": 3.0, "thrice": 3.0, "quadruple": 4.0}
-_FACTOR = re.compile(  # every alternative starts a word: the lookbehind skips the inside of words fast
+_FACTOR = (  # every alternative starts a word: the lookbehind skips the inside of words fast
     rf"(?<![\w.,-])(?:(?P<hedge>{HEDGE})\s+)?(?:"
     rf"(?<![\w.,-])(?P<n>[0-9]+(?:\.[0-9]+)?|{WORDS})\s*(?:x|×|times)(?![\w])(?!\s*10\s*\^|\s*10[⁰¹²³⁴⁵⁶⁷⁸⁹])"
     rf"(?:\s+(?:more|larger|bigger|greater|as\s+much|as\s+many|as\s+large|as\s+big|as\s+powerful|the))?"
@@ -165,7 +171,7 @@ _FACTOR = re.compile(  # every alternative starts a word: the lookbehind skips t
 def find_factors(sentence: str, offset: int) -> list[Span]:
     """Claimed ratios: "about 20 times", "20x", "twice", "8-fold", "30% more than", "as much as"."""
     out = []
-    for m in _FACTOR.finditer(sentence):
+    for m in lazy(_FACTOR).finditer(sentence):
         g = m.groupdict()
         if g["n"] or g["fold"] or g["fold1"]:
             value = parse_number(g["n"] or g["fold"] or g["fold1"])
@@ -184,7 +190,7 @@ def find_factors(sentence: str, offset: int) -> list[Span]:
 
 
 _DUR_UNIT = {"hour": 1 / 24, "day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
-_DURATION = re.compile(
+_DURATION = (
     rf"(?<![\w.,-])(?:(?P<hedge>{HEDGE})\s+)?(?:between\s+)?(?P<lo>{NUM})(?:\s*(?:to|-|–|—|or|and)\s*(?P<hi>{NUM}))?"
     rf"[\s-]*(?P<unit>hours?|days?|weeks?|months?|years?)(?![\w])",
     re.I,
@@ -194,7 +200,7 @@ _DURATION = re.compile(
 def find_durations(sentence: str, offset: int) -> list[Span]:
     """Durations, single or ranges: "122 days", "3 to 4 months", "90-100 days" -> value (lo, hi) in days."""
     out = []
-    for m in _DURATION.finditer(sentence):
+    for m in lazy(_DURATION).finditer(sentence):
         lo = parse_number(m.group("lo"))
         hi = parse_number(m.group("hi")) if m.group("hi") else lo
         if lo is None or hi is None or not (0 < lo <= hi) or not math.isfinite(hi):
@@ -206,7 +212,7 @@ def find_durations(sentence: str, offset: int) -> list[Span]:
 
 
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
-_COMPUTE = re.compile(
+_COMPUTE = (
     rf"(?<![\w.,-])(?:(?P<hedge>{HEDGE})\s+)?(?P<num>(?<![\w.])(?:[0-9]+(?:\.[0-9]+)?\s*(?:[x×\*]|times)\s*)?10\s*(?:\^\s*|\*\*\s*)?(?:[0-9]{{1,3}}|[⁰¹²³⁴⁵⁶⁷⁸⁹]{{1,3}})"
     rf"|(?<![\w.])[0-9]+(?:\.[0-9]+)?[eE][+]?[0-9]{{1,3}}|{NUM})"
     rf"\s*(?P<unit>FLOPs?|FLOP|floating[\s-]point\s+operations|operations|(?:PF|petaflops?|petaflop/s)[\s-]*days?)(?![\w/])",
@@ -217,7 +223,7 @@ _COMPUTE = re.compile(
 def find_computes(sentence: str, offset: int) -> list[Span]:
     """Amounts of compute: "2.15e25 FLOP", "3.8 x 10^25 FLOPs", "10²⁶ operations", "3,640 PF-days" -> FLOP."""
     out = []
-    for m in _COMPUTE.finditer(sentence):
+    for m in lazy(_COMPUTE).finditer(sentence):
         value = _sci(m.group("num"))
         if value is None or not math.isfinite(value) or value <= 0:
             continue
@@ -267,7 +273,6 @@ _ORGS = (r"OpenAI|xAI|Meta|Google\s+DeepMind|DeepMind|Google|Microsoft|Anthropic
 _DATE_WORDS = {"in", "since", "by", "from", "until", "during", "early", "late", "mid", "of", "through", "before", "after"}
 
 
-
 @dataclass
 class Mention:
     """A cluster as written: a count and a device, a count of unnamed devices, or a known cluster."""
@@ -285,12 +290,7 @@ class Mention:
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"text": self.span.text, "start": self.span.start, "end": self.span.end}
-        if self.span.hedge:
-            out["hedge"] = self.span.hedge
-        if self.named:
-            out["named"] = self.named
-        if self.source:
-            out["source"] = self.source
+        out.update({k: v for k, v in (("hedge", self.span.hedge), ("named", self.named), ("source", self.source)) if v})
         if self.cluster is not None:
             out.update(self.cluster.to_dict())
             out["resolved"] = self.cluster.resolutions
