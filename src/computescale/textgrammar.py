@@ -41,9 +41,8 @@ DIGITS = (r"(?:[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9])|[0-9]{1,3}(?:[ \u0
 _SCALE_SUFFIX = r"(?:[kKmM](?![\w])|\s+(?:thousand|million|billion)(?![\w]))"
 #: A number as written: digits (optionally scaled: "100k", "1.5 million") or words.
 NUM = rf"(?:(?<![\w.,$€£¥]){DIGITS}{_SCALE_SUFFIX}?|(?<![\w-]){WORDS})"
-#: Words that hedge or bound a number.
 HEDGE = (r"(?:about|around|roughly|approximately|approx\.|nearly|almost|some|over|more\s+than|at\s+least|up\s+to|"
-         r"close\s+to|fewer\s+than|less\s+than|as\s+many\s+as|an\s+estimated|upwards\s+of|~|≈)")
+         r"close\s+to|fewer\s+than|less\s+than|as\s+many\s+as|an\s+estimated|upwards\s+of|~|≈)")  # words that hedge a number
 _SUFFIX_VALUE = {"k": 1e3, "m": 1e6, "thousand": 1e3, "million": 1e6, "billion": 1e9}
 #: A number at a position (``lazy(NUM_AT).match(text, pos)``), with what follows in parentheses: "200k (50k H200s)".
 NUM_AT = (rf"{NUM}(?:\s*\([^()]{{0,40}}\))?", re.I)
@@ -158,7 +157,7 @@ _FACTOR_WORDS = {"half": 0.5, "twice": 2.0, "double": 2.0, "doubles": 2.0, "doub
 _FACTOR = (  # every alternative starts a word: the lookbehind skips the inside of words fast
     rf"(?<![\w.,-])(?:(?P<hedge>{HEDGE})\s+)?(?:"
     rf"(?<![\w.,-])(?P<n>[0-9]+(?:\.[0-9]+)?|{WORDS})\s*(?:x|×|times)(?![\w])(?!\s*10\s*\^|\s*10[⁰¹²³⁴⁵⁶⁷⁸⁹])"
-    rf"(?:\s+(?:more|larger|bigger|greater|as\s+much|as\s+many|as\s+large|as\s+big|as\s+powerful|the))?"
+    rf"(?:\s+(?:(?P<inv>less|smaller|fewer|slower|weaker)|more|larger|bigger|greater|as\s+much|as\s+many|as\s+large|as\s+big|as\s+powerful|the))?"
     rf"|(?<![\w.,-])(?:(?P<fold>[0-9]+(?:\.[0-9]+)?|{WORDS})[\s-]fold|(?P<fold1>{_WORD})fold(?![\w]))"
     rf"|(?P<word>half(?!\s+of)|twice|thrice|double[sd]?|doubling|triple[sd]?|tripling|quadruple)(?![\w])"
     rf"|(?<![\w.,-])(?P<pct>[0-9]+(?:\.[0-9]+)?)\s*(?:%|per\s?cent|percent)\s+(?P<dir>more|larger|greater|bigger|less|fewer|smaller)"
@@ -184,6 +183,7 @@ def find_factors(sentence: str, offset: int) -> list[Span]:
             value = 1.0
         if value is None or not math.isfinite(value) or value <= 0:
             continue
+        value = 1 / value if g["inv"] else value  # "four times less than": A is a quarter of B
         kind = "same" if g["same"] else "factor"
         out.append(Span(offset + m.start(), offset + m.end(), m.group(0), kind, value, (g["hedge"] or "").lower()))
     return out
