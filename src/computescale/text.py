@@ -133,6 +133,7 @@ class _Reader:
         s = read_sentence(self.text, index, start, end, self.grammar, self.catalog)
         used: set[int] = set()
         as_b: set[int] = set()
+        self.subject = None  # the A of this sentence's first comparison: "X is 2x Y and 3x Z"
         for factor in s.factors:
             self._comparison(s, factor, used, as_b)
         if s.computes or (s.training and s.durations):
@@ -179,14 +180,14 @@ class _Reader:
         claim = self._claim(s, "comparison")
         u = claim.understood
         u.update({"factor": factor.value, "factor_as_written": factor.text})
-        if before:
-            a, a_keys = s.mentions[before[-1]], [before[-1]]
+        if before or self.subject is not None:
+            a, a_keys = (s.mentions[before[-1]], [before[-1]]) if before else (self.subject, [])
             u["a"] = a.to_dict()
         else:
             a, phrase = self._referent(s, factor.start)
             a_keys = []
             u["a"] = None if a is None else {**a.to_dict(), "referred_to_as": phrase, "from_sentence": a.sentence + 1}
-        b = [s.mentions[k] for k in b_keys]
+        b, self.subject = [s.mentions[k] for k in b_keys], self.subject or a
         u["b"] = [m.to_dict() for m in b]
         used.update(a_keys + b_keys)
         as_b.update(b_keys)
@@ -486,13 +487,8 @@ def _distinct(verdicts) -> list[str]:
     """One line per distinct ratio (the same ratio on ten precisions is one finding)."""
     seen: dict[str, str] = {}
     for v in verdicts:
-        seen.setdefault(f"{v.basis.ratio:.3g}", _brief(v))
+        seen.setdefault(f"{v.basis.ratio:.3g}", f"{v.basis.detail('a')} vs {v.basis.detail('b')} {v.basis.ratio:.3g}x")
     return list(seen.values())
-
-
-def _brief(v) -> str:
-    b = v.basis
-    return f"{b.detail('a')} vs {b.detail('b')} {b.ratio:.3g}x"
 
 
 _q = format_quantity  # a quantity in a line of text: '98.94 EFLOP/s'
