@@ -272,3 +272,13 @@ def test_known_claim_survives_random_words(before, after):
     report = check_text(" ".join([*before, _CLAIM, *after]))
     (c,) = [c for c in report.claims if c.kind == "comparison"]
     assert (c.understood["a"]["label"], c.answer["verdict"]) == ("50,000 × H200 SXM 141GB", "understated")
+
+
+def test_console_script_reads_undecodable_stdin():
+    import subprocess
+
+    from conftest import _cli_command
+
+    proc = subprocess.run([*_cli_command(), "check-text", "-"], input=b"\xff\xfe 100k H100s", capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "read '100k H100s' as 100,000 × H100 SXM5 80GB" in proc.stdout.decode("utf-8")

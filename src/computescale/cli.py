@@ -187,8 +187,9 @@ def _cmd_check_text(args) -> str:
     from .text import check_text
 
     try:
-        if args.file == "-":
-            text = sys.stdin.read()
+        if args.file == "-":  # bytes where there are (a pipe): undecodable bytes become U+FFFD, as for a file
+            buffer = getattr(sys.stdin, "buffer", None)
+            text = buffer.read().decode("utf-8", errors="replace") if buffer is not None else sys.stdin.read()
         else:
             with open(args.file, encoding="utf-8", errors="replace") as fh:
                 text = fh.read()
