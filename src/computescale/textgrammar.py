@@ -27,9 +27,8 @@ __all__ = ["parse_number", "sentences", "Span", "NUM", "HEDGE", "find_factors", 
            "read_sentence", "inside", "unusable", "article_year", "devices_meant", "named_nearby", "run_cluster", "GROWTH", "COMPARED", "lazy"]
 
 # ---- numbers -------------------------------------------------------------------------------------------
-_ONES = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen".split())}
+_ONES = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+                                     "fifteen sixteen seventeen eighteen nineteen".split())}
 _TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if w != "_"}
 _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 _WORD = "|".join(sorted([*_ONES, *_TENS, *_SCALES], key=len, reverse=True))
@@ -300,7 +299,6 @@ class Mention:
         return out
 
 
-
 # ---- cluster mentions: the grammar bound to a catalog's names --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Grammar:
@@ -347,7 +345,8 @@ def find_mentions(sentence: str, offset: int, index: int, grammar: _Grammar, cat
         if _is_date(sentence, m.start(m.group("num") and "num" or "gnum"), num, bool(m.group("adj") or m.group("gadj"))):
             continue
         count = parse_number(num)
-        if count is None:
+        unit = _PER_UNIT.match(sentence, m.end())  # "eight H100s per server", "an 8-GPU node": a server, not a cluster
+        if count is None or (unit and (unit.group(1) or count <= 72)):
             continue
         query = m.group("dev") or m.group("gdev") or m.group("unk")  # an unknown model name fails to resolve, said so
         generic = "" if query else re.sub(r"\s+", " ", m.group("gen"))
@@ -355,6 +354,8 @@ def find_mentions(sentence: str, offset: int, index: int, grammar: _Grammar, cat
     return _appositions(out, sentence, offset)
 
 
+_PER_UNIT = re.compile(r"\s*((?:per|each|every|in\s+(?:each|every)|on\s+(?:each|every))\s+)?"
+                       r"(?:server|node|rack|board|box|tray|baseboard|chassis|instance|pod|system)s?\b", re.I)
 _APPOSITION = re.compile(r"\s*(?:,|\(|—|–|:)?\s*(?:(?:which|that|a|an|the)\s+)?(?:(?:has|had|have|with|of|houses|housed|contains|"
                          r"packs|uses|used|is|was|comprises|comprising|boasts|runs|consists\s+of|will\s+have|now\s+has)\s+)?")
 
@@ -383,7 +384,6 @@ def _is_date(sentence: str, at: int, num: str, has_adjectives: bool) -> bool:
 
 def _resolve(m: Mention, catalog: "Catalog") -> Mention:
     from .cluster import Cluster, cluster
-
     try:
         if m.known is not None:
             m.cluster = cluster(m.known, catalog)
