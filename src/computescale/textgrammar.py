@@ -13,12 +13,13 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections import namedtuple
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import ComputescaleError, InputError
 
-if TYPE_CHECKING:  # the catalog and clusters are imported where used: this module's regexes load without them
+if TYPE_CHECKING:  # imported where used: the grammar loads without the catalog
     from .cluster import Cluster
     from .specs import Catalog
 
@@ -39,7 +40,7 @@ DIGITS = (r"(?:[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9])|[0-9]{1,3}(?:[ \u0
           r"|[0-9]+(?:\.[0-9]+)?(?![0-9]))")
 _SCALE_SUFFIX = r"(?:[kKmM](?![\w])|\s+(?:thousand|million|billion)(?![\w]))"
 #: A number as written: digits (optionally scaled: "100k", "1.5 million") or words.
-NUM = rf"(?:(?<![\w.,$€£¥]){DIGITS}{_SCALE_SUFFIX}?|(?<![\w-]){WORDS})"
+NUM = rf"(?:(?<![\w.,$€£¥])(?<![A-Za-z]-){DIGITS}{_SCALE_SUFFIX}?|(?<![\w-]){WORDS})"  # not the 4 of "GPT-4"
 HEDGE = (r"(?:about|around|roughly|approximately|approx\.|nearly|almost|some|over|more\s+than|at\s+least|up\s+to|"
          r"close\s+to|fewer\s+than|less\s+than|as\s+many\s+as|an\s+estimated|upwards\s+of|~|≈)")  # words that hedge a number
 _SUFFIX_VALUE = {"k": 1e3, "m": 1e6, "thousand": 1e3, "million": 1e6, "billion": 1e9}
@@ -300,14 +301,8 @@ class Mention:
 
 
 # ---- cluster mentions: the grammar bound to a catalog's names --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Grammar:
-    mention: re.Pattern
-    run: re.Pattern
-    org: re.Pattern
-
-
-_GRAMMARS: dict[int, tuple["Catalog", _Grammar]] = {}
+_Grammar = namedtuple("_Grammar", "mention run org")  # the compiled patterns for one catalog's names
+_GRAMMARS: dict[int, tuple["Catalog", _Grammar]] = {}  # id(catalog) -> (catalog, its grammar)
 
 
 def grammar_for(catalog: "Catalog") -> _Grammar:
@@ -320,7 +315,7 @@ def grammar_for(catalog: "Catalog") -> _Grammar:
     runs = word_alternation(n for r in catalog.runs.values() for n in (r.name, *r.aliases))
     sep = rf"(?:(?:\s+of)?(?P<{{p}}adj>(?:\s+{_ADJ}){{{{0,3}}}})\s+|-)"
     pattern = (  # every alternative starts a word: the lookbehind skips the inside of words fast
-        rf"(?<![\w.,-])(?:(?:(?P<hedge>{HEDGE})\s+)?(?P<num>{NUM}){sep.format(p='')}(?:{_VENDOR}\s+)?(?P<dev>{dev})(?:s|['’]s)?(?![\w])"
+        rf"(?<![\w.,])(?:(?:(?P<hedge>{HEDGE})\s+)?(?P<num>{NUM}){sep.format(p='')}(?:{_VENDOR}\s+)?(?P<dev>{dev})(?:s|['’]s)?(?![\w])"
         rf"(?:[\s-]+{_GENERIC}(?![\w]))?"
         rf"|(?:(?P<ghedge>{HEDGE})\s+)?(?P<gnum>{NUM}){sep.format(p='g')}(?:(?-i:(?P<unk>[A-Z]{{1,4}}-?[0-9]{{1,4}}[A-Za-z]{{0,3}}))\s+)?"
         rf"(?P<gen>{_GENERIC})(?![\w])"
@@ -337,7 +332,10 @@ def find_mentions(sentence: str, offset: int, index: int, grammar: _Grammar, cat
     """Clusters as written in one sentence: counts with devices, counts of unnamed devices, known clusters."""
     out = []
     for m in grammar.mention.finditer(sentence):
-        span = Span(offset + m.start(), offset + m.end(), m.group(0), "cluster", None, (m.group("hedge") or m.group("ghedge") or "").lower())
+        start, hedge = m.start(), (m.group("hedge") or m.group("ghedge") or "").lower()
+        if not hedge and (r := lazy(_RANGE_BEFORE).search(sentence, max(0, start - 40), start)):  # "20,000 to 25,000 H100s"
+            start, hedge = r.start(), f"{r.group(0).strip().lower()} (a range: its upper end is used)"
+        span = Span(offset + start, offset + m.end(), sentence[start:m.end()], "cluster", None, hedge)
         if m.group("known"):
             out.append(_resolve(Mention(span, index, known=m.group("known")), catalog))
             continue
@@ -354,6 +352,7 @@ def find_mentions(sentence: str, offset: int, index: int, grammar: _Grammar, cat
     return _appositions(out, sentence, offset)
 
 
+_RANGE_BEFORE = (rf"(?:between\s+)?{NUM}\s*(?:to|-|–|—|and)\s*$", re.I)
 _PER_UNIT = re.compile(r"\s*((?:per|each|every|in\s+(?:each|every)|on\s+(?:each|every))\s+)?"
                        r"(?:server|node|rack|board|box|tray|baseboard|chassis|instance|pod|system)s?\b", re.I)
 _APPOSITION = re.compile(r"\s*(?:,|\(|—|–|:)?\s*(?:(?:which|that|a|an|the)\s+)?(?:(?:has|had|have|with|of|houses|housed|contains|"
