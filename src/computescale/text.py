@@ -280,7 +280,7 @@ class _Reader:
             claim.unchecked.append(f"{m.span.text!r}: {m.error}")
             return
         c = m.cluster
-        named = f", which the text calls {m.named!r}" if m.named else ""
+        named = (f", which the text calls {m.named!r}" if m.named else "") + (f" ({m.span.hedge})" if "range" in m.span.hedge else "")
         claim.lines.append(f"read {m.span.text!r}{named} as {c.label}  (resolved: {'; '.join(c.resolutions)})")
         metric = _peak_metric(c, self.precision)
         if metric is None:
