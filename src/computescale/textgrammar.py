@@ -334,7 +334,7 @@ def find_mentions(sentence: str, offset: int, index: int, grammar: _Grammar, cat
     for m in grammar.mention.finditer(sentence):
         start, hedge = m.start(), (m.group("hedge") or m.group("ghedge") or "").lower()
         if not hedge and (r := lazy(_RANGE_BEFORE).search(sentence, max(0, start - 40), start)):  # "20,000 to 25,000 H100s"
-            start, hedge = r.start(), f"{r.group(0).strip().lower()} (a range: its upper end is used)"
+            start, hedge = r.start(), f"range {r.group(0).strip()} {m.group('num') or m.group('gnum')}: the upper end is used"
         span = Span(offset + start, offset + m.end(), sentence[start:m.end()], "cluster", None, hedge)
         if m.group("known"):
             out.append(_resolve(Mention(span, index, known=m.group("known")), catalog))
