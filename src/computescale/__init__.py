@@ -19,6 +19,7 @@ from .training import (
     time_to_train,
     training_compute,
 )
+from .text import TextClaim, TextReport, check_text
 from .sweep import Sweep, SweepResult, SweepSummary, sweep
 from .uncertainty import (
     LogNormal,
@@ -50,6 +51,9 @@ __all__ = [
     "check_claim",
     "ClaimCheck",
     "parse_claim",
+    "check_text",
+    "TextReport",
+    "TextClaim",
     "estimate_training",
     "TrainingEstimate",
     "Assumption",

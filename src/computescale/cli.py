@@ -199,6 +199,25 @@ def _device_and_count(text: str, catalog):
     return c.single_device.name, int(c.n_devices)
 
 
+@_command("check-text")
+def _cmd_check_text(args) -> str:
+    from .errors import InputError
+    from .render import dumps
+    from .text import check_text
+
+    try:
+        if args.file == "-":  # bytes where there are (a pipe): undecodable bytes become U+FFFD, as for a file
+            buffer = getattr(sys.stdin, "buffer", None)
+            text = buffer.read().decode("utf-8", errors="replace") if buffer is not None else sys.stdin.read()
+        else:
+            with open(args.file, encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
+    except OSError as exc:
+        raise InputError(f"cannot read {args.file!r}: {exc.strerror}") from None
+    report = check_text(text, tolerance=args.tolerance, precision=args.precision, year=args.year, catalog=_catalog(args))
+    return dumps(report.to_dict()) if args.json else str(report)
+
+
 # ---- parser --------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
@@ -251,6 +270,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="FILE", help="draw the ratio per basis with the claimed factor (.png or .svg; needs computescale[plot])")
     p.add_argument("--samples", type=int, default=100_000, help="Monte Carlo samples when a count is a range (default 100000)")
     p.add_argument("--seed", type=int, default=0, help="random seed for the Monte Carlo (default 0)")
+
+    p = sub.add_parser(
+        "check-text", parents=[common], help="find and check every compute claim in an article (a file, or - for stdin)",
+        description="Read prose (an article, a press release, a post) and check each compute-scale statement in it: "
+        "comparisons between clusters (the verdict of `claim`), clusters (peak compute, facility power), training "
+        "statements (the compute implied at the default MFU, thresholds crossed), and counts of accelerators of "
+        "undisclosed type (the range across types). Each with the sentence quoted and its character offsets.",
+        epilog="examples:\n  computescale check-text article.txt\n  pbpaste | computescale check-text - --json\n"
+        "  computescale check-text article.txt --tolerance 0.25 --year 2024",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("file", metavar="FILE", help="a UTF-8 text file, or - for standard input")
+    p.add_argument("--tolerance", type=float, default=0.10, help="a comparison holds when |claimed/actual - 1| <= this (default 0.10)")
+    p.add_argument("--precision", default="bf16", help="precision of like-for-like verdicts and peak compute, dense (default bf16)")
+    p.add_argument("--year", type=int, help="the article's year, for accelerators of undisclosed type (default: the latest year it mentions)")
 
     # train, runs, clusters and sweep live in their own modules; each adds its parsers and COMMANDS
     from . import cli_sweep, cli_train

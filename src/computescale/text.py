@@ -1,0 +1,494 @@
+"""Read an article and check every compute-scale statement in it: ``check_text(text) -> TextReport``.
+
+>>> from computescale import check_text
+>>> report = check_text("The new facility houses 50,000 H200 accelerators. Its operator says it is "
+...                     "roughly eight times the 16,000 A100s the lab used last year.")
+>>> [c.kind for c in report.claims]
+['cluster', 'comparison']
+>>> report.claims[1].answer["verdict"]
+'understated'
+
+A reader in front of the rest of the package, not a second calculator: the grammar
+(:mod:`computescale.textgrammar`) finds the spans; the catalog resolves names; :func:`check_claim`
+gives verdicts; :func:`estimate_training` gives compute and thresholds; :class:`Cluster` gives
+peaks and TDP. Deterministic and offline.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import textgrammar as g
+from .cluster import Cluster, metric_label
+from .compare import DEFAULT_TOLERANCE, check_claim
+from .errors import ComputescaleError, InputError, UnknownNameError
+from .schema import PRECISIONS
+from .specs import Catalog, load_catalog
+from .textgrammar import Mention, Sentence, Span, article_year, combine, grammar_for, read_sentence, unusable, whole
+from .training import estimate_training
+from .units import Q_, format_quantity
+
+__all__ = ["check_text", "TextReport", "TextClaim", "facility_power"]
+
+@dataclass
+class TextClaim:
+    """One statement found in the text: where it is, what was understood, the answer, what was not checked."""
+
+    quote: str
+    start: int
+    end: int
+    kind: str  # "comparison", "cluster", "training", "compute", "undisclosed-devices"
+    understood: dict = field(default_factory=dict)
+    answer: dict = field(default_factory=dict)
+    unchecked: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # the answer in words
+
+    def to_dict(self) -> dict:
+        return {"quote": self.quote, "start": self.start, "end": self.end, "kind": self.kind,
+                "understood": self.understood, "answer": self.answer, "unchecked": self.unchecked}
+
+
+@dataclass
+class TextReport:
+    """Every claim :func:`check_text` found, in order of appearance (empty when there is none)."""
+
+    claims: list[TextClaim]
+    year: int | None
+    year_note: str
+    catalog: Catalog
+
+    @property
+    def sources(self) -> list[str]:
+        return list(dict.fromkeys(s for c in self.claims for s in c.answer.get("sources", ())))
+
+    def to_dict(self) -> dict:
+        return {"claims": [c.to_dict() for c in self.claims], "article_year": self.year, "article_year_note": self.year_note,
+                "sources": {s: self.catalog.sources[s] for s in self.sources if s in self.catalog.sources}}
+
+    def __str__(self) -> str:
+        if not self.claims:
+            return "No compute-scale statement found."
+        out = []
+        for i, c in enumerate(self.claims, 1):
+            out.append(f"[{i}] {c.kind} (characters {c.start}-{c.end}): \"{c.quote}\"")
+            out.extend(f"    {line}" for line in c.lines)
+            out.extend(f"    not checked: {why}" for why in c.unchecked)
+            out.append("")
+        if self.sources:
+            out.append("Sources:")
+            out.extend(f"  [{s}] {self.catalog.sources[s].cite()}" for s in self.sources if s in self.catalog.sources)
+        return "\n".join(out).rstrip()
+
+
+# ---- the reader --------------------------------------------------------------------------------------------
+def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: str = "bf16", year: int | None = None,
+               catalog: Catalog | None = None) -> TextReport:
+    """Find and check every compute-scale statement in ``text``.
+
+    Parameters
+    ----------
+    text : str
+        An article, a press release, a post: any size, any Unicode.
+    tolerance : float
+        A comparison holds when ``|claimed / actual - 1| <= tolerance`` (as in :func:`check_claim`).
+    precision : str
+        The like-for-like precision of comparison verdicts and of peak compute (dense); default bf16.
+    year : int, optional
+        The article's year, for accelerators of undisclosed type (those launched by then). Default:
+        the latest year the text mentions.
+
+    Returns
+    -------
+    TextReport
+        One :class:`TextClaim` per statement, in order; empty when the text holds none.
+    """
+    if not isinstance(text, str):
+        raise InputError(f"check_text reads text (a str), got {type(text).__name__}")
+    if precision not in PRECISIONS:
+        raise UnknownNameError("precision", precision, [p for p in PRECISIONS if p[:2] == str(precision)[:2]])
+    if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < float("inf")):
+        raise InputError(f"tolerance must be a number >= 0 (e.g. 0.1 for ±10%), got {tolerance!r}")
+    catalog = catalog or load_catalog()
+    year, year_note = article_year(text, year)
+    reader = _Reader(text, catalog, grammar_for(catalog), tolerance, precision, year)
+    reader.year_note = year_note
+    for index, (start, end) in enumerate(g.sentences(text)):
+        reader.sentence(index, start, end)
+    return TextReport(reader.claims, year, year_note, catalog)
+
+
+class _Reader:
+    """Walks the sentences in order, keeping the last cluster mentioned for pronouns to refer to."""
+
+    def __init__(self, text, catalog, grammar, tolerance, precision, year):
+        self.text, self.catalog, self.grammar = text, catalog, grammar
+        self.tolerance, self.precision, self.year, self.year_note = tolerance, precision, year, "the year given"
+        self.claims: list[TextClaim] = []
+        self.salient: Mention | None = None  # the cluster a pronoun in a later sentence refers to
+        self.previous = ""
+        self.reported: set[str] = set()  # known clusters already reported
+
+    def sentence(self, index: int, start: int, end: int) -> None:
+        s = read_sentence(self.text, index, start, end, self.grammar, self.catalog)
+        used: set[int] = set()
+        as_b: set[int] = set()
+        self.subject = None  # the A of this sentence's first comparison: "X is 2x Y and 3x Z"
+        for factor in s.factors:
+            self._comparison(s, factor, used, as_b)
+        if s.computes or (s.training and s.durations):
+            self._training(s, used, "training" if s.training else "compute")
+        for k, m in enumerate(s.mentions):
+            if k not in used:
+                self._cluster(s, m)
+        standing = [m for k, m in enumerate(s.mentions) if k not in as_b and m.cluster is not None]
+        if standing:
+            self.salient = standing[-1]
+        self.previous = s.text
+
+    # -- claims --------------------------------------------------------------------------------------------
+    def _claim(self, s: Sentence, kind: str) -> TextClaim:
+        claim = TextClaim(s.text, s.start, s.end, kind)
+        claim.understood.update(g.named_nearby(self.grammar, self.catalog, s.text, self.previous))
+        named = [f"model {claim.understood['model']['as_written']!r} -> {claim.understood['model']['run']}"] if "model" in claim.understood else []
+        named += [f"organisation {claim.understood['organisation']}"] if "organisation" in claim.understood else []
+        if named:
+            claim.lines.append("named nearby: " + "; ".join(named))
+        self.claims.append(claim)
+        return claim
+
+    def _referent(self, s: Sentence, upto: int) -> tuple[Mention | None, str]:
+        """The cluster an earlier sentence named, and the pronoun or noun phrase that refers to it."""
+        subjects = list(g.SUBJECT.finditer(self.text, s.start, upto))
+        phrase = subjects[-1].group(0) if subjects else ""
+        if self.salient is None or self.salient.sentence >= s.index:
+            return None, phrase
+        return self.salient, phrase or "(implicit subject)"
+
+    def _comparison(self, s: Sentence, factor: Span, used: set[int], as_b: set[int]) -> None:
+        before = [k for k, m in enumerate(s.mentions) if m.span.end <= factor.start and k not in used]
+        after = [k for k, m in enumerate(s.mentions) if m.span.start >= factor.end and k not in used]
+        growth = g.GROWTH.match(self.text, factor.end, s.end)
+        if growth and factor.kind == "factor":  # "it will double in size to 200,000 H100s": new = factor x old
+            return self._growth(s, factor, growth.end(), before, after, used)
+        if not after and len(before) >= 2 and g.COMPARED.search(self.text, s.start, s.mentions[before[-2]].span.start):
+            before, after = before[-1:], before[-2:-1]  # "Compared with B, A is N times ..."
+        if not after:
+            return  # a factor with nothing to compare against ("revenue grew 3x") is not a compute claim
+        tail = self.text[s.mentions[after[-1]].span.end:s.end]
+        b_keys = after if len(after) > 1 and re.search(r"\b(?:combined|together|in\s+total|put\s+together)\b", tail, re.I) else after[:1]
+        claim = self._claim(s, "comparison")
+        u = claim.understood
+        u.update({"factor": factor.value, "factor_as_written": factor.text})
+        if before or self.subject is not None:
+            a, a_keys = (s.mentions[before[-1]], [before[-1]]) if before else (self.subject, [])
+            u["a"] = a.to_dict()
+        else:
+            a, phrase = self._referent(s, factor.start)
+            a_keys = []
+            u["a"] = None if a is None else {**a.to_dict(), "referred_to_as": phrase, "from_sentence": a.sentence + 1}
+        b, self.subject = [s.mentions[k] for k in b_keys], self.subject or a
+        u["b"] = [m.to_dict() for m in b]
+        used.update(a_keys + b_keys)
+        as_b.update(b_keys)
+        problems = (unusable([a], "A") if a is not None else
+                    ["the comparison has no subject: no cluster before it in this sentence or in an earlier one"]) + unusable(b, "B")
+        if problems:
+            claim.unchecked.extend(problems)
+            return
+        self._verdict(claim, a, b, factor)
+
+    def _growth(self, s: Sentence, factor: Span, at: int, before: list[int], after: list[int], used: set[int]) -> None:
+        new = after[0] if after and s.mentions[after[0]].span.start == at else None
+        size = None if new is not None else g.lazy(g.NUM_AT).match(self.text, at, s.end)  # "to 200k (50k H200s)"
+        if new is None and (size is None or (not before and self.salient is None)):
+            return
+        claim = self._claim(s, "comparison")
+        u = claim.understood
+        u.update({"factor": factor.value, "factor_as_written": factor.text, "growth": True})
+        old, phrase = (s.mentions[before[-1]], "") if before else self._referent(s, factor.start)
+        u["b"] = [] if old is None else [{**old.to_dict(), **({"referred_to_as": phrase, "from_sentence": old.sentence + 1} if phrase else {})}]
+        if old is not None and old.cluster is not None:
+            claim.lines.append(f"grows from: {old.cluster.label}" + (f"  ({phrase!r} refers to \"{old.span.text}\", sentence {old.sentence + 1})" if phrase else ""))
+        if new is None:
+            count = g.parse_number(size.group(0).split("(")[0])
+            if old is not None and old.cluster is not None and count:
+                ratio = count / float(old.cluster.n_devices)
+                claim.answer["device_count_ratio"] = ratio
+                claim.lines.append(f"in devices: {old.cluster.n_devices:,.0f} -> {count:,.0f} = {ratio:.3g}x (claimed {factor.value:g}x)")
+            claim.unchecked.append(f"compute: the new size {size.group(0)!r} does not name the type of every device, so the grown "
+                                   "cluster's compute cannot be compared with the old one's")
+            return
+        used.update([new] + before[-1:])
+        u["a"] = s.mentions[new].to_dict()
+        problems = unusable([s.mentions[new]], "new") + (unusable([old], "old") if old else ["no cluster to grow from"])
+        if problems:
+            claim.unchecked.extend(problems)
+            return
+        self._verdict(claim, s.mentions[new], [old], factor)
+
+    def _verdict(self, claim: TextClaim, a: Mention, b: list[Mention], factor: Span) -> None:
+        b_cluster = combine(b, self.catalog)
+        try:
+            check = check_claim(a.cluster, b_cluster, factor.value, tolerance=self.tolerance, precision=self.precision,
+                                catalog=self.catalog)
+        except ComputescaleError as exc:
+            claim.unchecked.append(str(exc))
+            return
+        p = check.primary
+        compute = [v for v in check.verdicts if v.basis.kind in ("like-for-like", "cross") and not v.basis.missing]
+        reaching = [v for v in compute if v.basis.ratio >= factor.value and v.verdict != "holds"]
+        claim.answer.update({
+            "factor": factor.value, "verdict": p.verdict,
+            "like_for_like": {"basis": p.basis.key, "label": p.basis.label, "ratio": None if p.basis.missing else p.basis.ratio,
+                              "deviation": None if p.basis.missing else p.deviation, "missing": p.basis.missing or None},
+            "note": check.primary_note or None,
+            "holds_on": [_basis(v) for v in check.holding], "reach_factor_on": [_basis(v) for v in reaching],
+            "count_ratio": check.count_ratio, "implied_per_device_factor": check.implied_per_device_factor,
+            "sources": list(dict.fromkeys(x for v in (p, *check.holding) for x in v.basis.sources)),
+        })
+        lines, u = claim.lines, claim.understood
+        for side, m, label, said in (("A", a, a.cluster.label, u["a"]), ("B", b[0], b_cluster.label, u["b"][0])):
+            ref = said.get("referred_to_as")
+            lines.append(f"{side}: {label}" + (f"  ({ref!r} refers to \"{m.span.text}\", sentence {m.sentence + 1})" if ref else ""))
+        lines.append("resolved: " + "; ".join(a.cluster.resolutions + b_cluster.resolutions))
+        written = re.sub(r"\s+the$", "", factor.text.strip())
+        lines.append(f"claimed: A is {factor.value:g}x B ({written!r})")
+        if p.basis.missing:
+            lines.append(f"like-for-like: missing ({p.basis.missing})")
+        else:
+            lines.append(f"like-for-like ({p.basis.label}): {p.basis.ratio:.3g}x -> {p.describe()}")
+        if check.primary_note:
+            lines.append(f"note: {check.primary_note}")
+        holding = "; ".join(_distinct(sorted(check.holding, key=lambda v: v.basis.key != p.basis.key))) or "no compute basis"
+        lines.append(f"holds (±{self.tolerance:.0%}) on: {holding}")
+        if reaching and p.verdict == "overstated":
+            shown = _distinct(sorted(reaching, key=lambda v: v.basis.ratio))
+            lines.append(f"bases that give {factor.value:g}x or more: " + "; ".join(shown[:4]) + ("; ..." if len(shown) > 4 else ""))
+
+    def _cluster(self, s: Sentence, m: Mention) -> None:
+        if m.cluster is None and m.generic:
+            self._undisclosed(s, m)
+            return
+        if m.known and m.cluster is not None:  # a known cluster named again adds nothing to its first report
+            if m.cluster.known in self.reported:
+                return
+            self.reported.add(m.cluster.known)
+        claim = self._claim(s, "cluster")
+        claim.understood["clusters"] = [m.to_dict()]
+        if m.cluster is None:
+            claim.unchecked.append(f"{m.span.text!r}: {m.error}")
+            return
+        c = m.cluster
+        named = (f", which the text calls {m.named!r}" if m.named else "") + (f" ({m.span.hedge})" if "range" in m.span.hedge else "")
+        claim.lines.append(f"read {m.span.text!r}{named} as {c.label}  (resolved: {'; '.join(c.resolutions)})")
+        metric = _peak_metric(c, self.precision)
+        if metric is None:
+            claim.unchecked.append(f"peak compute: {c.label} has no dense {self.precision.upper()} or FP16 figure")
+        else:
+            peak = c.total(metric).to("EFLOP/s")
+            claim.answer["peak_compute"] = {"value": peak, "basis": metric, "sources": c.sources(metric)}
+            claim.answer.setdefault("sources", []).extend(c.sources(metric))
+            claim.lines.append(f"peak compute: {_q(peak)} ({metric_label(metric)})")
+        power, assumptions, why = facility_power(c, self.catalog)
+        if power is None:
+            claim.unchecked.append(f"facility power: {why}")
+            return
+        claim.answer["facility_power"] = {"value": power, "assumptions": [x.to_dict() for x in assumptions]}
+        claim.answer.setdefault("sources", []).extend(x.source for x in assumptions if x.source)
+        factors = " x ".join(f"{x.name} {_q(x.value)}" + ("" if x.source else " (no sourced default: full TDP)") for x in assumptions)
+        claim.lines.append(f"facility power: {_q(power)} = count x {factors}")
+
+    def _undisclosed(self, s: Sentence, m: Mention, claim: TextClaim | None = None) -> None:
+        """A count of accelerators whose type the text does not give: the range across plausible types."""
+        claim = claim or self._claim(s, "undisclosed-devices")
+        claim.understood.setdefault("clusters", [m.to_dict()])
+        try:
+            count = whole(m.count)
+        except InputError as exc:
+            claim.unchecked.append(str(exc))
+            return
+        devices, kinds = g.devices_meant(self.catalog, m.generic, self.year)
+        rows = []
+        for d in devices:
+            c = Cluster.of(d, count, catalog=self.catalog)
+            metric = _peak_metric(c, self.precision)
+            if metric is not None:
+                rows.append((c.total_magnitude(metric), d, metric, c.sources(metric)))
+        if not rows:
+            claim.unchecked.append(f"no accelerator in the catalog fits {m.generic!r} launched by {self.year}")
+            return
+        rows.sort(key=lambda r: r[0])
+        (lo, d_lo, m_lo, s_lo), (hi, d_hi, _, s_hi) = rows[0], rows[-1]
+        when = f"launched by {self.year} ({self.year_note})" if self.year is not None else "(no date in the text: all of them)"
+        claim.answer.update({
+            "peak_compute_range": {"low": Q_(lo, "FLOP/s").to("EFLOP/s"), "low_device": d_lo.name,
+                                   "high": Q_(hi, "FLOP/s").to("EFLOP/s"), "high_device": d_hi.name},
+            "devices_considered": [r[1].name for r in rows], "article_year": self.year, "sources": [*s_lo, *s_hi],
+        })
+        claim.lines.append(
+            f"{count:,.0f} {m.generic} of undisclosed type: the text does not say which, so the peak compute could be anything "
+            f"from {_q(Q_(lo, 'FLOP/s').to('EFLOP/s'))} (all {d_lo.name}, {metric_label(m_lo)}) to "
+            f"{_q(Q_(hi, 'FLOP/s').to('EFLOP/s'))} (all {d_hi.name}), a {hi / lo:.3g}x spread across the {len(rows)} data-centre "
+            f"{kinds} in the catalog {when}.")
+        if claim.kind == "undisclosed-devices":
+            claim.unchecked.append(f"the device type of {m.span.text!r} is not stated, so no single figure can be checked")
+
+    def _training(self, s: Sentence, used: set[int], kind: str) -> None:
+        claim = self._claim(s, kind)
+        u = claim.understood
+        free = [k for k, m in enumerate(s.mentions) if k not in used]
+        m = s.mentions[free[0]] if free else None
+        if m is not None:
+            used.add(free[0])
+            u["clusters"] = [m.to_dict()]
+        elif (m := g.run_cluster(self.grammar, self.catalog, s)) is not None:  # "GPT-4 was trained in 95 days"
+            u["clusters"] = [m.to_dict()]
+            claim.answer.setdefault("sources", []).append(m.source)
+            claim.lines.append(f"no cluster in the text: the catalog records {m.named} [{m.source}]")
+        elif self.salient is not None and s.durations and kind == "training":
+            m = self.salient
+            u["clusters"] = [{**m.to_dict(), "referred_to_as": "(implicit)", "from_sentence": m.sentence + 1}]
+        duration = s.durations[0] if s.durations else None
+        compute = s.computes[0] if s.computes else None
+        if duration is not None:
+            u["duration"] = {"as_written": duration.text, "low": Q_(duration.value[0], "day"), "high": Q_(duration.value[1], "day")}
+        if compute is not None:
+            u["compute"] = {"as_written": compute.text, "value": Q_(compute.value, "FLOP")}
+        if m is not None and m.cluster is None and m.generic and duration is not None:
+            claim.unchecked.append(f"the device type of {m.span.text!r} is not stated: no compute range without it")
+            self._undisclosed(s, m, claim)
+            return
+        if m is not None and m.cluster is None:
+            claim.unchecked.append(f"{m.span.text!r}: {m.error or 'device type not stated'}")
+            m = None
+        self._train_answer(claim, m.cluster if m is not None else None, duration, compute)
+
+    def _train_answer(self, claim: TextClaim, c: Cluster | None, duration: Span | None, compute: Span | None) -> None:
+        if c is None and compute is None:
+            claim.unchecked.append("a duration with no cluster named in this sentence or an earlier one: nothing to compute")
+            return
+        days = [None] if duration is None else list(dict.fromkeys(duration.value))
+        flop = None if compute is None else Q_(compute.value, "FLOP")
+        precision = (_peak_metric(c, self.precision) or self.precision).split(".")[0] if c is not None else self.precision
+        ests = []
+        for d in days:
+            try:
+                ests.append(estimate_training(compute=flop, cluster=c, duration=None if d is None else Q_(d, "day"),
+                                              precision=precision, catalog=self.catalog))
+            except ComputescaleError as exc:
+                claim.unchecked.append(str(exc))
+                return
+        _describe_training(claim, ests, c, flop)
+        self._catalog_figure(claim, flop)
+
+    def _catalog_figure(self, claim: TextClaim, flop) -> None:
+        """A stated compute for a known run, beside the catalog's sourced figure for it."""
+        model = claim.understood.get("model")
+        run = self.catalog.runs.get(model["run"]) if model else None
+        if flop is None or run is None or run.training_compute is None:
+            return
+        entry = run.training_compute
+        ratio = float(flop.m_as("FLOP") / entry.value.m_as("FLOP"))
+        claim.answer["catalog_compute"] = {"run": run.name, "value": entry.value, "source": entry.source, "stated_over_catalog": ratio}
+        claim.answer.setdefault("sources", []).append(entry.source)
+        claim.lines.append(f"the catalog's figure for {run.name}: {_q(entry.value, 3)} [{entry.source}]; the text's figure is {ratio:.3f}x that")
+
+
+def _describe_training(claim: TextClaim, ests: list, c: Cluster | None, flop) -> None:
+    """The compute (or time, or MFU) the statement implies, and the regulatory thresholds it crosses."""
+    lo, hi = ests[0], ests[-1]
+    a, lines = claim.answer, claim.lines
+    if c is not None:
+        lines.append(f"cluster: {c.label}  (resolved: {'; '.join(c.resolutions)})")
+    for x in lo.assumptions:
+        if x.name in ("mfu", "peak per device") and x.source:
+            a.setdefault("sources", []).extend(s.strip() for s in x.source.split(","))
+    if flop is None:  # cluster and duration: the compute reachable at the default MFU
+        a["compute"] = {"low": lo.compute, "high": hi.compute}
+        mfu = lo.assumption("mfu")
+        a["mfu"] = {"value": lo.mfu, "source": mfu.source, "note": mfu.note or None}
+        span = _q(lo.compute, 3) if lo is hi else f"{_q(lo.compute, 3)} to {_q(hi.compute, 3)}"
+        lines.append(f"implies {span} at {float(lo.mfu.m):.0%} MFU ({lo.precision.upper()} dense peak; "
+                     f"default MFU [{mfu.source}]), i.e. count x peak x MFU x duration")
+    elif lo.implied_mfu is not None:
+        a["implied_mfu"] = {"low": lo.implied_mfu, "high": hi.implied_mfu}
+        lines.append(f"{_q(flop, 3)} in that time implies an MFU of {_mfu_span(hi.implied_mfu, lo.implied_mfu)} "
+                     f"({lo.precision.upper()} dense peak)" + ("; above 100%: the figures are inconsistent" if float(lo.implied_mfu.m) > 1 else ""))
+    elif lo.time_to_train is not None:
+        a["time_to_train"] = lo.time_to_train
+        lines.append(f"{_q(flop, 3)} takes {_q(lo.time_to_train, 3)} on this cluster at {float(lo.mfu.m):.0%} MFU (default)")
+    crossed = []
+    for t_lo, t_hi in zip(lo.thresholds, hi.thresholds):
+        if t_lo.crosses is None:
+            continue
+        both, either = bool(t_lo.crosses) and bool(t_hi.crosses), bool(t_lo.crosses) or bool(t_hi.crosses)
+        crossed.append({"id": t_lo.id, "name": t_lo.name, "threshold": t_lo.threshold, "status": t_lo.status,
+                        "crosses": "yes" if both else ("at the upper end only" if either else "no"), "source": t_lo.source})
+        a.setdefault("sources", []).append(t_lo.source)
+    a["thresholds"] = crossed
+    over = [f"{_threshold_label(t)} ({_q(t['threshold'], 2)}, {t['crosses']})" for t in crossed if t["crosses"] != "no"]
+    lines.append("thresholds crossed: " + ("; ".join(over) if over else "none"))
+
+
+def _threshold_label(t: dict) -> str:
+    label = t["name"].split(":")[0]
+    if "biological" in t["id"]:
+        label += ", biological-sequence models only"
+    status = next((w for w in ("revoked", "vetoed") if w in t["status"]), "")
+    return f"{label}, {status}" if status else label
+
+
+def _mfu_span(lo_q, hi_q) -> str:
+    return f"{float(lo_q.m):.0%}" if abs(float(hi_q.m) - float(lo_q.m)) < 5e-3 else f"{float(lo_q.m):.0%} to {float(hi_q.m):.0%}"
+
+
+def facility_power(c: Cluster, catalog: Catalog | None = None):
+    """Facility power of a cluster running flat out: count x device TDP x average-draw fraction x host
+    overhead x PUE [MW], with the sourced defaults of ``specs/defaults.toml`` (as :func:`estimate_training`
+    uses for energy).
+
+    Returns ``(power, assumptions, why)``: ``power`` is None (and ``why`` says so) where a device has no TDP.
+    """
+    from .training import Assumption
+
+    catalog = catalog or c.catalog or load_catalog()
+    if not c.has("power"):
+        return None, [], f"no TDP figure for {', '.join(m.device.name for m in c.members if m.device.power.tdp is None)}"
+    tdp_w = c.total_magnitude("power") / c.n_devices
+    assumptions = [Assumption("TDP", Q_(tdp_w, "W"), ", ".join(dict.fromkeys(c.sources("power"))), "device maximum")]
+    value = c.total_magnitude("power")
+    for name, label in (("average_power_fraction", "average draw"), ("server_overhead", "host overhead"), ("pue", "PUE")):
+        d = catalog.defaults.get(name)
+        if d is None:  # as estimate_training: no sourced average-draw default exists, so full TDP
+            assumptions.append(Assumption(label, Q_(1.0, ""), None, "no sourced default: devices at full TDP (an upper bound)"))
+            continue
+        value *= float(d.value.m_as(""))
+        assumptions.append(Assumption(label, d.value, d.source, d.note))
+    return Q_(value, "W").to("MW"), assumptions, ""
+
+
+def _peak_metric(c: Cluster, precision: str) -> str | None:
+    for metric in (f"{precision}.dense", "fp16.dense"):
+        try:
+            if c.has(metric):
+                return metric
+        except ComputescaleError:
+            continue
+    return None
+
+
+def _basis(v) -> dict:
+    b = v.basis
+    return {"basis": b.key, "label": b.label, "a_figure": b.detail("a"), "b_figure": b.detail("b"), "ratio": b.ratio}
+
+
+def _distinct(verdicts) -> list[str]:
+    """One line per distinct ratio (the same ratio on ten precisions is one finding)."""
+    seen: dict[str, str] = {}
+    for v in verdicts:
+        seen.setdefault(f"{v.basis.ratio:.3g}", f"{v.basis.detail('a')} vs {v.basis.detail('b')} {v.basis.ratio:.3g}x")
+    return list(seen.values())
+
+
+_q = format_quantity  # a quantity in a line of text: '98.94 EFLOP/s'
