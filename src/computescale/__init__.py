@@ -7,35 +7,42 @@ are read on first use (:func:`load_catalog`).
 
 from .cluster import Cluster, cluster
 from .compare import ClaimCheck, Comparison, check_claim, compare, parse_claim
-from .training import (
-    Assumption,
-    ThresholdCheck,
-    TrainingEstimate,
-    compute_in_time,
-    devices_for_time,
-    estimate_training,
-    implied_mfu,
-    mfu_from_achieved,
-    time_to_train,
-    training_compute,
-)
-from .text import TextClaim, TextReport, check_text
 from .sweep import Sweep, SweepResult, SweepSummary, sweep
-from .uncertainty import (
-    LogNormal,
-    MonteCarloResult,
-    Normal,
-    Triangular,
-    Uniform,
-    monte_carlo_claim,
-    monte_carlo_training,
-    parse_uncertain,
-)
 from .errors import ComputescaleError, InputError, SpecFileError, UnitError, UnknownNameError
 from .specs import Catalog, load_catalog
 from .units import Q_, parse_quantity, ureg
 
 __version__ = "0.1.0"
+
+# Loaded on first use (PEP 562), so that a command that needs none of them does not pay for their
+# import: name -> module. (cluster, compare and sweep are imported above: those module names are
+# also function names, and a lazily imported submodule would shadow its function.)
+_LAZY = {
+    **dict.fromkeys(["Assumption", "ThresholdCheck", "TrainingEstimate", "compute_in_time", "devices_for_time",
+                     "estimate",
+    "estimate_training",
+    "facility_power", "implied_mfu", "mfu_from_achieved", "time_to_train", "training_compute",
+                     "facility_power"], "training"),
+    **dict.fromkeys(["LogNormal", "MonteCarloResult", "Normal", "Triangular", "Uniform", "monte_carlo_claim",
+                     "monte_carlo_training", "parse_uncertain"], "uncertainty"),
+    **dict.fromkeys(["TextClaim", "TextReport", "check_text"], "text"),
+    "estimate": "scenarios",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'computescale' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "__version__",
@@ -54,7 +61,9 @@ __all__ = [
     "check_text",
     "TextReport",
     "TextClaim",
+    "estimate",
     "estimate_training",
+    "facility_power",
     "TrainingEstimate",
     "Assumption",
     "ThresholdCheck",
