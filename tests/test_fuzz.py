@@ -226,7 +226,7 @@ _KIND = {
     "flop": "compute", "compute": "compute", "achieved": "rate", "days": "time", "duration": "time", "lifetime": "time", "power": "power",
     "electricity_price": "energy_price", "carbon_intensity": "carbon", "rental_price": "hourly", "unit_price": "currency",
     "gpu_hours": "device_time", "device_time": "device_time", "mfu": "dimensionless", "pue": "dimensionless",
-    "overhead": "dimensionless", "server_overhead": "dimensionless", "active_params": "dimensionless",
+    "overhead": "dimensionless", "server_overhead": "dimensionless", "year": "dimensionless", "active_params": "dimensionless",
     "power_fraction": "dimensionless", "params": "dimensionless", "tokens": "dimensionless", "max_memory": "information",
 }
 

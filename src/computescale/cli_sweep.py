@@ -90,8 +90,8 @@ def _cmd_sweep(args) -> str:
         output = "time_to_train" if "time_to_train" in result.outputs else result.outputs and next(iter(result.outputs))
         notes.append(f"wrote plot of {output} to {plot_sweep(result, args.plot, output=output)}")
     if args.json:
-        if notes:
-            print("\n".join(notes), file=sys.stderr)
+        if notes:  # stdout holds the JSON document; the notes go to stderr, marked as notes
+            print("\n".join(f"computescale: note: {n}" for n in notes), file=sys.stderr)
         return result.to_json()
     return str(result) + ("\n\n" + "\n".join(notes) if notes else "")
 

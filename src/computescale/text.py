@@ -29,7 +29,7 @@ from .textgrammar import Mention, Sentence, Span, article_year, combine, grammar
 from .training import estimate_training
 from .units import Q_, format_quantity
 
-__all__ = ["check_text", "TextReport", "TextClaim", "facility_power"]
+__all__ = ["check_text", "TextReport", "TextClaim"]
 
 @dataclass
 class TextClaim:
@@ -290,13 +290,14 @@ class _Reader:
             claim.answer["peak_compute"] = {"value": peak, "basis": metric, "sources": c.sources(metric)}
             claim.answer.setdefault("sources", []).extend(c.sources(metric))
             claim.lines.append(f"peak compute: {_q(peak)} ({metric_label(metric)})")
-        power, assumptions, why = facility_power(c, self.catalog)
+        power, assumptions, why = _facility_power(c, self.catalog)
         if power is None:
             claim.unchecked.append(f"facility power: {why}")
             return
         claim.answer["facility_power"] = {"value": power, "assumptions": [x.to_dict() for x in assumptions]}
         claim.answer.setdefault("sources", []).extend(x.source for x in assumptions if x.source)
-        factors = " x ".join(f"{x.name} {_q(x.value)}" + ("" if x.source else " (no sourced default: full TDP)") for x in assumptions)
+        factors = " x ".join(f"{_POWER_LABELS.get(x.name, x.name)} {_q(x.value)}" + ("" if x.source else " (no sourced default: full TDP)")
+                             for x in assumptions)
         claim.lines.append(f"facility power: {_q(power)} = count x {factors}")
 
     def _undisclosed(self, s: Sentence, m: Mention, claim: TextClaim | None = None) -> None:
@@ -443,29 +444,17 @@ def _mfu_span(lo_q, hi_q) -> str:
     return f"{float(lo_q.m):.0%}" if abs(float(hi_q.m) - float(lo_q.m)) < 5e-3 else f"{float(lo_q.m):.0%} to {float(hi_q.m):.0%}"
 
 
-def facility_power(c: Cluster, catalog: Catalog | None = None):
-    """Facility power of a cluster running flat out: count x device TDP x average-draw fraction x host
-    overhead x PUE [MW], with the sourced defaults of ``specs/defaults.toml`` (as :func:`estimate_training`
-    uses for energy).
+_POWER_LABELS = {"power": "TDP", "power_fraction": "average draw", "server_overhead": "host overhead", "pue": "PUE"}
 
-    Returns ``(power, assumptions, why)``: ``power`` is None (and ``why`` says so) where a device has no TDP.
-    """
-    from .training import Assumption
 
-    catalog = catalog or c.catalog or load_catalog()
+def _facility_power(c: Cluster, catalog: Catalog | None):
+    """The training model's facility power (:func:`computescale.training.facility_power`), or why not."""
+    from .training import facility_power
+
     if not c.has("power"):
         return None, [], f"no TDP figure for {', '.join(m.device.name for m in c.members if m.device.power.tdp is None)}"
-    tdp_w = c.total_magnitude("power") / c.n_devices
-    assumptions = [Assumption("TDP", Q_(tdp_w, "W"), ", ".join(dict.fromkeys(c.sources("power"))), "device maximum")]
-    value = c.total_magnitude("power")
-    for name, label in (("average_power_fraction", "average draw"), ("server_overhead", "host overhead"), ("pue", "PUE")):
-        d = catalog.defaults.get(name)
-        if d is None:  # as estimate_training: no sourced average-draw default exists, so full TDP
-            assumptions.append(Assumption(label, Q_(1.0, ""), None, "no sourced default: devices at full TDP (an upper bound)"))
-            continue
-        value *= float(d.value.m_as(""))
-        assumptions.append(Assumption(label, d.value, d.source, d.note))
-    return Q_(value, "W").to("MW"), assumptions, ""
+    power, assumptions = facility_power(c, catalog=catalog or c.catalog)
+    return power, assumptions, ""
 
 
 def _peak_metric(c: Cluster, precision: str) -> str | None:

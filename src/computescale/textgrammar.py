@@ -364,13 +364,18 @@ def _appositions(mentions: list[Mention], sentence: str, offset: int) -> list[Me
     out: list[Mention] = []
     for m in mentions:
         prev = out[-1] if out else None
-        if (prev is not None and prev.known and not m.known
-                and _APPOSITION.fullmatch(sentence[prev.span.end - offset:m.span.start - offset])):
+        between = sentence[prev.span.end - offset:m.span.start - offset] if prev is not None else ""
+        if prev is not None and prev.known and not m.known and _APPOSITION.fullmatch(between):
             m.named = prev.known
             out[-1] = m
             continue
+        if prev is not None and m.known and not prev.known and _LOCATIVE.fullmatch(between):
+            continue  # "65,536 H200 GPUs in Abilene": a place where counted devices go, not a cluster of its own
         out.append(m)
     return out
+
+
+_LOCATIVE = re.compile(r"\s+(?:in|at|near|outside)\s+(?:the\s+)?", re.I)
 
 
 def _is_date(sentence: str, at: int, num: str, has_adjectives: bool) -> bool:
