@@ -252,6 +252,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("a", help='cluster A: "100k H100", "16k H100 + 8k A100", a known cluster, or a device')
     p.add_argument("b", help="cluster B")
 
+    _add_claim_parser(sub, common)
+    _add_check_text_parser(sub, common)
+
+    # train, runs, clusters and sweep live in their own modules; each adds its parsers and COMMANDS
+    from . import cli_sweep, cli_train
+
+    COMMANDS.update(cli_train.register(sub, common))
+    COMMANDS.update(cli_sweep.register(sub, common))
+    return parser
+
+
+def _add_claim_parser(sub, common) -> None:
     p = sub.add_parser(
         "claim", parents=[common], help='check a claim such as "100k H100 = 20x 25k A100"',
         description="Check the claim 'A is FACTOR times B' on every basis: the like-for-like verdict first, then the bases "
@@ -271,6 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=100_000, help="Monte Carlo samples when a count is a range (default 100000)")
     p.add_argument("--seed", type=int, default=0, help="random seed for the Monte Carlo (default 0)")
 
+
+def _add_check_text_parser(sub, common) -> None:
     p = sub.add_parser(
         "check-text", parents=[common], help="find and check every compute claim in an article (a file, or - for stdin)",
         description="Read prose (an article, a press release, a post) and check each compute-scale statement in it: "
@@ -285,13 +299,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tolerance", type=float, default=0.10, help="a comparison holds when |claimed/actual - 1| <= this (default 0.10)")
     p.add_argument("--precision", default="bf16", help="precision of like-for-like verdicts and peak compute, dense (default bf16)")
     p.add_argument("--year", type=int, help="the article's year, for accelerators of undisclosed type (default: the latest year it mentions)")
-
-    # train, runs, clusters and sweep live in their own modules; each adds its parsers and COMMANDS
-    from . import cli_sweep, cli_train
-
-    COMMANDS.update(cli_train.register(sub, common))
-    COMMANDS.update(cli_sweep.register(sub, common))
-    return parser
 
 
 class _Parser(argparse.ArgumentParser):

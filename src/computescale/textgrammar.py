@@ -355,6 +355,7 @@ def find_mentions(sentence: str, offset: int, index: int, grammar: _Grammar, cat
 _RANGE_BEFORE = (rf"(?:between\s+)?{NUM}\s*(?:to|-|–|—|and)\s*$", re.I)
 _PER_UNIT = re.compile(r"\s*((?:per|each|every|in\s+(?:each|every)|on\s+(?:each|every))\s+)?"
                        r"(?:server|node|rack|board|box|tray|baseboard|chassis|instance|pod|system)s?\b", re.I)
+_LOCATIVE = re.compile(r"\s+(?:in|at|near|outside)\s+(?:the\s+)?", re.I)
 _APPOSITION = re.compile(r"\s*(?:,|\(|—|–|:)?\s*(?:(?:which|that|a|an|the)\s+)?(?:(?:has|had|have|with|of|houses|housed|contains|"
                          r"packs|uses|used|is|was|comprises|comprising|boasts|runs|consists\s+of|will\s+have|now\s+has)\s+)?")
 
@@ -370,12 +371,9 @@ def _appositions(mentions: list[Mention], sentence: str, offset: int) -> list[Me
             out[-1] = m
             continue
         if prev is not None and m.known and not prev.known and _LOCATIVE.fullmatch(between):
-            continue  # "65,536 H200 GPUs in Abilene": a place where counted devices go, not a cluster of its own
+            continue  # "65,536 H200 GPUs in Abilene": a place, not a cluster of its own
         out.append(m)
     return out
-
-
-_LOCATIVE = re.compile(r"\s+(?:in|at|near|outside)\s+(?:the\s+)?", re.I)
 
 
 def _is_date(sentence: str, at: int, num: str, has_adjectives: bool) -> bool:
