@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 from .errors import ComputescaleError, InputError, one_line
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "run", "build_parser"]
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], str]] = {}
 
@@ -355,6 +355,22 @@ def _catalog_notes(args: argparse.Namespace) -> list[str]:
     from .specs import load_catalog
 
     return [f"note: {o}" for o in load_catalog(args.specs).overrides]
+
+
+def run() -> None:
+    """The console script: :func:`main`, then exit without the interpreter's teardown.
+
+    Freeing every object of numpy, pint and pydantic at exit costs more CPU than most commands
+    (measured: 450 -> 260 ms for importing the CLI alone); the output is flushed first and every
+    file the command wrote is already closed, so nothing is lost.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # `computescale specs | head`
+        pass
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
