@@ -151,8 +151,9 @@ def cli_prefix() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "computescale"]
 
 
-def cold_walls(cmds: list[list[str]], env, cwd: str, runs: int = RUNS) -> list[tuple[float, int, str]]:
-    """Median wall time of each command over ``runs`` fresh processes after one warm-up each, interleaved."""
+def cold_walls(cmds: list[list[str]], env, cwd: str, runs: int = RUNS) -> list[tuple[float, int, str, float, float]]:
+    """(median, exit, last stderr line, min, max) wall time of each command over ``runs`` fresh processes after
+    one warm-up each, interleaved (round-robin) so that background load drifts hit every command alike."""
     first = [subprocess.run(c, env=env, cwd=cwd, capture_output=True, text=True) for c in cmds]
     times: list[list[float]] = [[] for _ in cmds]
     for _ in range(runs):
@@ -160,7 +161,8 @@ def cold_walls(cmds: list[list[str]], env, cwd: str, runs: int = RUNS) -> list[t
             t0 = time.perf_counter()
             subprocess.run(c, env=env, cwd=cwd, capture_output=True)
             times[i].append(time.perf_counter() - t0)
-    return [(statistics.median(t), p.returncode, (p.stderr.strip().splitlines() or [""])[-1]) for t, p in zip(times, first)]
+    return [(statistics.median(t), p.returncode, (p.stderr.strip().splitlines() or [""])[-1], min(t), max(t))
+            for t, p in zip(times, first)]
 
 
 # ---- main ---------------------------------------------------------------------------------------------------------------
@@ -237,11 +239,11 @@ def main(argv: list[str] | None = None) -> list[list[str]]:
     with tempfile.TemporaryDirectory(prefix="bench_peers_") as tmp:  # llm-analysis runs with a throwaway cwd
         res = cold_walls([c for _, c in cases], env, tmp, runs=runs)
     base = res[0][0]
-    rows = [[name, f"{t * 1e3:.0f} ms", f"{t / base:.2f}x", rc if rc == 0 else f"{rc} ({err[:60]})"]
-            for (name, _), (t, rc, err) in zip(cases, res)]
-    print(table(rows, ["command", "wall (median)", "vs import numpy", "exit"], "lrrl"))
+    rows = [[name, f"{t * 1e3:.0f} ms", f"{lo * 1e3:.0f}-{hi * 1e3:.0f} ms", f"{t / base:.2f}x", rc if rc == 0 else f"{rc} ({err[:60]})"]
+            for (name, _), (t, rc, err, lo, hi) in zip(cases, res)]
+    print(table(rows, ["command", "wall (median)", "min-max", "vs import numpy", "exit"], "lrrrl"))
     t_lla_cli, t_cs_cli = res[2][0], res[3][0]
-    print(f"  llm-analysis's cold start / computescale's: {t_lla_cli / t_cs_cli:.2f}x")
+    print(f"  llm-analysis's cold start / computescale's: {t_lla_cli / t_cs_cli:.2f}x (a margin inside the min-max spread is noise)")
 
     targets = [
         target_line(f"CLI cold start: computescale train faster than {PEER}'s (re-measured)",
