@@ -1,6 +1,8 @@
 """Run every benchmark and print a summary of targets vs measured figures (never asserted).
 
-Run: ``python benchmarks/run_all.py`` (``--quick`` stops the scenario sweep at N = 1e6).
+Run: ``python benchmarks/run_all.py`` (``--quick`` stops the scenario sweep at N = 1e6; ``--peers`` adds
+bench_peers.py, the same question timed in llm-analysis, skipped with a message when it is not installed;
+``--peers --install`` pip-installs it first).
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ def main() -> None:
     rows += bench_core.main(sizes)
     rows += bench_cli.main()
     rows += bench_specs.main()
+    if "--peers" in sys.argv:  # optional: needs llm-analysis, which is not a dependency
+        import bench_peers
+
+        rows += bench_peers.main([a for a in sys.argv[1:] if a in ("--install", "--quick")])
     print(header("summary: targets vs measured (printed, not asserted)"))
     print(table(rows, ["target", "measured", "target", "status"], "lrrl"))
     print(f"\nall benchmarks: {time.perf_counter() - t0:.0f} s")

@@ -36,3 +36,17 @@ def test_bench_specs_runs(bench_modules, capsys):
     _, bench_specs = bench_modules
     bench_specs.main()
     assert "load_catalog()" in capsys.readouterr().out
+
+
+def test_bench_peers_skips_without_llm_analysis(monkeypatch, capsys):
+    """Without llm-analysis (not a dependency) the peers script prints how to install it and returns."""
+    if not BENCH.is_dir():
+        pytest.skip("benchmarks/ is not in this checkout")
+    monkeypatch.syspath_prepend(str(BENCH))
+    monkeypatch.setitem(sys.modules, "llm_analysis", None)  # makes `import llm_analysis...` fail
+    monkeypatch.setitem(sys.modules, "llm_analysis.analysis", None)
+    import bench_peers
+
+    assert bench_peers.main([]) == []
+    out = capsys.readouterr().out
+    assert "skipped" in out and "pip install llm-analysis" in out
