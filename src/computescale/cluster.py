@@ -299,6 +299,17 @@ def cluster(spec: "str | Cluster", catalog: Catalog | None = None) -> Cluster:
     if not isinstance(spec, str) or not spec.strip():
         raise InputError(f"a cluster is text such as '100k H100' or '16k H100 + 8k A100', got {spec!r}")
     catalog = catalog or load_catalog()
+    memo = catalog.memo.setdefault("cluster", {})  # the same text always reads the same: parse it once
+    hit = memo.get(spec)
+    if hit is None:
+        if len(memo) >= 4096:  # bounded: a reader of long texts may try many strings
+            memo.clear()
+        hit = memo[spec] = _read_cluster(spec, catalog)
+        hit.counts.flags.writeable = False  # shared between callers: read-only
+    return hit
+
+
+def _read_cluster(spec: str, catalog: Catalog) -> Cluster:
     text = spec.strip()
     parts = [p.strip() for p in text.split("+")]
     if len(parts) == 1 and normalize_known(catalog, text):

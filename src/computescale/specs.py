@@ -92,6 +92,7 @@ class Catalog:
     origin: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> file
     overrides: list[str] = field(default_factory=list)  # built-in entries a user's file replaced, one line each
     _index: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    memo: dict[str, dict] = field(default_factory=dict, repr=False, compare=False)  # parsed inputs, per catalog
 
     # ---- lookup -----------------------------------------------------------------------------------
     def _lookup(self, kind: str, table: dict[str, Any], query: str) -> tuple[Any, Resolved]:
