@@ -285,7 +285,9 @@ def estimate_training(*, run: str | None = None, compute: Any = None, params: An
     x["duration"] = res.resolve("duration", duration, required=False)
     _resolve_mfu(est, res, x, mfu, achieved)
     x["device_time"] = res.resolve("device_time", device_time, required=False)
-    _resolve_factors(res, x, locals())
+    _resolve_factors(res, x, dict(power=power, power_fraction=power_fraction, server_overhead=server_overhead, pue=pue,
+                                  electricity_price=electricity_price, carbon_intensity=carbon_intensity,
+                                  rental_price=rental_price, unit_price=unit_price, lifetime=lifetime))
     out = evaluate(x)
     _package(est, res, x, out, catalog, count_given or c is None)
     return est
