@@ -79,9 +79,9 @@ class Uniform:
     hi: Any
 
     def _bounds(self, key):
-        lo, hi = _to_base(self.lo, key), _to_base(self.hi, key)
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise InputError(f"{key}: range bounds must be finite, got {self.lo!r}..{self.hi!r}")
+        lo, hi = _to_base(self.lo, key) + 0.0, _to_base(self.hi, key) + 0.0  # + 0.0: -0.0 is 0.0 (numpy refuses 0..-0)
+        if not (math.isfinite(lo) and math.isfinite(hi) and math.isfinite(hi - lo)):
+            raise InputError(f"{key}: range bounds must be finite (and their difference too), got {self.lo!r}..{self.hi!r}")
         if lo > hi:
             raise InputError(f"{key}: range {self.lo!r}..{self.hi!r} runs backwards; give (low, high)")
         return lo, hi
@@ -103,7 +103,7 @@ class Normal:
 
     def sample(self, rng, n, key):
         m = _to_base(self.mean, key)
-        sd = _to_base(self.sd, key) if not isinstance(self.sd, (int, float)) else float(self.sd)
+        sd = (_to_base(self.sd, key) if not isinstance(self.sd, (int, float)) else float(self.sd)) + 0.0  # -0.0 is 0.0
         if not sd >= 0 or not math.isfinite(sd):
             raise InputError(f"{key}: normal sd must be a finite number >= 0, got {self.sd!r}")
         return rng.normal(m, sd, n)
