@@ -1,6 +1,7 @@
 """Run every benchmark and print a summary of targets vs measured figures (never asserted).
 
-Run: ``python benchmarks/run_all.py`` (``--quick`` stops the scenario sweep at N = 1e6).
+Run: ``python benchmarks/run_all.py`` (``--quick`` stops the scenario sweep at N = 1e6; ``--scale`` adds the
+Dask engine at 1e9 scenarios, a few minutes more, with ``--quick`` at 1e8).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ def main() -> None:
     rows += bench_core.main(sizes)
     rows += bench_cli.main()
     rows += bench_specs.main()
+    if "--scale" in sys.argv:  # minutes on 2 cores; needs computescale[scale]
+        import bench_scale
+
+        rows += bench_scale.main(quick="--quick" in sys.argv)
     print(header("summary: targets vs measured (printed, not asserted)"))
     print(table(rows, ["target", "measured", "target", "status"], "lrrl"))
     print(f"\nall benchmarks: {time.perf_counter() - t0:.0f} s")

@@ -27,6 +27,7 @@ import inspect
 import json
 import math
 import sys
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -35,8 +36,9 @@ from .blocks import evaluate_block
 from .errors import InputError
 from .parameters import OUTPUTS
 from .sweep import DEFAULT_MAX_MEMORY, Sweep, SweepSummary
+from .units import BASE, Q_, parse_unit
 
-__all__ = ["to_xarray", "to_dask", "summary", "to_zarr", "monte_carlo", "get_scheduler", "use_scheduler", "merge_quantiles", "SEED_BLOCK",
+__all__ = ["to_xarray", "to_dask", "summary", "to_zarr", "monte_carlo", "get_scheduler", "use_scheduler", "close_clients", "merge_quantiles", "SEED_BLOCK",
            "DEFAULT_BLOCK_BYTES", "MAX_DASK_SAMPLES"]
 
 _EXTRA = "pip install 'computescale[scale]'"
@@ -85,7 +87,7 @@ def _dataset(axes, data: dict, notes, assumptions, reference, catalog=None):
     """An xarray Dataset: dims = axes (glossary names), labelled coordinates, one variable per output."""
     (xr,) = _need("xarray")
     dims = tuple(a.name for a in axes)
-    coords = {a.name: (a.name, a.values.astype(str) if a.categorical else a.values,
+    coords = {a.name: (a.name, a.values.astype(object) if a.categorical else a.values,  # object: vlen strings
                        {} if a.categorical else {"units": _unit(a.unit)}) for a in axes}
     variables = {k: (dims, v, {"units": _unit(OUTPUTS[k].unit), "long_name": OUTPUTS[k].description})
                  for k, v in data.items()}
@@ -179,6 +181,12 @@ def get_scheduler(scheduler: Any = None):
     raise InputError(f"scheduler: expected None, 'threads', 'sync', an address or a distributed.Client, got {scheduler!r}")
 
 
+def close_clients() -> None:
+    """Close the Clients :func:`get_scheduler` made for addresses (their clusters keep running)."""
+    while _CLIENTS:
+        _CLIENTS.popitem()[1].close()
+
+
 def _compute(*collections, scheduler: Any = None, progress: bool = False):
     """dask.compute on the chosen scheduler; a progress bar on stderr when asked (and it is a terminal)."""
     (dask,) = _need("dask")
@@ -223,13 +231,17 @@ def _block_stats(block: np.ndarray, offset: tuple[int, ...], shape: tuple[int, .
         out[k, 0], out[k, 1] = n, float(np.sum(v, where=ok))
         if not n:
             continue
-        w = np.where(ok, v, np.nan) if n < v.size else v
-        i, j = int(np.nanargmin(w)), int(np.nanargmax(w))
+        i, j = (int(np.argmin(v)), int(np.argmax(v))) if n == v.size else (int(np.nanargmin(v)), int(np.nanargmax(v)))
         for col, flat in ((2, i), (4, j)):
+            out[k, col] = v.flat[flat]
             local = np.unravel_index(flat, v.shape)
-            out[k, col] = w.flat[flat]
-            out[k, col + 1] = np.ravel_multi_index(tuple(o + l for o, l in zip(offset, local)), shape)
-        out[k, 6:] = np.nanpercentile(w, qgrid) if n < v.size else np.percentile(w, qgrid)
+            out[k, col + 1] = np.ravel_multi_index(tuple(o + x for o, x in zip(offset, local)), shape)
+        if len(qgrid):  # one sort: ~8x faster than np.percentile at 1,001 points
+            s = np.sort(v[ok] if n < v.size else v.ravel())
+            pos = qgrid / 100.0 * (n - 1)
+            lo = np.floor(pos).astype(np.int64)
+            hi = np.minimum(lo + 1, n - 1)
+            out[k, 6:] = s[lo] + (s[hi] - s[lo]) * (pos - lo)  # linear, as np.percentile
     return out
 
 
@@ -254,13 +266,14 @@ def summary(sweep: Sweep, *, quantiles: Sequence[float] = (5, 50, 95), chunks: A
 
     Each block is evaluated and reduced to a few numbers in the same task, so only those numbers
     leave a worker; memory is one block per worker whatever the size of the sweep. Quantiles merge
-    each block's percentiles every 0.1 % (:func:`merge_quantiles`).
+    each block's percentiles every 0.1 % (:func:`merge_quantiles`); they cost a sort of each block,
+    about twice the evaluation: ``quantiles=()`` skips them.
     """
     dask, _ = _need("dask", "dask.array")
     qs = tuple(float(q) for q in quantiles)
     if any(not 0 <= q <= 100 for q in qs):
         raise InputError(f"quantiles must be percentiles in [0, 100], got {quantiles!r}")
-    qgrid = np.union1d(_QGRID, qs)
+    qgrid = np.union1d(_QGRID, qs) if qs else np.empty(0)
     stacked = _stacked(sweep, chunks)
     starts = [np.cumsum((0,) + c[:-1]) for c in stacked.chunks[1:]]
     stats = []
@@ -283,10 +296,10 @@ def _output_stats(sweep: Sweep, name: str, p: np.ndarray, qgrid, qs) -> dict:
     lo, hi = np.nanmin(p[:, 2]), np.nanmax(p[:, 4])
     i = int(np.nanargmin(np.where(p[:, 2] == lo, p[:, 3], np.nan)))  # ties: the first scenario in C order,
     j = int(np.nanargmin(np.where(p[:, 4] == hi, p[:, 5], np.nan)))  # as Sweep.summary reports
-    q = merge_quantiles(p[:, 0], p[:, 6:], qgrid, qs)
+    q = merge_quantiles(p[:, 0], p[:, 6:], qgrid, qs) if qs else []
     return st | {"min": float(p[i, 2]), "max": float(p[j, 4]), "mean": float(p[:, 1].sum()) / count,
                  "argmin": sweep.scenario(int(p[i, 3])), "argmax": sweep.scenario(int(p[j, 5])),
-                 "quantiles": {f"p{x:g}": v for x, v in zip(qs, q)}}
+                 "quantiles": {f"p{x:g}": v for x, v in zip(qs, q)} or None}
 
 
 def to_zarr(sweep: Sweep, path, *, chunks: Any = None, scheduler: Any = None, progress: bool = False, **kwargs) -> str:
@@ -295,8 +308,172 @@ def to_zarr(sweep: Sweep, path, *, chunks: Any = None, scheduler: Any = None, pr
     On a multi-machine cluster ``path`` must be storage every worker reaches (a shared file system or
     an object store URL that zarr opens).
     """
+    import os
+    import warnings
+
     _need("zarr")
+    if kwargs.get("mode", "w-") == "w-" and "://" not in str(path) and os.path.exists(path):
+        raise InputError(f"zarr: {str(path)!r} already exists; give a new path (an existing store is never overwritten)")
     ds = to_dask(sweep, chunks)
-    delayed = ds.to_zarr(str(path), compute=False, mode=kwargs.pop("mode", "w-"), **kwargs)
-    _compute(delayed, scheduler=scheduler, progress=progress)
+    with warnings.catch_warnings():  # zarr 3 warns that consolidated metadata (what readers look for first)
+        warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)  # is not in v3
+        try:
+            delayed = ds.to_zarr(str(path), compute=False, mode=kwargs.pop("mode", "w-"), **kwargs)
+            _compute(delayed, scheduler=scheduler, progress=progress)
+        except (OSError, ValueError) as exc:  # a missing folder, no permission, a name too long or with a NUL
+            raise InputError(f"zarr: cannot write {str(path)!r}: {getattr(exc, 'strerror', None) or exc}") from None
     return str(path)
+
+
+# ---- Monte Carlo on dask ----------------------------------------------------------------------------------------
+def _seed_rng(entropy: int, k: int):
+    """The generator of seed block ``k``: ``SeedSequence(entropy, spawn_key=(k,))`` is exactly the
+    ``k``-th child of ``SeedSequence(seed).spawn(...)``, so it needs no other block to be made."""
+    return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(k,)))
+
+
+def _portable(dist, key: str):
+    """A distribution with its bounds in base units as plain numbers or text (no pint object in a task)."""
+    import dataclasses
+
+    from .uncertainty import UNCERTAIN_INPUTS, _to_base
+
+    dim, _ = UNCERTAIN_INPUTS[key]
+    changes = {}
+    for f in dataclasses.fields(dist):
+        v = getattr(dist, f.name)
+        if f.name == "sigma" or (f.name == "sd" and isinstance(v, (int, float))):
+            continue  # read by .sample as they are: sigma of the log; a bare sd (base units)
+        b = _to_base(v, key)
+        changes[f.name] = b if dim in (None, "dimensionless") else f"{b!r} {BASE[dim]}"
+    return dataclasses.replace(dist, **changes)
+
+
+@dataclass(frozen=True)
+class MonteCarloBlocks:
+    """A Monte Carlo as plain data: distributions in base units, the inputs resolved once, what to keep.
+
+    ``rows`` are (result name, model output key, base -> display factor); ``x`` the model's inputs
+    without the sampled ones [base units]; ``keep`` adds the sampled inputs as rows.
+    """
+
+    samples: int
+    entropy: int
+    uncertain: dict
+    x: dict
+    rows: tuple[tuple[str, str, float], ...]
+    precision: str | None
+    keep: bool
+
+    def __call__(self, lo: int, hi: int) -> np.ndarray:
+        """Samples ``lo:hi`` (``lo`` a multiple of SEED_BLOCK): one row per output [display units]."""
+        from .assumptions import to_base
+        from .model import evaluate
+        from .training import _achieved_to_mfu
+        from .uncertainty import _as_input, _draw, _sampled_error
+
+        parts = [_draw(_seed_rng(self.entropy, k), min(SEED_BLOCK, self.samples - k * SEED_BLOCK), self.uncertain)
+                 for k in range(lo // SEED_BLOCK, -(-hi // SEED_BLOCK))]
+        draws = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+        x = dict(self.x)
+        try:  # as estimate_training reads each sampled input (range checks included)
+            for key, v in draws.items():
+                if key == "count":
+                    x["count"] = v
+                elif key == "achieved":
+                    x["mfu"] = _achieved_to_mfu(_as_input(key, v), x["peak"], self.precision)
+                else:
+                    x[key] = to_base(key, _as_input(key, v))
+        except InputError as exc:
+            raise _sampled_error(exc, self.uncertain) from None
+        out = evaluate(x)
+        block = np.empty((len(self.rows) + (len(draws) if self.keep else 0), hi - lo))
+        for i, (_, key, factor) in enumerate(self.rows):
+            block[i] = out[key] * factor if factor != 1.0 else out[key]
+        for j, v in enumerate(draws.values() if self.keep else ()):
+            block[len(self.rows) + j] = v
+        return block
+
+
+def _mc_setup(n, seed, keep, device, count, catalog, inputs):
+    """Resolve once on the client (the NumPy path's resolution, on seed block 0): the blocks' plain data,
+    and the estimate whose assumptions and thresholds the result reports."""
+    from .model import evaluate
+    from .training import _package, estimate_training, resolve_inputs
+    from .uncertainty import _OUTPUTS, _chunk_inputs, _draw, _sampled_error, _split_inputs
+
+    uncertain, fixed = _split_inputs(inputs, device, count)
+    known = {k: p.default for k, p in inspect.signature(estimate_training).parameters.items() if k != "catalog"}
+    for k in fixed:
+        if k not in known and k != "count":
+            raise TypeError(f"monte_carlo_training() got an unexpected keyword argument {k!r}")
+    entropy = int(np.random.SeedSequence(seed).entropy)
+    portable = {k: _portable(d, k) for k, d in uncertain.items()}
+    probe = _draw(_seed_rng(entropy, 0), min(n, SEED_BLOCK), portable)
+    try:
+        est, res, x, count_known = resolve_inputs(catalog, **(known | _chunk_inputs(catalog, device, fixed, probe)))
+    except InputError as exc:
+        raise _sampled_error(exc, uncertain) from None
+    out = evaluate(x)
+    _package(est, res, x, out, catalog, count_known)
+    rows = [(k, k, float(Q_(1.0, BASE[OUTPUTS[k].dimension]).m_as(parse_unit(u)))) for k, u in _OUTPUTS.items()
+            if k in est.results]
+    day = float(Q_(1.0, "s").m_as("day"))
+    for t in est.thresholds:
+        rows += [(f"crosses:{t.id}", f"crosses:{t.id}", 1.0)] if t.crosses is not None else []
+        rows += [(f"reach:{t.id}", f"time_to_reach:{t.id}", day)] if t.time_to_reach is not None else []
+    sampled = {"mfu" if k == "achieved" else k for k in probe}
+    plain_x = {k: v for k, v in x.items() if k not in sampled}
+    return MonteCarloBlocks(n, entropy, portable, plain_x, tuple(rows), est.precision, keep), est, uncertain
+
+
+def monte_carlo(*, samples: int = 100_000, seed: Any = 0, keep_samples: bool = False, percentiles=(5, 50, 95),
+                device: Any = None, count: Any = None, catalog=None, engine: str = "dask", chunks: Any = None,
+                scheduler: Any = None, progress: bool = False, **inputs: Any):
+    """:func:`computescale.uncertainty.monte_carlo_training` on Dask, returning the same MonteCarloResult.
+
+    Samples are drawn in seed blocks of :data:`SEED_BLOCK` (block ``k`` from the ``k``-th child of
+    ``SeedSequence(seed)``) and evaluated ``chunks`` samples at a time (rounded up to whole seed
+    blocks; default 4), so a seed gives the same samples and percentiles whatever the chunking and
+    whichever worker runs a block (not the same draws as the NumPy engine's one generator).
+    Percentiles are exact: each output's samples are gathered once (at most DEFAULT_MAX_MEMORY).
+    """
+    from .specs import load_catalog
+    from .uncertainty import _OUTPUTS, _as_input, _check_percentiles, _check_seed, _percentile_dict, _threshold_summary
+    from .uncertainty import MonteCarloResult
+
+    if engine != "dask":
+        raise InputError(f"engine must be 'numpy' or 'dask', got {engine!r}")
+    dask, _ = _need("dask", "distributed")
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or not 1 <= samples <= MAX_DASK_SAMPLES:
+        raise InputError(f"samples must be a whole number in 1..{MAX_DASK_SAMPLES:,} on the Dask engine, got {samples!r}")
+    n, ps, seed = int(samples), _check_percentiles(percentiles), _check_seed(seed)
+    step = _mc_chunk(chunks)
+    blocks, est, uncertain = _mc_setup(n, seed, keep_samples, device, count, catalog or load_catalog(), inputs)
+    rows = len(blocks.rows) + (len(uncertain) if keep_samples else 0)
+    if rows * n * 8 > DEFAULT_MAX_MEMORY:
+        raise InputError(f"samples: {n:,} samples x {rows} outputs = {rows * n * 8 / 2**30:.3g} GiB to rank, over "
+                         f"{DEFAULT_MAX_MEMORY / 2**30:.3g} GiB; draw fewer samples or drop keep_samples")
+    model = dask.delayed(blocks, pure=True)
+    parts = [dask.delayed(_call, pure=True)(model, lo, min(n, lo + step)) for lo in range(0, n, step)]
+    data = np.concatenate(_compute(*parts, scheduler=scheduler, progress=progress), axis=1)
+    collected = {name: data[i] for i, (name, _, _) in enumerate(blocks.rows)}
+    intervals = {k: _percentile_dict(v, _OUTPUTS[k], ps) for k, v in collected.items() if k in _OUTPUTS}
+    kept = {}
+    if keep_samples:
+        kept = {k: Q_(v, parse_unit(_OUTPUTS[k])) for k, v in collected.items() if k in _OUTPUTS}
+        kept |= {f"input:{k}": _as_input(k, data[len(blocks.rows) + j]) for j, k in enumerate(blocks.uncertain)}
+    return MonteCarloResult(n, seed, ps, {k: v.describe() for k, v in uncertain.items()}, intervals, kept,
+                            list(est.assumptions), thresholds=_threshold_summary(est, collected, ps))
+
+
+def _call(blocks: MonteCarloBlocks, lo: int, hi: int) -> np.ndarray:
+    return blocks(lo, hi)
+
+
+def _mc_chunk(chunks: Any) -> int:
+    if chunks is None:
+        return 4 * SEED_BLOCK
+    if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks < 1:
+        raise InputError(f"chunks must be a whole number of samples per block >= 1, got {chunks!r}")
+    return -(-int(chunks) // SEED_BLOCK) * SEED_BLOCK
