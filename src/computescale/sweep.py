@@ -11,7 +11,7 @@ import numpy as np
 from .assumptions import Assumption, Resolver
 from .cluster import Cluster, cluster as _parse_cluster
 from .errors import InputError, UnknownNameError
-from .blocks import ENERGY_OUTPUTS, GridModel
+from .blocks import ENERGY_OUTPUTS, GridModel, c_order_runs
 from .parameters import COSTS, INPUTS, OUTPUTS, canonical
 from .scenarios import AXES, Axis, parse_axis
 from .specs import Catalog, load_catalog
@@ -212,31 +212,8 @@ class Sweep(_Grid):
 
     # -- chunked evaluation ----------------------------------------------------------------------------------
     def _blocks(self) -> Iterator[tuple[int, int, tuple[int, ...], list[np.ndarray]]]:
-        """Contiguous C-order runs of scenarios: (start, stop, chunk shape, one index array per axis).
-
-        The trailing axes that fit in a chunk stay broadcast (each index array reshaped to its own
-        dimension); the leading ones are unravelled into per-row indices.
-        """
-        shape = self.shape
-        nd = len(shape)
-        split, inner = nd, 1
-        while split > 0 and inner * shape[split - 1] <= self.chunk_size:
-            split -= 1
-            inner *= shape[split]
-        outer_shape = shape[:split]
-        n_outer = math.prod(outer_shape)
-        rows = max(1, self.chunk_size // inner)
-        inner_idx = []
-        for i in range(split, nd):
-            s = [1] * (nd - split + 1)
-            s[i - split + 1] = shape[i]
-            inner_idx.append(np.arange(shape[i]).reshape(s))
-        for r0 in range(0, n_outer, rows):
-            r1 = min(n_outer, r0 + rows)
-            k = r1 - r0
-            tail = (1,) * (nd - split)
-            outer_idx = [ix.reshape((k,) + tail) for ix in np.unravel_index(np.arange(r0, r1), outer_shape)] if split else []
-            yield r0 * inner, r1 * inner, (k,) + shape[split:], outer_idx + inner_idx
+        """Contiguous C-order runs of at most ``chunk_size`` scenarios (:func:`blocks.c_order_runs`)."""
+        return c_order_runs(self.shape, self.chunk_size)
 
     def _evaluate(self, idx: list[np.ndarray]) -> dict[str, np.ndarray]:
         """Outputs in display units for one block: the one evaluation, shared with the Dask engine."""
