@@ -400,10 +400,13 @@ class MonteCarloBlocks:
                     x[key] = to_base(key, _as_input(key, v))
         except InputError as exc:
             raise _sampled_error(exc, self.uncertain) from None
-        out = evaluate(x)
         block = np.empty((len(self.rows) + (len(draws) if self.keep else 0), hi - lo))
-        for i, (_, key, factor) in enumerate(self.rows):
-            block[i] = out[key] * factor if factor != 1.0 else out[key]
+        sampled = {"mfu" if k == "achieved" else k for k in draws}
+        for a in range(0, hi - lo, RUN_SIZE):  # runs of RUN_SIZE samples (see blocks.RUN_SIZE)
+            b = min(hi - lo, a + RUN_SIZE)
+            out = evaluate({k: v[a:b] if k in sampled and np.ndim(v) else v for k, v in x.items()})
+            for i, (_, key, factor) in enumerate(self.rows):
+                block[i, a:b] = out[key] * factor if factor != 1.0 else out[key]
         for j, v in enumerate(draws.values() if self.keep else ()):
             block[len(self.rows) + j] = v
         return block
