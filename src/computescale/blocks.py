@@ -10,6 +10,7 @@ one unit factor per output), so it pickles into another process without pint or 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
@@ -18,14 +19,21 @@ import numpy as np
 from . import kernels
 from .model import evaluate
 
-__all__ = ["GridModel", "evaluate_block", "c_order_runs", "ENERGY_OUTPUTS", "RUN_SIZE"]
+__all__ = ["GridModel", "evaluate_block", "c_order_runs", "ENERGY_OUTPUTS", "run_size"]
 
-#: Scenarios evaluated at once inside a Dask block [scenarios]. Temporaries of 2**14 float64 (128 KiB)
-#: stay under glibc's mmap threshold, which Dask workers pin at 128 KiB (MALLOC_TRIM_THRESHOLD_ in
-#: distributed.nanny.pre-spawn-environ): larger runs page-fault every temporary afresh. Measured on
-#: 2 cores, a 2e7-scenario summary: 2**18 runs 1.5 s, 2**14 runs 0.5 s under that setting (0.4 vs 0.35
-#: s without it, where 2**16 is best at 0.2 s).
-RUN_SIZE = 1 << 14
+def run_size() -> int:
+    """Scenarios evaluated at once inside a Dask block [scenarios]: temporaries stay under glibc's mmap
+    threshold, above which every temporary is page-faulted afresh.
+
+    Dask workers pin that threshold at 128 KiB (``MALLOC_TRIM_THRESHOLD_`` in
+    ``distributed.nanny.pre-spawn-environ`` turns off its dynamic growth): runs of 2**14 float64
+    there; 2**16 where it is free to grow or set higher (``MALLOC_MMAP_THRESHOLD_``). Measured on 2
+    cores, a 2e7-scenario summary: under the pinned threshold, 2**18 runs 1.5 s and 2**14 runs 0.5 s;
+    without it, 2**16 runs 0.2 s and 2**14 runs 0.35 s (Python overhead per run).
+    """
+    pinned = os.environ.get("MALLOC_MMAP_THRESHOLD_") or (os.environ.get("MALLOC_TRIM_THRESHOLD_") and 1 << 17)
+    return 1 << 16 if not pinned else max(1 << 10, min(1 << 16, int(pinned) // 8))
+
 
 #: Outputs that need power and the energy factors.
 ENERGY_OUTPUTS = ("facility_power", "energy", "electricity_cost", "emissions", "electricity_cost_per_compute")
@@ -105,13 +113,13 @@ def evaluate_block(model: GridModel, *index: np.ndarray) -> np.ndarray:
     """One dense block: ``index[i]`` are the 1-D indices of axis ``i`` in the block; returns an array of
     shape ``(len(model.outputs), len(index[0]), len(index[1]), ...)`` [display units].
 
-    The block is evaluated in C-order runs of :data:`RUN_SIZE` scenarios, as the NumPy path does;
+    The block is evaluated in C-order runs of :func:`run_size` scenarios, as the NumPy path does;
     each run broadcasts its own slices of the 1-D indices, so the grid is never built outside it.
     """
     shape = tuple(len(ix) for ix in index)
     block = np.empty((len(model.outputs), math.prod(shape)))
     index = [np.asarray(ix) for ix in index]
-    for start, stop, run_shape, local in c_order_runs(shape, RUN_SIZE):
+    for start, stop, run_shape, local in c_order_runs(shape, run_size()):
         out = model([ix[loc] for ix, loc in zip(index, local)])
         for k, name in enumerate(model.outputs):
             block[k, start:stop] = np.broadcast_to(out[name], run_shape).reshape(-1)

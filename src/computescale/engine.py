@@ -32,7 +32,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .blocks import RUN_SIZE, c_order_runs, evaluate_block
+from .blocks import c_order_runs, evaluate_block, run_size
 from .errors import InputError
 from .parameters import OUTPUTS
 from .sweep import DEFAULT_MAX_MEMORY, Sweep, SweepSummary
@@ -226,7 +226,7 @@ def summarize_block(model, offset: tuple[int, ...], shape: tuple[int, ...], qgri
     """One block reduced where it is evaluated: per output, count, sum, min, its flat index in the grid,
     max, its flat index, then the block's percentiles at ``qgrid`` [%].
 
-    Runs of RUN_SIZE scenarios go through the model and Sweep.summary's accumulator, as on the NumPy
+    Runs of :func:`blocks.run_size` scenarios go through the model and Sweep.summary's accumulator, as on the NumPy
     path; the block's values are kept (for one sort) only when quantiles are asked for.
     """
     from .sweep import _Accumulator
@@ -234,7 +234,7 @@ def summarize_block(model, offset: tuple[int, ...], shape: tuple[int, ...], qgri
     bshape = tuple(len(ix) for ix in index)
     acc = [_Accumulator() for _ in model.outputs]
     keep = np.empty((len(acc), math.prod(bshape))) if len(qgrid) else None
-    for start, stop, run_shape, local in c_order_runs(bshape, RUN_SIZE):
+    for start, stop, run_shape, local in c_order_runs(bshape, run_size()):
         out = model([ix[loc] for ix, loc in zip(index, local)])
         for k, name in enumerate(model.outputs):
             v = np.broadcast_to(out[name], run_shape).reshape(-1)
@@ -278,7 +278,7 @@ def summary(sweep: Sweep, *, quantiles: Sequence[float] = (5, 50, 95), chunks: A
     """Min, mean, max (with the scenario of each), NaN count and quantiles [%] of every output.
 
     Each block is evaluated and reduced to a few numbers in the same task (:func:`summarize_block`),
-    so only those numbers leave a worker. Memory: a few runs of RUN_SIZE scenarios per worker, plus
+    so only those numbers leave a worker. Memory: a few runs of scenarios per worker, plus
     the block for quantiles, which merge each block's percentiles every 0.1 % (:func:`merge_quantiles`)
     and cost a sort of each block, more than the evaluation: ``quantiles=()`` skips them.
     """
@@ -402,8 +402,9 @@ class MonteCarloBlocks:
             raise _sampled_error(exc, self.uncertain) from None
         block = np.empty((len(self.rows) + (len(draws) if self.keep else 0), hi - lo))
         sampled = {"mfu" if k == "achieved" else k for k in draws}
-        for a in range(0, hi - lo, RUN_SIZE):  # runs of RUN_SIZE samples (see blocks.RUN_SIZE)
-            b = min(hi - lo, a + RUN_SIZE)
+        step = run_size()
+        for a in range(0, hi - lo, step):  # runs of blocks.run_size() samples
+            b = min(hi - lo, a + step)
             out = evaluate({k: v[a:b] if k in sampled and np.ndim(v) else v for k, v in x.items()})
             for i, (_, key, factor) in enumerate(self.rows):
                 block[i, a:b] = out[key] * factor if factor != 1.0 else out[key]
