@@ -63,6 +63,10 @@ def test_dask_equals_numpy_on_the_implied_mfu_path():
     out = ds.compute(scheduler="sync")
     for k in s.outputs:
         np.testing.assert_array_equal(out[k].values, r.outputs[k], err_msg=k)
+    with pytest.raises(InputError, match="engine='dask'"):
+        cs.sweep(chunks=7, **GRID_DURATION)
+    with pytest.raises(InputError, match="engine must be"):
+        cs.sweep(engine="spark", **GRID_DURATION)
 
 
 @needs_scale

@@ -450,6 +450,8 @@ def sweep(axes: Mapping[str, Any] | Sequence[tuple[str, Any]] = (), /, *, engine
     if engine not in ("numpy", "dask"):
         raise InputError(f"engine must be 'numpy' or 'dask', got {engine!r}")
     if engine == "numpy":
+        if chunks is not None or scheduler is not None:
+            raise InputError("chunks and scheduler are options of engine='dask' (the NumPy engine takes chunk_size)")
         return Sweep(axes, **kwargs).run()
     from .engine import use_scheduler
 
