@@ -462,7 +462,7 @@ def monte_carlo(*, samples: int = 100_000, seed: Any = 0, keep_samples: bool = F
 
     if engine != "dask":
         raise InputError(f"engine must be 'numpy' or 'dask', got {engine!r}")
-    dask, _ = _need("dask", "distributed")
+    (dask,) = _need("dask")
     if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or not 1 <= samples <= MAX_DASK_SAMPLES:
         raise InputError(f"samples must be a whole number in 1..{MAX_DASK_SAMPLES:,} on the Dask engine, got {samples!r}")
     n, ps, seed = int(samples), _check_percentiles(percentiles), _check_seed(seed)
