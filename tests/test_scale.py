@@ -8,6 +8,7 @@ import json
 import pickle
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -210,6 +211,18 @@ def test_local_cluster_sweep_zarr_and_monte_carlo(dask_client, grid, tmp_path, c
     local = cs.monte_carlo_training(samples=150_000, seed=3, engine="dask", scheduler="sync", device="A100",
                                     count="25k±10%", compute="2.15e25", duration="90..100")
     assert on_cluster["intervals"]["time_to_train"]["p50"]["magnitude"] == local.intervals["time_to_train"]["p50"].m
+    numpy_mc = cs.monte_carlo_training(samples=150_000, seed=3, device="A100", count="25k±10%", compute="2.15e25",
+                                       duration="90..100")  # other draws: equal within sampling error
+    for k, iv in numpy_mc.intervals.items():
+        assert [on_cluster["intervals"][k][p]["magnitude"] for p in iv] == pytest.approx([q.m for q in iv.values()],
+                                                                                          rel=5e-3), k
+    flat = tmp_path / "flat.zarr"  # the NumPy result, labelled, through zarr: values, units, assumptions
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zarr 3: consolidated metadata is outside the v3 spec
+        r.to_xarray().to_zarr(flat)
+    again = xr.open_zarr(flat)
+    assert json.loads(again.attrs["assumptions"]) == json.loads(r.to_xarray().attrs["assumptions"])
+    np.testing.assert_array_equal(again["energy"].values, r.outputs["energy"])
     out = tmp_path / "cli.zarr"
     assert main(["sweep", "--device", "H100,B200", "--count", "10k:100k:10", "--flop", "1e26", "--mfu", "0.3:0.5:5",
                  "--engine", "dask", "--scheduler", address, "--zarr", str(out), "--chunks", "20"]) == 0
