@@ -2,7 +2,8 @@
 
 Run: ``python benchmarks/run_all.py`` (``--quick`` stops the scenario sweep at N = 1e6; ``--peers`` adds
 bench_peers.py, the same question timed in llm-analysis, skipped with a message when it is not installed;
-``--peers --install`` pip-installs it first).
+``--peers --install`` pip-installs it first; ``--scale`` adds the Dask engine at 1e9 scenarios, a few
+minutes more, with ``--quick`` at 1e8).
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ def main() -> None:
         import bench_peers
 
         rows += bench_peers.main([a for a in sys.argv[1:] if a in ("--install", "--quick")])
+    if "--scale" in sys.argv:  # minutes on 2 cores; needs computescale[scale]
+        import bench_scale
+
+        rows += bench_scale.main(quick="--quick" in sys.argv)
     print(header("summary: targets vs measured (printed, not asserted)"))
     print(table(rows, ["target", "measured", "target", "status"], "lrrl"))
     print(f"\nall benchmarks: {time.perf_counter() - t0:.0f} s")

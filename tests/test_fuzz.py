@@ -249,8 +249,12 @@ def _values_for(command: str, action: argparse.Action):
         return st.one_of(st.sampled_from(PRECISIONS), st.lists(st.sampled_from(PRECISIONS), min_size=2, max_size=3).map(",".join), _random_text)
     if dest == "outputs":
         return st.one_of(st.lists(st.sampled_from(OUTPUTS), min_size=1, max_size=3).map(",".join), _random_text)
-    if dest in ("plot", "csv"):
+    if dest in ("plot", "csv", "zarr"):
         return _path
+    if dest == "chunks":  # scenarios or samples per Dask block
+        return st.integers(-2, 10**6).map(str) | st.sampled_from(["x", "1e3", ""])
+    if dest == "scheduler":  # never a real address: connecting would wait for a timeout
+        return st.sampled_from(["sync", "threads", "nonsense", "", "single-threaded"])
     if dest == "specs":
         return _specs_path
     if dest == "samples":  # small: a Monte Carlo of the default 100,000 samples per example is too slow to fuzz

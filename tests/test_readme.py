@@ -23,7 +23,7 @@ def _cli_lines():
 @pytest.mark.parametrize("line", list(_cli_lines()))
 def test_readme_command_runs(cli, line, tmp_path):
     args = shlex.split(line)[1:]
-    args = [str(tmp_path / a) if a.endswith((".png", ".svg", ".csv")) else a for a in args]
+    args = [str(tmp_path / a) if a.endswith((".png", ".svg", ".csv", ".zarr")) else a for a in args]
     if "--specs" in args and not Path(args[args.index("--specs") + 1]).exists():
         pytest.skip("example names a user's own spec file")
     cli(*args)

@@ -28,12 +28,14 @@ examples:
   computescale sweep --device H100 --count 100k --flop 1e26 --mfu 0.4 --pue 1.1:1.6:6 --electricity-price 0.05,0.1
   computescale sweep --device H100,B200 --count 10k:1M:10000 --flop 1e24:1e27:100:log --mfu 0.3:0.5:21 --summary
   computescale sweep --device H100 --count 10k:100k:10 --reference "25k A100" --json
+  computescale sweep --device H100,B200 --count 10k:1M:100 --flop 1e24:1e27:50:log --mfu 0.3:0.5:21 --engine dask --zarr out.zarr
 
 Values: one number, a list a,b,c, or an inclusive range start:stop:num (num points, linspace;
 add :log for geometric spacing). Counts take k/M suffixes and are rounded to whole devices.
 Factors not swept (PUE, server overhead, electricity price, grid intensity, MFU) take the sourced
 defaults of specs/defaults.toml, listed under "Assumptions". Large sweeps: --summary (min/mean/max,
-bounded memory) or --csv FILE (rows streamed in chunks)."""
+bounded memory) or --csv FILE (rows streamed in chunks); on Dask (--engine dask, locally or on
+--scheduler ADDRESS), --zarr OUT writes every output block by block, and the summary adds quantiles."""
 
 
 def _progress():
@@ -69,6 +71,8 @@ def _cmd_sweep(args) -> str:
     outputs = [o.strip() for o in args.outputs.split(",")] if args.outputs else None
     s = Sweep(axes, reference=args.reference, outputs=outputs, catalog=catalog,
               **({"max_memory": args.max_memory} if args.max_memory else {}))
+    if engine_options(args):
+        return _sweep_dask(s, args)
     progress = _progress()
     if args.summary:
         if args.plot:
@@ -96,6 +100,58 @@ def _cmd_sweep(args) -> str:
     return str(result) + ("\n\n" + "\n".join(notes) if notes else "")
 
 
+def engine_options(args) -> dict:
+    """``--engine dask`` options as API keywords ({} for the NumPy engine); Dask-only flags need it."""
+    from .errors import InputError
+
+    if args.engine != "dask":
+        given = [f for f, v in (("--scheduler", args.scheduler), ("--chunks", args.chunks),
+                                ("--zarr", getattr(args, "zarr", None))) if v is not None]
+        if given:
+            raise InputError(f"{given[0]} needs --engine dask")
+        return {}
+    return {"scheduler": args.scheduler, "chunks": args.chunks, "progress": True}
+
+
+def add_engine_options(p, zarr: bool = False) -> None:
+    """--engine, --scheduler, --chunks (and --zarr): the Dask engine (needs computescale[scale])."""
+    g = p.add_argument_group("engine (--engine dask needs pip install 'computescale[scale]')")
+    g.add_argument("--engine", choices=["numpy", "dask"], default="numpy", help="numpy (default) or dask: evaluated "
+                   "block by block on Dask, on this machine's threads or on --scheduler")
+    g.add_argument("--scheduler", metavar="ADDRESS", help="a Dask distributed scheduler, e.g. tcp://10.0.0.5:8786 "
+                   "(default: local threads)")
+    g.add_argument("--chunks", metavar="N", type=int, help="scenarios (or samples) per Dask block")
+    if zarr:
+        g.add_argument("--zarr", metavar="OUT", help="write every output to a zarr store, block by block")
+
+
+def _sweep_dask(s, args) -> str:
+    """The sweep on Dask: a zarr store written block by block, and / or a summary with quantiles."""
+    from . import engine
+    from .errors import InputError
+    from .render import dumps
+
+    if args.csv or args.plot:
+        raise InputError("--csv and --plot use the NumPy engine; with --engine dask write --zarr OUT (or --summary)")
+    opts = engine_options(args)
+    notes = []
+    if args.zarr:
+        path = engine.to_zarr(s, args.zarr, **opts)
+        notes.append(f"wrote {s.size:,} scenarios x {len(s.outputs)} outputs to {path} ({_disk_size(path) / 1e6:,.1f} MB)")
+        if not args.summary:
+            return "\n".join(notes)
+    summary = engine.summary(s, **opts)
+    if args.json:
+        return dumps(summary.to_dict() | ({"notes": summary.notes + notes} if notes else {}))
+    return str(summary) + ("\n\n" + "\n".join(notes) if notes else "")
+
+
+def _disk_size(path) -> int:
+    from pathlib import Path
+
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+
+
 def register(sub, common) -> dict:
     from .parameters import INPUTS
     from .scenarios import AXES
@@ -121,4 +177,5 @@ def register(sub, common) -> dict:
     g.add_argument("--plot", metavar="FILE", help="plot time to train vs count, one line per device (.png/.svg; needs computescale[plot])")
     g.add_argument("--summary", action="store_true", help="min / mean / max of each output only (bounded memory, any size)")
     g.add_argument("--max-memory", metavar="SIZE", help="largest full result to build, e.g. '4 GiB' (default 1 GiB)")
+    add_engine_options(p, zarr=True)
     return {"sweep": _cmd_sweep}

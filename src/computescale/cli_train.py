@@ -30,11 +30,13 @@ _GROUPS = {"run": "what is trained", "cluster": "on what, how fast", "power": "e
 def _cmd_train(args) -> str:
     from .render import dumps
     from .report import references, source_ids
+    from .cli_sweep import engine_options
     from .scenarios import estimate
 
     catalog = _catalog(args)
     inputs = {name: getattr(args, name) for name in _TRAIN_INPUTS}
-    result = estimate(ranges=args.ranges, samples=args.samples, seed=args.seed, catalog=catalog, **inputs)
+    result = estimate(ranges=args.ranges, samples=args.samples, seed=args.seed, catalog=catalog,
+                      engine_options=engine_options(args), **inputs)
     thresholds = getattr(result, "thresholds", [])
     ids = source_ids(result.assumptions, [t for t in thresholds if hasattr(t, "source")])
     if args.json:
@@ -212,6 +214,9 @@ def register(sub, common) -> dict:
     g.add_argument("--ranges", action="store_true", help="with --run: draw each input from the run's published range (e.g. GPT-4's 90-100 days, 32-36%% MFU)")
     g.add_argument("--samples", type=int, default=100_000, help="Monte Carlo samples (default 100000)")
     g.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same percentiles (default 0)")
+    from .cli_sweep import add_engine_options
+
+    add_engine_options(p)
 
     p = sub.add_parser(
         "runs", parents=[common], help="list known training runs, or show one with every sourced figure",

@@ -379,15 +379,18 @@ def render_sweep(r) -> str:
 
 
 def render_summary(s) -> str:
+    qs = next((list(st["quantiles"]) for st in s.stats.values() if st.get("quantiles")), [])  # the Dask engine's
     rows = []
     for k, st in s.stats.items():
         if not st["count"]:
-            rows.append([output_header(k), "—", "—", "—", "all NaN"])
+            rows.append([output_header(k), "—", "—", "—"] + ["—"] * len(qs) + ["all NaN"])
             continue
         where = ", ".join(f"{n}={_short(v, n)}" for n, v in st["argmin"].items() if len(s.axis(n)) > 1)
-        rows.append([output_header(k), _num(st["min"]), _num(st["mean"]), _num(st["max"]), f"min at {where}" if where else ""])
+        rows.append([output_header(k), _num(st["min"]), _num(st["mean"]), _num(st["max"])]
+                    + [_num(st["quantiles"][q]) for q in qs] + [f"min at {where}" if where else ""])
     head = f"{s.size:,} scenarios over " + " x ".join(f"{a.name} ({len(a)})" for a in s.axes)
-    return "\n".join([head, "", table(rows, ["output", "min", "mean", "max", ""], "lrrrl")] + _tail(s.notes, s.assumptions))
+    return "\n".join([head, "", table(rows, ["output", "min", "mean", "max"] + qs + [""], "lrrr" + "r" * len(qs) + "l")]
+                     + _tail(s.notes, s.assumptions))
 
 
 def sweep_to_dict(r) -> dict:

@@ -228,7 +228,8 @@ def _categorical(key: str, value: Any, catalog) -> Axis:
 
 
 # ---- one entry point for every kind of training input ----------------------------------------------------------
-def estimate(*, ranges: bool = False, samples: int = 100_000, seed: Any = 0, catalog=None, **inputs: Any):
+def estimate(*, ranges: bool = False, samples: int = 100_000, seed: Any = 0, catalog=None,
+             engine_options: dict | None = None, **inputs: Any):
     """Estimate a training run whatever its inputs hold: the path follows the values.
 
     Every input may be one value, grid values (``"0.3,0.4"``, ``"1e25:1e26:5:log"``) or an
@@ -236,7 +237,8 @@ def estimate(*, ranges: bool = False, samples: int = 100_000, seed: Any = 0, cat
     values give :func:`~computescale.training.estimate_training`; grid values its outer-product grid
     (:func:`training_grid`, a row per point); uncertain values a seeded Monte Carlo
     (:func:`~computescale.uncertainty.monte_carlo_training`). ``ranges=True`` draws every input a
-    known ``run`` publishes as a range (``runs show NAME``) from that range.
+    known ``run`` publishes as a range (``runs show NAME``) from that range. ``engine_options``
+    (``scheduler``, ``chunks``, ...) run that Monte Carlo on Dask (:func:`computescale.engine.monte_carlo`).
     """
     from .specs import load_catalog
     from .uncertainty import _DISTRIBUTIONS, monte_carlo_training, run_ranges
@@ -257,8 +259,12 @@ def estimate(*, ranges: bool = False, samples: int = 100_000, seed: Any = 0, cat
     if uncertain and grid:
         raise InputError(f"{', '.join(grid)} hold grid values and {', '.join(uncertain)} uncertain values; give one kind "
                          "per command (a grid of Monte Carlo runs is not supported: use computescale sweep for the grid)")
+    if engine_options and not uncertain:
+        raise InputError("--engine dask runs a Monte Carlo: give an uncertain value (e.g. --mfu 0.3..0.4, or --ranges); "
+                         "grids run on Dask with computescale sweep --engine dask")
     if uncertain:
-        return monte_carlo_training(samples=samples, seed=seed, catalog=catalog, **inputs)
+        return monte_carlo_training(samples=samples, seed=seed, catalog=catalog,
+                                    **({"engine": "dask"} | engine_options if engine_options else {}), **inputs)
     if "device" in inputs:
         inputs["cluster"] = f"{inputs.pop('count', 1)} {inputs.pop('device')}"
     if grid:

@@ -8,11 +8,10 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from . import kernels
 from .assumptions import Assumption, Resolver
 from .cluster import Cluster, cluster as _parse_cluster
 from .errors import InputError, UnknownNameError
-from .model import evaluate
+from .blocks import ENERGY_OUTPUTS, GridModel, c_order_runs
 from .parameters import COSTS, OUTPUTS, canonical
 from .scenarios import AXES, Axis, parse_axis
 from .specs import Catalog, load_catalog
@@ -35,7 +34,7 @@ SWEEP_OUTPUTS = ("peak", "ratio", "time_to_train", "compute_in_duration", "impli
                  "amortized_hardware_cost_per_compute")
 # Base unit -> display unit, one factor per output.
 _FACTORS = {k: float(Q_(1.0, BASE[OUTPUTS[k].dimension]).m_as(parse_unit(OUTPUTS[k].unit))) for k in SWEEP_OUTPUTS}
-_ENERGY = ("facility_power", "energy", "electricity_cost", "emissions", "electricity_cost_per_compute")
+_ENERGY = ENERGY_OUTPUTS
 
 
 def _parse_memory(value: Any) -> float:
@@ -110,6 +109,8 @@ class Sweep(_Grid):
         self._setup_tables()
         self._setup_outputs(outputs)
         self._setup_fixed()
+        self.model = GridModel(tuple(a.name for a in self.axes), tuple(a.base for a in self.axes), dict(self._fixed),
+                               self._peak, self._power_w, self._ref, self.outputs, {k: _FACTORS[k] for k in self.outputs})
 
     def _parse_axes(self, pairs, named) -> list[Axis]:
         seen: dict[str, str] = {}
@@ -211,53 +212,13 @@ class Sweep(_Grid):
 
     # -- chunked evaluation ----------------------------------------------------------------------------------
     def _blocks(self) -> Iterator[tuple[int, int, tuple[int, ...], list[np.ndarray]]]:
-        """Contiguous C-order runs of scenarios: (start, stop, chunk shape, one index array per axis).
-
-        The trailing axes that fit in a chunk stay broadcast (each index array reshaped to its own
-        dimension); the leading ones are unravelled into per-row indices.
-        """
-        shape = self.shape
-        nd = len(shape)
-        split, inner = nd, 1
-        while split > 0 and inner * shape[split - 1] <= self.chunk_size:
-            split -= 1
-            inner *= shape[split]
-        outer_shape = shape[:split]
-        n_outer = math.prod(outer_shape)
-        rows = max(1, self.chunk_size // inner)
-        inner_idx = []
-        for i in range(split, nd):
-            s = [1] * (nd - split + 1)
-            s[i - split + 1] = shape[i]
-            inner_idx.append(np.arange(shape[i]).reshape(s))
-        for r0 in range(0, n_outer, rows):
-            r1 = min(n_outer, r0 + rows)
-            k = r1 - r0
-            tail = (1,) * (nd - split)
-            outer_idx = [ix.reshape((k,) + tail) for ix in np.unravel_index(np.arange(r0, r1), outer_shape)] if split else []
-            yield r0 * inner, r1 * inner, (k,) + shape[split:], outer_idx + inner_idx
+        """Contiguous C-order runs of at most ``chunk_size`` scenarios (:func:`blocks.c_order_runs`)."""
+        return c_order_runs(self.shape, self.chunk_size)
 
     def _evaluate(self, idx: list[np.ndarray]) -> dict[str, np.ndarray]:
-        """Outputs in display units for one block (arrays broadcastable to the block's shape)."""
-        x: dict[str, Any] = dict(self._fixed)
-        dev = prec = 0
-        for axis, ix in zip(self.axes, idx):
-            if axis.name == "device":
-                dev = ix
-            elif axis.name == "precision":
-                prec = ix
-            else:
-                x[axis.name] = axis.base[ix]
-        x["peak"] = self._peak[dev, prec]
-        want = set(self.outputs)
-        if want & set(_ENERGY + ("device_time",)):
-            x["power"] = self._power_w[dev]
-        out = evaluate(x, want)
-        if want & {"peak", "ratio"}:
-            out["peak"] = x["count"] * x["peak"]
-            if "ratio" in want:
-                out["ratio"] = kernels.ratio(out["peak"], self._ref[dev, prec])
-        return {k: out[k] for k in self.outputs}
+        """Outputs in base units for one block (run() and chunks() apply the unit factors): the one
+        evaluation, shared with the Dask engine."""
+        return self.model.base(idx)
 
     def chunks(self, progress: Callable[[int, int], None] | None = None):
         """Yield ``(start, stop, block shape, index arrays, outputs)`` for each chunk, in C order."""
@@ -309,6 +270,13 @@ class Sweep(_Grid):
         """The axis values of one scenario, by its flat (C-order) index."""
         ix = np.unravel_index(int(flat_index), self.shape)
         return {a.name: _plain(a.values[i]) for a, i in zip(self.axes, ix)}
+
+    def to_dask(self, chunks: Any = None):
+        """Every output as a lazy ``xarray.Dataset`` on dask arrays, evaluated block by block by the same
+        model (:func:`computescale.engine.to_dask`; needs ``computescale[scale]``)."""
+        from .engine import to_dask
+
+        return to_dask(self, chunks)
 
     def to_csv(self, path, progress: Callable[[int, int], None] | None = None) -> str:
         """Stream every scenario as a CSV row to ``path``, chunk by chunk (bounded memory). Returns ``path``."""
@@ -423,6 +391,12 @@ class SweepResult(_Grid):
             fh.write(text)
         return str(path)
 
+    def to_xarray(self):
+        """An ``xarray.Dataset``: dims = axes, labelled coordinates, units in attrs (:func:`computescale.engine.to_xarray`)."""
+        from .engine import to_xarray
+
+        return to_xarray(self)
+
     def to_dict(self) -> dict:
         """Axes (name, unit, values) and outputs (unit, label, nested values indexed in axis order)."""
         return sweep_to_dict(self)
@@ -468,10 +442,24 @@ class SweepSummary:
         return _find_axis(self.axes, name)
 
 
-def sweep(axes: Mapping[str, Any] | Sequence[tuple[str, Any]] = (), /, **kwargs: Any) -> SweepResult:
+def sweep(axes: Mapping[str, Any] | Sequence[tuple[str, Any]] = (), /, *, engine: str = "numpy", chunks: Any = None,
+          scheduler: Any = None, **kwargs: Any):
     """Evaluate a sweep in full: ``sweep(device="H100,B200", count="10k:200k:20", compute=1e26, mfu=0.4)``.
 
     Keywords are those of :class:`Sweep` (axes, ``reference``, ``outputs``, ``chunk_size``,
     ``max_memory``, ``catalog``); see the module docstring for the axes and outputs.
+    ``engine="dask"`` returns a lazy ``xarray.Dataset`` instead (``chunks``: scenarios per block, or
+    ``{axis: size}``); ``scheduler`` (an address or a ``distributed.Client``) becomes dask's default,
+    so it computes there (:mod:`computescale.engine`).
     """
-    return Sweep(axes, **kwargs).run()
+    if engine not in ("numpy", "dask"):
+        raise InputError(f"engine must be 'numpy' or 'dask', got {engine!r}")
+    if engine == "numpy":
+        if chunks is not None or scheduler is not None:
+            raise InputError("chunks and scheduler are options of engine='dask' (the NumPy engine takes chunk_size)")
+        return Sweep(axes, **kwargs).run()
+    from .engine import use_scheduler
+
+    ds = Sweep(axes, **kwargs).to_dask(chunks)
+    use_scheduler(scheduler)
+    return ds

@@ -270,27 +270,36 @@ def estimate_training(*, run: str | None = None, compute: Any = None, params: An
     Missing factors take their sourced defaults; where none exists, :class:`InputError` names the
     option to pass.
     """
-    catalog = catalog or load_catalog()
+    given = dict(locals())
+    catalog = given.pop("catalog") or load_catalog()
+    est, res, x, count_known = resolve_inputs(catalog, **given)
+    out = evaluate(x)
+    _package(est, res, x, out, catalog, count_known)
+    return est
+
+
+def resolve_inputs(catalog: Catalog, **given: Any):
+    """The model's inputs for the keywords of :func:`estimate_training` (all of them, None where not given).
+
+    Returns ``(estimate so far, Resolver, inputs in base units, whether the count is known)``; a
+    Monte Carlo on another engine resolves once here, then evaluates the model on sampled blocks.
+    """
     est = TrainingEstimate()
-    r = _resolve_run(est, run, catalog)
-    res, c, count_given = _resolve_cluster(est, r, cluster, catalog)
+    r = _resolve_run(est, given["run"], catalog)
+    res, c, count_given = _resolve_cluster(est, r, given["cluster"], catalog)
     x: dict[str, Any] = {"thresholds": {t.id: magnitude_in(t.compute.value, "compute") for t in catalog.thresholds.values()}}
-    _resolve_compute(est, res, x, r, compute=compute, params=params, active_params=active_params, tokens=tokens,
-                     recomputation=recomputation)
+    _resolve_compute(est, res, x, r, **{k: given[k] for k in ("compute", "params", "active_params", "tokens",
+                                                              "recomputation")})
     if c is not None:
         x["count"] = c.n_devices if count_given else None
-        x["peak"] = _resolve_peak(est, res, c, precision)
-    elif precision is not None:
-        est.precision = normalize_precision(precision)
-    x["duration"] = res.resolve("duration", duration, required=False)
-    _resolve_mfu(est, res, x, mfu, achieved)
-    x["device_time"] = res.resolve("device_time", device_time, required=False)
-    _resolve_factors(res, x, dict(power=power, power_fraction=power_fraction, server_overhead=server_overhead, pue=pue,
-                                  electricity_price=electricity_price, carbon_intensity=carbon_intensity,
-                                  rental_price=rental_price, unit_price=unit_price, lifetime=lifetime))
-    out = evaluate(x)
-    _package(est, res, x, out, catalog, count_given or c is None)
-    return est
+        x["peak"] = _resolve_peak(est, res, c, given["precision"])
+    elif given["precision"] is not None:
+        est.precision = normalize_precision(given["precision"])
+    x["duration"] = res.resolve("duration", given["duration"], required=False)
+    _resolve_mfu(est, res, x, given["mfu"], given["achieved"])
+    x["device_time"] = res.resolve("device_time", given["device_time"], required=False)
+    _resolve_factors(res, x, given)
+    return est, res, x, count_given or c is None
 
 
 def _resolve_run(est: TrainingEstimate, run: str | None, catalog: Catalog):

@@ -330,7 +330,7 @@ def _as_input(key: str, base: np.ndarray):
 
 
 def monte_carlo_training(*, samples: int = 100_000, seed: Any = 0, keep_samples: bool = False,
-                         percentiles=(5, 50, 95), device: Any = None, count: Any = None,
+                         percentiles=(5, 50, 95), device: Any = None, count: Any = None, engine: str = "numpy",
                          catalog: Catalog | None = None, **inputs: Any) -> MonteCarloResult:
     """Propagate uncertain inputs through :func:`computescale.training.estimate_training`.
 
@@ -350,6 +350,8 @@ def monte_carlo_training(*, samples: int = 100_000, seed: Any = 0, keep_samples:
     **inputs
         Any keyword of ``estimate_training`` (``compute``, ``duration``, ``mfu``, ``pue``, ...). The
         numeric ones in :data:`UNCERTAIN_INPUTS` may be ranges or distributions.
+    engine : {"numpy", "dask"}
+        ``"dask"``: in seeded blocks on Dask (``chunks``, ``scheduler``: :func:`computescale.engine.monte_carlo`).
 
     Returns
     -------
@@ -357,6 +359,9 @@ def monte_carlo_training(*, samples: int = 100_000, seed: Any = 0, keep_samples:
         p5/p50/p95 (by default) of compute, time to train, implied MFU, device-time, energy,
         emissions and costs, as far as the inputs determine them.
     """
+    if engine != "numpy":
+        from .engine import monte_carlo
+        return monte_carlo(**{k: v for k, v in locals().items() if k not in ("inputs", "monte_carlo")}, **inputs)
     n, ps, seed = _check_samples(samples), _check_percentiles(percentiles), _check_seed(seed)
     catalog = catalog or load_catalog()
     uncertain, fixed = _split_inputs(inputs, device, count)
@@ -403,18 +408,22 @@ def _split_inputs(inputs: dict, device: Any, count: Any) -> tuple[dict, dict]:
 def _estimate_chunk(catalog, device, fixed: dict, draws: dict, uncertain: dict):
     """The training model on one chunk of samples (through estimate_training, as every path)."""
     from .training import estimate_training
-
-    kw = {k: v for k, v in fixed.items() if k != "count"}
-    kw |= {k: _as_input(k, v) for k, v in draws.items() if k != "count"}
-    if device is not None:
-        kw["cluster"] = Cluster.of(device, draws["count"] if "count" in draws else fixed["count"], catalog=catalog)
     try:
-        return estimate_training(catalog=catalog, **kw)
+        return estimate_training(catalog=catalog, **_chunk_inputs(catalog, device, fixed, draws))
     except InputError as exc:
-        if uncertain:
-            raise InputError(f"{exc} (in a sampled scenario: a distribution of {', '.join(uncertain)} reaches outside "
-                             "the accepted range; narrow it or use a bounded one)") from None
-        raise
+        raise _sampled_error(exc, uncertain) from None
+
+
+def _chunk_inputs(catalog, device, fixed: dict, draws: dict) -> dict:
+    """The keywords of estimate_training for one chunk of samples (base-unit draws as quantities)."""
+    kw = {k: v for k, v in fixed.items() if k != "count"} | {k: _as_input(k, v) for k, v in draws.items() if k != "count"}
+    n = draws["count"] if "count" in draws else fixed.get("count")
+    return kw if device is None else kw | {"cluster": Cluster.of(device, n, catalog=catalog)}
+
+
+def _sampled_error(exc: InputError, uncertain: dict) -> InputError:
+    return InputError(f"{exc} (in a sampled scenario: a distribution of {', '.join(uncertain)} reaches outside the "
+                      "accepted range; narrow it or use a bounded one)") if uncertain else exc
 
 
 def _chunk_outputs(est, size: int) -> dict[str, np.ndarray]:
