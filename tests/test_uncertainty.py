@@ -89,3 +89,12 @@ def test_monte_carlo_claim():
     lo, mid, hi = mc.interval("ratio")
     assert lo.m < 12.7 < hi.m
     assert mc.extra["share overstated"] == 1.0
+
+
+def test_normal_sd_as_a_bare_number_is_in_the_mean_unit():
+    # Normal(95, 5) for a duration is 95 +- 5 days (both bare numbers in the input's unit), not +- 5 seconds.
+    from computescale import Normal, monte_carlo_training
+
+    mc = monte_carlo_training(device="A100", count=25_000, compute="2.15e25 FLOP", duration=Normal(95, 5), samples=20_000)
+    lo, mid, hi = (q.m_as("") for q in mc.interval("implied_mfu"))
+    assert hi / lo > 1.1  # +-5 days at 95 spreads the MFU by ~+-9% (p5-p95); +-5 s would not move it

@@ -356,8 +356,8 @@ def _portable(dist, key: str):
     changes = {}
     for f in dataclasses.fields(dist):
         v = getattr(dist, f.name)
-        if f.name == "sigma" or (f.name == "sd" and isinstance(v, (int, float))):
-            continue  # read by .sample as they are: sigma of the log; a bare sd (base units)
+        if f.name == "sigma":
+            continue  # read by .sample as it is: the standard deviation of the log
         b = _to_base(v, key)
         changes[f.name] = b if dim in (None, "dimensionless") else f"{b!r} {BASE[dim]}"
     return dataclasses.replace(dist, **changes)

@@ -103,7 +103,7 @@ class Normal:
 
     def sample(self, rng, n, key):
         m = _to_base(self.mean, key)
-        sd = (_to_base(self.sd, key) if not isinstance(self.sd, (int, float)) else float(self.sd)) + 0.0  # -0.0 is 0.0
+        sd = _to_base(self.sd, key) + 0.0  # in the mean's unit, bare numbers too (95, 5 days); -0.0 is 0.0
         if not sd >= 0 or not math.isfinite(sd):
             raise InputError(f"{key}: normal sd must be a finite number >= 0, got {self.sd!r}")
         return rng.normal(m, sd, n)
