@@ -135,6 +135,7 @@ API_CASES = [
     (lambda: parse_quantity("1,5 day", "time"), UnitError, r"cannot read '1,5': a comma separates thousands"),
     (lambda: parse_quantity("12,34,567 FLOP", "compute"), UnitError, r"comma separates thousands"),
     (lambda: parse_quantity("1__0 W", "power"), UnitError, r"cannot read the number '1__0'"),
+    (lambda: parse_quantity("0 W**9^99999", "bandwidth"), UnitError, r"'W\*\*9\^99999': an exponent beyond"),  # found by test_fuzz
     (lambda: parse_quantity("1e400", "compute", default_unit="FLOP"), InputError, r"'1e400' is too large"),
     (lambda: parse_quantity(float("inf"), "dimensionless"), InputError, r"inf is infinite"),
     (lambda: parse_quantity(10**400, "dimensionless"), InputError, r"1000000.*\.\.\. is too large"),
@@ -240,6 +241,8 @@ LEAD_API_CASES = [
     pytest.param(lambda: cs.parse_uncertain("lognormal(1, a)"), r"'a'", marks=_lead("uncertainty.py parse_uncertain"), id="lognormal-a"),
     pytest.param(lambda: cs.parse_uncertain("lognormal(1, 40%)"), r"40%", marks=_lead("uncertainty.py parse_uncertain"), id="lognormal-pct"),
     pytest.param(lambda: cs.parse_uncertain("0.5..0.3"), r"backwards|low.*high", marks=_lead("uncertainty.py parse_uncertain"), id="range-backwards"),
+    pytest.param(lambda: _mc(pue="1±1.7976931348623157e308"), r"pue", marks=_lead("uncertainty.py Uniform.sample / parse_uncertain ±"),
+                 id="pm-range-overflows"),  # found by test_fuzz: OverflowError from numpy
     pytest.param(lambda: _mc(seed="abc"), r"seed", marks=_lead("uncertainty.py monte_carlo_training seed"), id="seed-text"),
     pytest.param(lambda: _mc(seed=-1), r"seed", marks=_lead("uncertainty.py monte_carlo_training seed"), id="seed-negative"),
     pytest.param(_train_precision_empty, r"precision", marks=_lead("training.py _default_precision"), id="train-precision-empty"),

@@ -115,6 +115,7 @@ _NUMBER_UNIT = re.compile(r"^\s*([-+]?(?:\d[\d_,]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?
 # Characters a unit may contain: names, digits (exponents), spaces, * / ^ ** ( ) . - + and %.
 # pint silently drops some others ("W;" reads as W) and crashes on more ("W)", ":"), so check first.
 _UNIT_CHARS = re.compile(r"[\w\s*/^().+%-]")
+_MAX_EXPONENT = 12
 
 
 @functools.lru_cache(maxsize=512)
@@ -133,11 +134,19 @@ def parse_unit(text: str) -> pint.Unit:
     if depth:
         raise UnitError(f"cannot read the unit {text!r}: unbalanced parentheses")
     try:
-        return ureg.Unit(_preprocess(text))
+        unit = ureg.Unit(_preprocess(text))
+        # pint evaluates exponents ("W**9^99999", "W**-1e400"): a huge one breaks every later step
+        if any(not abs(float(e)) <= _MAX_EXPONENT for e in unit._units.values()):
+            raise UnitError(f"cannot read the unit {text!r}: an exponent beyond ±{_MAX_EXPONENT}")
+        return unit
+    except UnitError:
+        raise
     except pint.errors.UndefinedUnitError as exc:
         raise UnitError(f"unknown unit {text!r} ({exc})") from None
     except ZeroDivisionError:
         raise UnitError(f"cannot read the unit {text!r}: it divides by zero") from None
+    except OverflowError:
+        raise UnitError(f"cannot read the unit {text!r}: an exponent beyond ±{_MAX_EXPONENT}") from None
     except Exception as exc:  # noqa: BLE001 - pint's parser raises TokenError, AssertionError, ... on malformed text
         reason = str(exc) or "not a unit expression pint can read"
         raise UnitError(f"cannot read the unit {text!r}: {reason}") from None
