@@ -48,22 +48,29 @@ DATA = Path(__file__).parent / "data"
 TMP = "@TMP@"  # replaced by the fuzz folder when an argv runs
 
 # ---- failures left for the lead: (exception type, message regex), matched exactly ----------------------------
-KNOWN: list[tuple[type, str, str]] = [
-    # uncertainty.py parse_uncertain: lognormal's sigma goes through float() unchecked
-    (ValueError, r"could not convert string to float: .*", "lognormal(m, <not a number>) in uncertainty.parse_uncertain"),
-    # uncertainty.py monte_carlo_*: the seed goes to numpy unchecked (argparse gives any int)
-    (ValueError, r"expected non-negative integer", "--seed < 0 with an uncertain input: uncertainty.monte_carlo_*"),
-    # uncertainty.py Uniform.sample: bounds whose difference overflows (0±1.7976931348623157e308)
-    (OverflowError, r"high - low range exceeds valid bounds", "a range wider than a float in uncertainty.Uniform.sample"),
+KNOWN: list[tuple[type, str, str, str]] = [
+    # (exception, message regex, the computescale function it escapes from, what to tell the lead)
+    (ValueError, r"could not convert string to float: .*", "uncertainty.py:parse_uncertain",
+     "lognormal(m, <not a number>): sigma goes through float() unchecked"),
+    (ValueError, r"expected non-negative integer", "uncertainty.py:monte_carlo_(training|claim)",
+     "--seed < 0 with an uncertain input: the seed goes to numpy unchecked"),
+    (OverflowError, r"high - low range exceeds valid bounds", "uncertainty.py:sample",
+     "a range wider than a float (0±1.7976931348623157e308) in Uniform.sample"),
 ]
+
+
+def _raised_in(exc: BaseException) -> str:
+    """``'module.py:function'`` of the innermost computescale frame of the exception's traceback."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f"{os.sep}computescale{os.sep}" in f.filename]
+    return f"{Path(frames[-1].filename).name}:{frames[-1].name}" if frames else "?"
 
 
 def known_lead_failure(exc: BaseException) -> str | None:
     if STRICT:
         return None
-    for kind, pattern, where in KNOWN:
-        if type(exc) is kind and re.fullmatch(pattern, str(exc)):
-            return where
+    for kind, pattern, where, what in KNOWN:
+        if type(exc) is kind and re.fullmatch(pattern, str(exc)) and re.fullmatch(where, _raised_in(exc)):
+            return f"{where}: {what}"
     return None
 
 
