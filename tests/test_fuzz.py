@@ -56,6 +56,8 @@ KNOWN: list[tuple[type, str, str, str]] = [
      "--seed < 0 with an uncertain input: the seed goes to numpy unchecked"),
     (OverflowError, r"high - low range exceeds valid bounds", "uncertainty.py:sample",
      "a range wider than a float (0±1.7976931348623157e308) in Uniform.sample"),
+    (ValueError, r"high - low < 0", "uncertainty.py:sample",
+     "a range from 0 to -0 ('0..-0', '-0+--0'): _bounds lets lo > hi through when hi is -0.0"),
 ]
 
 

@@ -88,6 +88,7 @@ CLI_CASES = [
     (SWEEP + ["--csv", "/nonexistent-folder/rows.csv"], r"--csv '/nonexistent-folder/rows.csv': the folder '/nonexistent-folder' does not exist"),
     (["claim", "10 H100", "10 A100", "--factor", "2", "--plot", "/nonexistent-folder/c.png"], r"the folder '/nonexistent-folder' does not exist"),
     (SWEEP + ["--csv", "/"], r"--csv '/' is a folder"),
+    (["claim", "100k H100 = 20x 25k A100", "--plot", "/tmp/a\x00b.png"], r"--plot '/tmp/a\\x00b\.png': a file name cannot contain a NUL"),  # found by test_fuzz
     # control characters are shown escaped, so the line stays one line
     (["clusters", "\r"], r"unrecognized arguments: \\r "),
     (["compare", "10 H100", "A1\x0700"], r"unknown device 'A1\\x0700'"),
@@ -243,6 +244,7 @@ LEAD_API_CASES = [
     pytest.param(lambda: cs.parse_uncertain("0.5..0.3"), r"backwards|low.*high", marks=_lead("uncertainty.py parse_uncertain"), id="range-backwards"),
     pytest.param(lambda: _mc(pue="1±1.7976931348623157e308"), r"pue", marks=_lead("uncertainty.py Uniform.sample / parse_uncertain ±"),
                  id="pm-range-overflows"),  # found by test_fuzz: OverflowError from numpy
+    pytest.param(lambda: _mc(pue="0..-0"), r"pue", marks=_lead("uncertainty.py Uniform._bounds"), id="range-zero-to-minus-zero"),  # found by test_fuzz
     pytest.param(lambda: _mc(seed="abc"), r"seed", marks=_lead("uncertainty.py monte_carlo_training seed"), id="seed-text"),
     pytest.param(lambda: _mc(seed=-1), r"seed", marks=_lead("uncertainty.py monte_carlo_training seed"), id="seed-negative"),
     pytest.param(_train_precision_empty, r"precision", marks=_lead("training.py _default_precision"), id="train-precision-empty"),

@@ -278,6 +278,8 @@ def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) 
 
 
 def _check_output_file(flag: str, value: str) -> None:
+    if "\x00" in value:
+        raise InputError(f"{flag} {value!r}: a file name cannot contain a NUL character")
     path = Path(value)
     folder = path.parent
     try:

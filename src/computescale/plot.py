@@ -44,13 +44,12 @@ def _save(fig, path) -> str:
         raise InputError(f"plot file {str(path)!r}: use a .png, .svg or .pdf name")
     try:
         fig.savefig(path, dpi=150, bbox_inches="tight")
-    except OSError as exc:  # a missing folder, no permission, a folder of that name, disk full
-        plt = _pyplot()
-        plt.close(fig)
+    except (OSError, ValueError) as exc:  # a missing folder, no permission, a folder of that name, a NUL in the name
+        _pyplot().close(fig)
         if isinstance(exc, FileNotFoundError) and not path.parent.is_dir():
             reason = f"the folder {str(path.parent)!r} does not exist"
         else:
-            reason = exc.strerror or str(exc)
+            reason = getattr(exc, "strerror", None) or str(exc)
         raise InputError(f"plot file {str(path)!r}: cannot write it: {reason}") from None
     return str(path)
 
