@@ -400,7 +400,7 @@ def check_outcome(argv: list[str]) -> None:
             event(f"known (lead): {where}")
         assume(where is None)  # a known failure of the lead's modules: not counted, not shrunk
         raise AssertionError(f"computescale {argv!r} raised {type(exc).__name__}: {exc}\n{traceback.format_exc()}") from None
-    event(f"{argv[0] if argv else ''} exit {rc}")
+    event(f"{argv[0] if argv and argv[0] in COMMANDS else '(no command)'} exit {rc}")  # events must encode as UTF-8
     if rc == 0:  # stderr may carry notes ("wrote plot ...", "--specs replaces ..."), never a traceback
         assert "Traceback" not in err and "error" not in err, f"{argv!r}: exit 0 with stderr {err!r}"
         return
