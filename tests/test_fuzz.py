@@ -58,6 +58,8 @@ KNOWN: list[tuple[type, str, str, str]] = [
      "a range wider than a float (0±1.7976931348623157e308) in Uniform.sample"),
     (ValueError, r"high - low < 0", "uncertainty.py:sample",
      "a range from 0 to -0 ('0..-0', '-0+--0'): _bounds lets lo > hi through when hi is -0.0"),
+    (ValueError, r"scale < 0", "uncertainty.py:sample",
+     "normal(0, -0): Normal.sample lets sd = -0.0 through to numpy"),
 ]
 
 

@@ -77,6 +77,8 @@ CLI_CASES = [
     (TRAIN + ["--power", "1e300 EW"], r"power: 1e300 EW is too large: it overflows"),
     (["compare", "1" + "0" * 400 + " H100", "A100"], r"too large \(at most 9,007,199,254,740,992 devices\)"),
     (["claim", "10 H100 = " + "9" * 400 + "x 10 A100"], r"factor .* in the claim is too large"),
+    (["claim", "100k H100", "25k A100", "--factor", "1.7976931348623157e308"], r"factor must be between"),  # found by test_fuzz
+    (["claim", "100k H100", "25k A100", "--factor", "5e-324"], r"factor must be between"),  # found by test_fuzz
     # empty values
     (TRAIN + ["--precision", ""], r"--precision: empty value ''"),
     (SWEEP + ["--precision", ""], r"--precision: empty value ''"),
@@ -153,6 +155,8 @@ API_CASES = [
     (lambda: parse_claim("10 H100 = " + "9" * 400 + "x 10 A100"), InputError, r"factor .* too large"),
     (lambda: check_claim("10 H100", "10 A100", 2, precision=""), InputError, r"precision is empty; give one of"),
     (lambda: check_claim("10 H100", "10 A100", 2, precision=None), InputError, r"precision must be text"),
+    (lambda: check_claim("100k H100", "25k A100", 1.7976931348623157e308), InputError, r"factor must be between 1e-09 and 1e\+09"),  # found by test_fuzz
+    (lambda: check_claim("100k H100", "25k A100", 5e-324), InputError, r"factor must be between .* got 4\.94066e-324"),  # found by test_fuzz
     (lambda: cs.load_catalog(""), SpecFileError, r"an empty path names no spec file or folder"),
     (lambda: cs.load_catalog(["a\x00b.toml"]), SpecFileError, r"cannot read"),
     (lambda: cs.load_catalog("x" * 300 + ".toml"), SpecFileError, r"cannot read \(File name too long\)"),
@@ -245,6 +249,7 @@ LEAD_API_CASES = [
     pytest.param(lambda: _mc(pue="1±1.7976931348623157e308"), r"pue", marks=_lead("uncertainty.py Uniform.sample / parse_uncertain ±"),
                  id="pm-range-overflows"),  # found by test_fuzz: OverflowError from numpy
     pytest.param(lambda: _mc(pue="0..-0"), r"pue", marks=_lead("uncertainty.py Uniform._bounds"), id="range-zero-to-minus-zero"),  # found by test_fuzz
+    pytest.param(lambda: _mc(pue="normal(1.2, -0)"), r"pue", marks=_lead("uncertainty.py Normal.sample"), id="normal-sd-minus-zero"),  # found by test_fuzz
     pytest.param(lambda: _mc(seed="abc"), r"seed", marks=_lead("uncertainty.py monte_carlo_training seed"), id="seed-text"),
     pytest.param(lambda: _mc(seed=-1), r"seed", marks=_lead("uncertainty.py monte_carlo_training seed"), id="seed-negative"),
     pytest.param(_train_precision_empty, r"precision", marks=_lead("training.py _default_precision"), id="train-precision-empty"),
