@@ -262,3 +262,16 @@ LEAD_API_CASES = [
 def test_lead_api_bad_input_raises_a_computescale_error(call, pattern):
     with pytest.raises(ComputescaleError, match=pattern):
         call()
+
+
+def test_a_plot_that_cannot_be_written_leaves_no_open_figure(tmp_path):
+    """Found by test_fuzz: every refused --plot used to keep its figure open in pyplot."""
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from computescale.plot import plot_claim
+
+    check = check_claim("100k H100", "25k A100", 20)
+    before = len(plt.get_fignums())
+    for path in (tmp_path / "claim.txt", tmp_path / "missing" / "claim.png"):
+        with pytest.raises(InputError):
+            plot_claim(check, path)
+    assert len(plt.get_fignums()) == before
