@@ -76,6 +76,8 @@ CLI_CASES = [
     (TRAIN + ["--power", "1e300 EW"], r"power: 1e300 EW is too large: it overflows"),
     (["compare", "1" + "0" * 400 + " H100", "A100"], r"too large \(at most 9,007,199,254,740,992 devices\)"),
     (["claim", "10 H100 = " + "9" * 400 + "x 10 A100"], r"factor .* in the claim is too large"),
+    (["claim", "100k H100", "25k A100", "--factor", "1.7976931348623157e308"], r"factor must be between"),  # found by test_fuzz
+    (["claim", "100k H100", "25k A100", "--factor", "5e-324"], r"factor must be between"),  # found by test_fuzz
     # empty values
     (TRAIN + ["--precision", ""], r"--precision: empty value ''"),
     (SWEEP + ["--precision", ""], r"--precision: empty value ''"),
@@ -87,6 +89,7 @@ CLI_CASES = [
     (SWEEP + ["--csv", "/nonexistent-folder/rows.csv"], r"--csv '/nonexistent-folder/rows.csv': the folder '/nonexistent-folder' does not exist"),
     (["claim", "10 H100", "10 A100", "--factor", "2", "--plot", "/nonexistent-folder/c.png"], r"the folder '/nonexistent-folder' does not exist"),
     (SWEEP + ["--csv", "/"], r"--csv '/' is a folder"),
+    (["claim", "100k H100 = 20x 25k A100", "--plot", "/tmp/a\x00b.png"], r"--plot '/tmp/a\\x00b\.png': a file name cannot contain a NUL"),  # found by test_fuzz
     # control characters are shown escaped, so the line stays one line
     (["clusters", "\r"], r"unrecognized arguments: \\r "),
     (["compare", "10 H100", "A1\x0700"], r"unknown device(, cluster or run)? 'A1\\x0700'"),
@@ -134,8 +137,9 @@ API_CASES = [
     (lambda: parse_quantity("1,5 day", "time"), UnitError, r"cannot read '1,5': a comma separates thousands"),
     (lambda: parse_quantity("12,34,567 FLOP", "compute"), UnitError, r"comma separates thousands"),
     (lambda: parse_quantity("1__0 W", "power"), UnitError, r"cannot read the number '1__0'"),
+    (lambda: parse_quantity("0 W**9^99999", "bandwidth"), UnitError, r"'W\*\*9\^99999': an exponent beyond"),  # found by test_fuzz
     (lambda: parse_quantity("1e400", "compute", default_unit="FLOP"), InputError, r"'1e400' is too large"),
-    (lambda: parse_quantity(float("inf"), "dimensionless"), InputError, r"inf is infinite"),
+    (lambda: parse_quantity(float("inf"), "dimensionless"), InputError, r"inf is infinite or beyond"),
     (lambda: parse_quantity(10**400, "dimensionless"), InputError, r"1000000.*\.\.\. is too large"),
     (lambda: parse_quantity(cs.Q_(1e300, "EFLOP"), "compute"), InputError, r"too large: it overflows a float .* in FLOP"),
     (lambda: parse_count("1,5"), InputError, r"cannot read '1,5': a comma separates thousands"),
@@ -150,6 +154,8 @@ API_CASES = [
     (lambda: parse_claim("10 H100 = " + "9" * 400 + "x 10 A100"), InputError, r"factor .* too large"),
     (lambda: check_claim("10 H100", "10 A100", 2, precision=""), InputError, r"precision is empty; give one of"),
     (lambda: check_claim("10 H100", "10 A100", 2, precision=None), InputError, r"precision must be text"),
+    (lambda: check_claim("100k H100", "25k A100", 1.7976931348623157e308), InputError, r"factor must be between 1e-09 and 1e\+09"),  # found by test_fuzz
+    (lambda: check_claim("100k H100", "25k A100", 5e-324), InputError, r"factor must be between .* got 4\.94066e-324"),  # found by test_fuzz
     (lambda: cs.load_catalog(""), SpecFileError, r"an empty path names no spec file or folder"),
     (lambda: cs.load_catalog(["a\x00b.toml"]), SpecFileError, r"cannot read"),
     (lambda: cs.load_catalog("x" * 300 + ".toml"), SpecFileError, r"cannot read \(File name too long\)"),
@@ -239,6 +245,9 @@ LEAD_API_CASES = [
     pytest.param(lambda: cs.parse_uncertain("lognormal(1, a)"), r"'a'", marks=_lead("uncertainty.py parse_uncertain"), id="lognormal-a"),
     pytest.param(lambda: cs.parse_uncertain("lognormal(1, 40%)"), r"40%", marks=_lead("uncertainty.py parse_uncertain"), id="lognormal-pct"),
     pytest.param(lambda: cs.parse_uncertain("0.5..0.3"), r"backwards|low.*high", marks=_lead("uncertainty.py parse_uncertain"), id="range-backwards"),
+    pytest.param(lambda: _mc(pue="1±1.7976931348623157e308"), r"pue", marks=_lead("uncertainty.py Uniform.sample / parse_uncertain ±"),
+                 id="pm-range-overflows"),  # found by test_fuzz: OverflowError from numpy
+    pytest.param(lambda: _mc(pue="0..-0"), r"pue", marks=_lead("uncertainty.py Uniform._bounds"), id="range-zero-to-minus-zero"),  # found by test_fuzz
     pytest.param(lambda: _mc(seed="abc"), r"seed", marks=_lead("uncertainty.py monte_carlo_training seed"), id="seed-text"),
     pytest.param(lambda: _mc(seed=-1), r"seed", marks=_lead("uncertainty.py monte_carlo_training seed"), id="seed-negative"),
     pytest.param(_train_precision_empty, r"precision", marks=_lead("training.py _default_precision"), id="train-precision-empty"),
@@ -261,3 +270,23 @@ def test_comma_list_in_train_is_grid_values_not_a_decimal_comma(capsys):
     out = capsys.readouterr().out
     assert "2 grid points over duration (2)" in out
     assert [ln.split()[0] for ln in out.splitlines() if ln.strip()[:2] in ("1 ", "5 ")] == ["1", "5"]
+
+
+def test_a_plot_that_cannot_be_written_leaves_no_open_figure(tmp_path):
+    """Found by test_fuzz: every refused --plot used to keep its figure open in pyplot."""
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from computescale.plot import plot_claim
+
+    check = check_claim("100k H100", "25k A100", 20)
+    before = len(plt.get_fignums())
+    for path in (tmp_path / "claim.txt", tmp_path / "missing" / "claim.png"):
+        with pytest.raises(InputError):
+            plot_claim(check, path)
+    assert len(plt.get_fignums()) == before
+
+
+def test_a_minus_zero_spread_is_zero():
+    """Found by test_fuzz: normal(m, -0) reached numpy as a negative scale; -0 is 0, a constant input."""
+    mc = cs.monte_carlo_training(device="H100", count="10k", compute="1e25", mfu=0.4, pue="normal(1.2, -0)", samples=10)
+    fixed = cs.estimate_training(compute="1e25", cluster="10k H100", mfu=0.4, pue=1.2)
+    assert mc.interval("energy")[1].m_as("MWh") == pytest.approx(fixed.energy.m_as("MWh"), rel=1e-12)

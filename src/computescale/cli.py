@@ -336,16 +336,21 @@ def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) 
 
 
 def _check_output_file(flag: str, value: str) -> None:
+    if "\x00" in value:
+        raise InputError(f"{flag} {value!r}: a file name cannot contain a NUL character")
     path = Path(value)
     folder = path.parent
-    if path.is_dir():
-        raise InputError(f"{flag} {value!r} is a folder; give a file name in it")
-    if not folder.exists():
-        raise InputError(f"{flag} {value!r}: the folder {str(folder)!r} does not exist")
-    if not folder.is_dir():
-        raise InputError(f"{flag} {value!r}: {str(folder)!r} is not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(f"{flag} {value!r}: no permission to write in {str(folder)!r}")
+    try:
+        if path.is_dir():
+            raise InputError(f"{flag} {value!r} is a folder; give a file name in it")
+        if not folder.exists():
+            raise InputError(f"{flag} {value!r}: the folder {str(folder)!r} does not exist")
+        if not folder.is_dir():
+            raise InputError(f"{flag} {value!r}: {str(folder)!r} is not a folder")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise InputError(f"{flag} {value!r}: no permission to write in {str(folder)!r}")
+    except (OSError, ValueError) as exc:  # a name too long, an embedded NUL byte
+        raise InputError(f"{flag} {value!r}: not a usable file name ({getattr(exc, 'strerror', None) or exc})") from None
 
 
 def _catalog_notes(args: argparse.Namespace) -> list[str]:

@@ -371,6 +371,8 @@ def check_claim(a, b, factor: float, tolerance: float = DEFAULT_TOLERANCE, preci
         ``primary_note`` says so.
     """
     factor = _positive(factor, "factor")
+    if not _MIN_FACTOR <= factor <= _MAX_FACTOR:  # beyond these the devices needed overflow (or a ratio underflows)
+        raise InputError(f"factor must be between {_MIN_FACTOR:g} and {_MAX_FACTOR:g} (a ratio of two clusters), got {factor:g}")
     tolerance = _nonneg(tolerance, "tolerance")
     if not isinstance(precision, str) or not precision.strip():
         raise InputError(f"precision is empty; give one of {', '.join(FLOAT_PRECISIONS)} (default bf16)"
@@ -403,6 +405,9 @@ def check_claim(a, b, factor: float, tolerance: float = DEFAULT_TOLERANCE, preci
         basis = Basis(key, "like-for-like", f"{precision.upper()} dense", (), (), nan, nan, nan, note or f"neither side has {precision.upper()} dense")
         primary = Verdict(basis, "missing", nan, nan)
     return ClaimCheck(comparison, factor, tolerance, primary, tuple(verdicts), note)
+
+
+_MIN_FACTOR, _MAX_FACTOR = 1e-9, 1e9
 
 
 def _positive(x, what: str) -> float:

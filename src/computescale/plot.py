@@ -39,19 +39,22 @@ def _pyplot():
 
 
 def _save(fig, path) -> str:
+    """Write ``fig`` to ``path``; on any error close it first (pyplot keeps every open figure)."""
     path = Path(path)
-    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise InputError(f"plot file {str(path)!r}: use a .png, .svg or .pdf name")
     try:
-        fig.savefig(path, dpi=150, bbox_inches="tight")
-    except OSError as exc:  # a missing folder, no permission, a folder of that name, disk full
-        plt = _pyplot()
-        plt.close(fig)
-        if isinstance(exc, FileNotFoundError) and not path.parent.is_dir():
-            reason = f"the folder {str(path.parent)!r} does not exist"
-        else:
-            reason = exc.strerror or str(exc)
-        raise InputError(f"plot file {str(path)!r}: cannot write it: {reason}") from None
+        if path.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise InputError(f"plot file {str(path)!r}: use a .png, .svg or .pdf name")
+        try:
+            fig.savefig(path, dpi=150, bbox_inches="tight")
+        except (OSError, ValueError) as exc:  # a missing folder, no permission, a folder of that name, a NUL in the name
+            if isinstance(exc, FileNotFoundError) and not path.parent.is_dir():
+                reason = f"the folder {str(path.parent)!r} does not exist"
+            else:
+                reason = getattr(exc, "strerror", None) or str(exc)
+            raise InputError(f"plot file {str(path)!r}: cannot write it: {reason}") from None
+    except InputError:
+        _pyplot().close(fig)
+        raise
     return str(path)
 
 

@@ -6,8 +6,10 @@
 'H100 SXM5 80GB'
 
 A user's file or folder (``load_catalog(extra=["my_specs/"])``, ``--specs PATH`` on the CLI) is
-validated the same way; a device of the same canonical name replaces the built-in one, and a new
-device adds to the table. Names are matched ignoring case, spaces, hyphens and underscores.
+validated the same way; a device of the same canonical name replaces the built-in one (listed in
+``Catalog.overrides``, which the CLI prints as a note), and a new device adds to the table. A name
+defined twice within one load (a file, a folder, every ``--specs`` together) is an error naming both
+places. Names are matched ignoring case, spaces, hyphens and underscores.
 """
 
 from __future__ import annotations
@@ -396,7 +398,9 @@ def load_catalog(extra: Iterable[str | Path] | str | Path | None = None, *, buil
 
     ``builtin=False`` reads only ``extra`` (for a self-contained table of one's own).
 
-    Raises :class:`~computescale.errors.SpecFileError` (file, field, reason) on a malformed file.
+    Raises :class:`~computescale.errors.SpecFileError` (file, field, reason) on a malformed file,
+    a file that is not UTF-8, an empty path, or a name defined twice among ``extra``. Built-in
+    entries that ``extra`` replaces are listed, one line each, in ``Catalog.overrides``.
     The result is cached per ``extra``; treat it as read-only.
     """
     if extra is None:

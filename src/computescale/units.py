@@ -139,6 +139,7 @@ _NUMBER_UNIT = re.compile(r"^\s*([-+]?(?:\d[\d_,]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?
 # Characters a unit may contain: names, digits (exponents), spaces, * / ^ ** ( ) . - + and %.
 # pint silently drops some others ("W;" reads as W) and crashes on more ("W)", ":"), so check first.
 _UNIT_CHARS = re.compile(r"[\w\s*/^().+%-]")
+_MAX_EXPONENT = 12
 
 
 @functools.lru_cache(maxsize=512)
@@ -157,11 +158,19 @@ def parse_unit(text: str) -> pint.Unit:
     if depth:
         raise UnitError(f"cannot read the unit {text!r}: unbalanced parentheses")
     try:
-        return ureg.Unit(_preprocess(text))
+        unit = ureg.Unit(_preprocess(text))
+        # pint evaluates exponents ("W**9^99999", "W**-1e400"): a huge one breaks every later step
+        if any(not abs(float(e)) <= _MAX_EXPONENT for e in unit._units.values()):
+            raise UnitError(f"cannot read the unit {text!r}: an exponent beyond ±{_MAX_EXPONENT}")
+        return unit
+    except UnitError:
+        raise
     except pint.errors.UndefinedUnitError as exc:
         raise UnitError(f"unknown unit {text!r} ({exc})") from None
     except ZeroDivisionError:
         raise UnitError(f"cannot read the unit {text!r}: it divides by zero") from None
+    except OverflowError:
+        raise UnitError(f"cannot read the unit {text!r}: an exponent beyond ±{_MAX_EXPONENT}") from None
     except Exception as exc:  # noqa: BLE001 - pint's parser raises TokenError, AssertionError, ... on malformed text
         reason = str(exc) or "not a unit expression pint can read"
         raise UnitError(f"cannot read the unit {text!r}: {reason}") from None
@@ -214,16 +223,23 @@ def parse_quantity(value: Any, dimension: str, *, what: str = "value", default_u
     if isinstance(magnitude, float) and math.isnan(magnitude):
         raise UnitError(f"{what}: value is NaN")
     # Infinite, or finite but overflowing once in base units ("1e300 EFLOP"): no input may be infinite.
-    try:
-        base = np.asarray(quantity.m_as(BASE[dimension]), dtype=float)
-    except (OverflowError, ZeroDivisionError):
-        base = np.asarray(math.inf)
-    if np.isinf(base).any():
-        if np.isinf(np.asarray(magnitude, dtype=float)).any():
-            raise InputError(f"{what}: {_short(value)} is infinite; give a finite value")
+    if _has_inf(lambda: quantity.m_as(BASE[dimension])):
+        if _has_inf(lambda: magnitude):
+            raise InputError(f"{what}: {_short(value)} is infinite or beyond {sys.float_info.max:.3g}; give a finite value")
         raise InputError(f"{what}: {_short(value)} is too large: it overflows a float (beyond {sys.float_info.max:.3g}) "
                          f"in {BASE[dimension]:~}; give a finite value")
     return quantity
+
+
+def _has_inf(get) -> bool:
+    """Whether the magnitude ``get()`` returns holds an infinity (an int beyond float range counts)."""
+    try:
+        return bool(np.isinf(np.asarray(get(), dtype=float)).any())
+    except (OverflowError, ZeroDivisionError):
+        return True
+
+
+_NUMBER = re.compile(r"[-+]?(?:\d[\d_,]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 def read_number(text: str, what: str = "value") -> float:
@@ -233,6 +249,8 @@ def read_number(text: str, what: str = "value") -> float:
     in many locales it means 1.5). Raises :class:`UnitError` for anything else,
     :class:`InputError` for a number too large for a float (``"1e400"``).
     """
+    if not isinstance(text, str) or not _NUMBER.fullmatch(text.strip()):
+        raise UnitError(f"{what}: cannot read the number {text!r} (e.g. 2.15e25, 25,000)")
     digits = text.strip().lstrip("+-")
     if "," in digits:
         whole = re.split(r"[.eE]", digits, maxsplit=1)[0]
@@ -242,7 +260,7 @@ def read_number(text: str, what: str = "value") -> float:
     try:
         number = float(text.replace(",", ""))  # float() itself accepts '_' only between digits
     except ValueError:
-        raise UnitError(f"{what}: cannot read the number {text!r}") from None
+        raise UnitError(f"{what}: cannot read the number {text!r} (e.g. 2.15e25, 25,000)") from None
     if math.isinf(number):
         raise InputError(f"{what}: {text!r} is too large (beyond {sys.float_info.max:.3g}); give a finite value")
     return number
