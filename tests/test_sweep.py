@@ -197,3 +197,16 @@ def test_cli_sweep_errors_are_one_line(cli, args, message):
     proc = cli("sweep", "--device", "H100", *args, check=False)
     assert proc.returncode == 2
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_write_csv_keeps_what_fits_and_streams_the_rest(tmp_path):
+    from computescale.sweep import SweepResult, SweepSummary
+
+    kw = dict(device="H100,B200", count="1k:50k:9", compute="1e25,1e26", mfu=0.4, chunk_size=5)
+    kept = Sweep(**kw).write_csv(tmp_path / "kept.csv")
+    streamed = Sweep(**kw, max_memory="1 kB").write_csv(tmp_path / "streamed.csv")
+    assert isinstance(kept, SweepResult) and isinstance(streamed, SweepSummary)
+    assert (tmp_path / "kept.csv").read_text() == (tmp_path / "streamed.csv").read_text()
+    full = Sweep(**kw).summary()
+    assert streamed.stats["energy"]["min"] == full.stats["energy"]["min"]
+    assert streamed.stats["energy"]["argmax"] == full.stats["energy"]["argmax"]

@@ -64,7 +64,7 @@ def _cmd_sweep(args) -> str:
     from .render import dumps
     from .specs import load_catalog
     from .scenarios import AXES
-    from .sweep import Sweep
+    from .sweep import Sweep, SweepResult
 
     catalog = load_catalog(args.specs or None)
     axes = [(name, getattr(args, name)) for name in AXES]
@@ -81,13 +81,16 @@ def _cmd_sweep(args) -> str:
         if args.csv:
             raise InputError("--csv writes every row; drop --summary (or drop --csv)")
         return dumps(summary.to_dict()) if args.json else str(summary)
-    if args.csv and not args.plot and not args.json and s.full_nbytes > s.max_memory:
-        path = s.to_csv(args.csv, progress)  # streamed chunk by chunk: bounded memory
-        return f"wrote {s.size:,} rows to {path}\n\n" + str(s.summary())
-    result = s.run(progress)
     notes = []
-    if args.csv:
-        notes.append(f"wrote {result.size:,} rows to {result.to_csv(args.csv)}")
+    if args.csv:  # kept when it fits --max-memory, streamed otherwise (the API decides)
+        result = s.write_csv(args.csv, progress)
+        notes.append(f"wrote {s.size:,} rows to {args.csv}")
+        if not isinstance(result, SweepResult):
+            if args.plot:
+                raise InputError("--plot needs the full sweep, which is over the --max-memory limit; drop --plot")
+            return dumps(result.to_dict()) if args.json else notes[0] + "\n\n" + str(result)
+    else:
+        result = s.run(progress)
     if args.plot:
         from .plot import plot_sweep
 

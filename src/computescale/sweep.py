@@ -257,6 +257,9 @@ class Sweep(_Grid):
         for start, stop, shape, _, out in self.chunks(progress):
             for k, v in out.items():
                 acc[k].add(np.broadcast_to(v, shape).reshape(-1), start)
+        return self._summary(acc)
+
+    def _summary(self, acc: dict) -> "SweepSummary":
         stats = {}
         for k, a in acc.items():
             stats[k] = {"unit": OUTPUTS[k].unit, "label": OUTPUTS[k].description, "count": a.count, "nan": self.size - a.count,
@@ -286,6 +289,25 @@ class Sweep(_Grid):
                 fh.write(csv_rows(self.axes, idx, shape, out))
         return str(path)
 
+    def write_csv(self, path, progress: Callable[[int, int], None] | None = None) -> "SweepResult | SweepSummary":
+        """Write every scenario to ``path`` as CSV, keeping what fits.
+
+        When the full result fits ``max_memory`` it is kept and returned (a :class:`SweepResult`);
+        otherwise the rows are streamed chunk by chunk (bounded memory) and the summary gathered on
+        the way is returned (a :class:`SweepSummary`), with no second pass over the grid.
+        """
+        if self.full_nbytes <= self.max_memory:
+            result = self.run(progress)
+            result.to_csv(path)
+            return result
+        acc = {k: _Accumulator() for k in self.outputs}
+        with open_output(path) as fh:
+            fh.write(csv_header(self.axes, self.outputs))
+            for start, _, shape, idx, out in self.chunks(progress):
+                fh.write(csv_rows(self.axes, idx, shape, out))
+                for k, v in out.items():
+                    acc[k].add(np.broadcast_to(v, shape).reshape(-1), start)
+        return self._summary(acc)
 
 
 def _plain(x):
