@@ -290,3 +290,8 @@ def test_a_minus_zero_spread_is_zero():
     mc = cs.monte_carlo_training(device="H100", count="10k", compute="1e25", mfu=0.4, pue="normal(1.2, -0)", samples=10)
     fixed = cs.estimate_training(compute="1e25", cluster="10k H100", mfu=0.4, pue=1.2)
     assert mc.interval("energy")[1].m_as("MWh") == pytest.approx(fixed.energy.m_as("MWh"), rel=1e-12)
+
+
+def test_check_text_file_name_with_a_nul_is_one_line():
+    """Found by the big fuzz run: check-text opened the path unchecked (ValueError: embedded null byte)."""
+    assert_one_line_error(["check-text", "a\x00b"], r"cannot read .*NUL")

@@ -214,6 +214,8 @@ def _cmd_check_text(args) -> str:
                 text = fh.read()
     except OSError as exc:
         raise InputError(f"cannot read {args.file!r}: {exc.strerror}") from None
+    except ValueError:  # a NUL byte in the path
+        raise InputError(f"cannot read {args.file!r}: a file name cannot hold a NUL character") from None
     report = check_text(text, tolerance=args.tolerance, precision=args.precision, year=args.year, catalog=_catalog(args))
     return dumps(report.to_dict()) if args.json else str(report)
 
