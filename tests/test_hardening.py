@@ -4,9 +4,8 @@ The CLI runs in-process (``computescale.cli.main(argv)``): exit status 2, exactl
 no traceback, and the message names the input and what was wrong with it. The API raises a
 :class:`~computescale.ComputescaleError` subclass with the same message.
 
-Cases marked ``xfail(strict=True, reason="lead: ...")`` fail today in modules under the one-model
-refactor (uncertainty.py, sweep.py, training.py, cli_train.py); the reason names the module where the
-fix belongs. ``strict`` turns each into a failure the day it is fixed, so the marker is removed then.
+The cases under "inputs read by the one model's modules" were strict xfails while those modules were
+being rebuilt; each is fixed now and names the module that reads the input.
 """
 
 from __future__ import annotations
@@ -295,3 +294,8 @@ def test_a_minus_zero_spread_is_zero():
 def test_check_text_file_name_with_a_nul_is_one_line():
     """Found by the big fuzz run: check-text opened the path unchecked (ValueError: embedded null byte)."""
     assert_one_line_error(["check-text", "a\x00b"], r"cannot read .*NUL")
+
+
+def test_a_huge_lognormal_sigma_is_one_line():
+    """lognormal(0.3, 1000) overflows exp() to inf: refused by mfu's range check, with no warning on stderr."""
+    assert_one_line_error(["train", "--cluster", "10k H100", "--flop", "1e25", "--mfu", "lognormal(0.3, 1000)"], r"mfu must be")

@@ -150,7 +150,10 @@ class LogNormal:
             raise InputError(f"{key}: lognormal median must be > 0, got {self.median!r}")
         if not (sigma >= 0 and math.isfinite(sigma)):
             raise InputError(f"{key}: lognormal sigma must be a finite number >= 0, got {self.sigma!r}")
-        return med * np.exp(rng.normal(0.0, sigma, n)) if sigma else np.full(n, med)
+        if not sigma:
+            return np.full(n, med)
+        with np.errstate(over="ignore"):  # a huge sigma overflows to inf: refused by the input's range check, in one line
+            return med * np.exp(rng.normal(0.0, sigma, n))
 
     def describe(self) -> str:
         return f"lognormal(median {self.median}, sigma {self.sigma})"
