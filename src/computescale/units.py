@@ -19,7 +19,33 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
-import pint
+
+
+def _import_pint():
+    """``import pint`` without its optional dask and xarray integration.
+
+    pint imports dask and xarray at import time when they are installed (``pint.compat``), which
+    costs a command ~70-100 ms of start-up here, and computescale never puts quantities in dask or
+    xarray objects (its Dask engine passes plain floats and arrays; units travel as attribute
+    text). Where pint is already imported (by the user), it is used as it is.
+    """
+    import sys
+
+    if "pint" in sys.modules:
+        import pint
+        return pint
+    hidden = [m for m in ("dask", "xarray") if m not in sys.modules]
+    for m in hidden:
+        sys.modules[m] = None  # type: ignore[assignment]  # "not installed" for the duration of the import
+    try:
+        import pint
+    finally:
+        for m in hidden:
+            sys.modules.pop(m, None)
+    return pint
+
+
+pint = _import_pint()
 
 from .errors import InputError, UnitError
 
