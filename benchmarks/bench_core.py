@@ -272,6 +272,7 @@ def overhead(peak):
 def breakdown_ttt(n: int):
     try:
         from computescale import kernels, training
+        from computescale.assumptions import to_base
         from computescale.cluster import validate_counts
 
         counts, mfu = inputs(n)
@@ -284,7 +285,8 @@ def breakdown_ttt(n: int):
             ("Cluster.of -> validate_counts (min, max, whole-number test)", lambda: validate_counts(counts)),
             ("Cluster.n_devices (a view for one device type)", lambda: c.n_devices),
             ("training._peak_per_device (a scalar for one device type)", lambda: training._peak_per_device(c, "bf16")),
-            ("training._mfu (parse + range checks)", lambda: training._mfu(mfu)),
+            ("assumptions.to_base('mfu', ...) (range check, blocked min/max)", lambda: to_base("mfu", mfu)),
+            ("  reference: a fresh output array (np.empty + fill)", lambda: np.full(n, 1.0)),
             ("kernels.train_time_s", lambda: kernels.train_time_s(COMPUTE_FLOP, n_dev, peak_arr, mfu)),
             ("whole scenario: Cluster.of + time_to_train", lambda: api_ttt(counts, mfu)),
             ("  reference: raw NumPy, preallocated", lambda r=RawTTT(n, peak): r(counts, mfu)),
