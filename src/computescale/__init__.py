@@ -24,9 +24,10 @@ _LAZY = {
     "facility_power", "implied_mfu", "mfu_from_achieved", "time_to_train", "training_compute",
                      "facility_power"], "training"),
     **dict.fromkeys(["LogNormal", "MonteCarloResult", "Normal", "Triangular", "Uniform", "monte_carlo_claim",
-                     "monte_carlo_training", "parse_uncertain"], "uncertainty"),
+                     "parse_uncertain"], "uncertainty"),
     **dict.fromkeys(["TextClaim", "TextReport", "check_text"], "text"),
     "estimate": "scenarios",
+    "monte_carlo_training": "scenarios",  # the engine dispatch: numpy (uncertainty.py) or dask (engine.py)
 }
 
 

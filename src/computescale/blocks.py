@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from . import kernels
+from .assumptions import Assumption
 from .model import evaluate
+from .parameters import canonical
 
 __all__ = ["GridModel", "evaluate_block", "c_order_runs", "ENERGY_OUTPUTS", "run_size"]
 
@@ -128,3 +130,58 @@ def evaluate_block(model: GridModel, *index: np.ndarray) -> np.ndarray:
         for k, name in enumerate(model.outputs):
             block[k, start:stop] = np.broadcast_to(out[name], run_shape).reshape(-1)
     return block.reshape((len(model.outputs),) + shape)
+
+
+#: Largest full result :meth:`Sweep.run` builds [bytes]; above it, use summary() or to_csv().
+DEFAULT_MAX_MEMORY = 1 << 30
+
+
+class Accumulator:
+    """Min, max (with where each is), sum and count of one output, chunk by chunk (NaN skipped)."""
+
+    def __init__(self):
+        self.count = 0
+        self.total = 0.0
+        self.min = math.inf
+        self.max = -math.inf
+        self.argmin = self.argmax = -1
+
+    def add(self, v: np.ndarray, start: int) -> None:
+        ok = ~np.isnan(v)
+        n = int(ok.sum())
+        if not n:
+            return
+        w = v if n == v.size else np.where(ok, v, np.nan)
+        i, j = int(np.nanargmin(w)), int(np.nanargmax(w))
+        if w[i] < self.min:
+            self.min, self.argmin = float(w[i]), start + i
+        if w[j] > self.max:
+            self.max, self.argmax = float(w[j]), start + j
+        self.total += float(np.sum(v, where=ok))
+        self.count += n
+
+
+@dataclass
+class SweepSummary:
+    """Min / max (with their scenarios) / mean of every output over a sweep too large to keep."""
+
+    axes: tuple  # of scenarios.Axis
+    size: int
+    stats: dict[str, dict]
+    notes: list[str] = field(default_factory=list)
+    assumptions: list[Assumption] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        from .render import to_jsonable
+
+        return to_jsonable({"scenarios": self.size, "axes": [a.to_dict() for a in self.axes], "outputs": self.stats,
+                            "notes": self.notes, "assumptions": self.assumptions})
+
+    def __str__(self) -> str:
+        from .report import render_summary
+
+        return render_summary(self)
+
+    def axis(self, name: str):
+        key = canonical(name, "sweep axis")
+        return next(a for a in self.axes if a.name == key)

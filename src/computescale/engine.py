@@ -32,10 +32,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .blocks import c_order_runs, evaluate_block, run_size
+from .blocks import DEFAULT_MAX_MEMORY, Accumulator, SweepSummary, c_order_runs, evaluate_block, run_size
 from .errors import InputError
 from .parameters import OUTPUTS
-from .sweep import DEFAULT_MAX_MEMORY, Sweep, SweepSummary
 from .units import BASE, Q_, parse_unit
 
 __all__ = ["to_xarray", "to_dask", "summary", "to_zarr", "monte_carlo", "get_scheduler", "use_scheduler", "close_clients", "merge_quantiles", "SEED_BLOCK",
@@ -106,7 +105,7 @@ def to_xarray(result):
 
 
 # ---- the sweep on dask ------------------------------------------------------------------------------------------
-def _chunks(sweep: Sweep, chunks: Any) -> tuple[tuple[int, ...], ...]:
+def _chunks(sweep, chunks: Any) -> tuple[tuple[int, ...], ...]:
     """Block sizes per axis: None (about DEFAULT_BLOCK_BYTES a block), a number of scenarios per block,
     ``{axis: size}`` (other axes whole) or one size per axis."""
     (dask_array,) = _need("dask.array")
@@ -132,7 +131,7 @@ def _chunks(sweep: Sweep, chunks: Any) -> tuple[tuple[int, ...], ...]:
                          f"axis ({', '.join(a.name for a in sweep.axes)})") from None
 
 
-def _stacked(sweep: Sweep, chunks: Any):
+def _stacked(sweep, chunks: Any):
     """A dask array (outputs, *axes) whose blocks each run GridModel on their own axis slices."""
     dask, da = _need("dask", "dask.array")
     blocks = _chunks(sweep, chunks)
@@ -145,7 +144,7 @@ def _stacked(sweep: Sweep, chunks: Any):
                         dtype=np.float64, name="computescale-sweep-" + dask.base.tokenize(sweep.model, blocks))
 
 
-def to_dask(sweep: Sweep, chunks: Any = None):
+def to_dask(sweep, chunks: Any = None):
     """The sweep as a lazy ``xarray.Dataset`` on dask arrays (nothing is evaluated until asked)."""
     stacked = _stacked(sweep, chunks)
     data = {k: stacked[i] for i, k in enumerate(sweep.outputs)}
@@ -229,10 +228,9 @@ def summarize_block(model, offset: tuple[int, ...], shape: tuple[int, ...], qgri
     Runs of :func:`blocks.run_size` scenarios go through the model and Sweep.summary's accumulator, as on the NumPy
     path; the block's values are kept (for one sort) only when quantiles are asked for.
     """
-    from .sweep import _Accumulator
 
     bshape = tuple(len(ix) for ix in index)
-    acc = [_Accumulator() for _ in model.outputs]
+    acc = [Accumulator() for _ in model.outputs]
     keep = np.empty((len(acc), math.prod(bshape))) if len(qgrid) else None
     for start, stop, run_shape, local in c_order_runs(bshape, run_size()):
         out = model([ix[loc] for ix, loc in zip(index, local)])
@@ -273,7 +271,7 @@ def merge_quantiles(counts: np.ndarray, grids: np.ndarray, qgrid: np.ndarray, wa
     return [float(np.interp(q / 100.0, cdf, xs)) for q in wanted]
 
 
-def summary(sweep: Sweep, *, quantiles: Sequence[float] = (5, 50, 95), chunks: Any = None, scheduler: Any = None,
+def summary(sweep, *, quantiles: Sequence[float] = (5, 50, 95), chunks: Any = None, scheduler: Any = None,
             progress: bool = False) -> SweepSummary:
     """Min, mean, max (with the scenario of each), NaN count and quantiles [%] of every output.
 
@@ -300,7 +298,7 @@ def summary(sweep: Sweep, *, quantiles: Sequence[float] = (5, 50, 95), chunks: A
                         list(sweep.notes), list(sweep.assumptions))
 
 
-def _output_stats(sweep: Sweep, name: str, p: np.ndarray, qgrid, qs) -> dict:
+def _output_stats(sweep, name: str, p: np.ndarray, qgrid, qs) -> dict:
     """One output's summary from its per-block rows (the keys of Sweep.summary, plus quantiles)."""
     count = int(p[:, 0].sum())
     st: dict[str, Any] = {"unit": OUTPUTS[name].unit, "label": OUTPUTS[name].description, "count": count,
@@ -316,7 +314,7 @@ def _output_stats(sweep: Sweep, name: str, p: np.ndarray, qgrid, qs) -> dict:
                  "quantiles": {f"p{x:g}": v for x, v in zip(qs, q)} or None}
 
 
-def to_zarr(sweep: Sweep, path, *, chunks: Any = None, scheduler: Any = None, progress: bool = False, **kwargs) -> str:
+def to_zarr(sweep, path, *, chunks: Any = None, scheduler: Any = None, progress: bool = False, **kwargs) -> str:
     """Write every output of the sweep to a zarr store block by block (no gathering). Returns ``path``.
 
     On a multi-machine cluster ``path`` must be storage every worker reaches (a shared file system or

@@ -73,6 +73,15 @@ class Axis:
         return {"name": self.name, "unit": self.unit or None, "values": self.values.tolist(), "note": self.note or None}
 
 
+def find_axis(axes: Sequence[Axis], name: str) -> Axis:
+    """The axis of ``axes`` named ``name`` (or an alias), or InputError listing the axes there are."""
+    key = canonical(name, "sweep axis")
+    for a in axes:
+        if a.name == key:
+            return a
+    raise InputError(f"this sweep has no {key!r} axis; its axes are {', '.join(a.name for a in axes)}")
+
+
 def _axis_name(name: str) -> str:
     key = canonical(name, "sweep axis")
     if key not in AXES:
@@ -241,7 +250,7 @@ def estimate(*, ranges: bool = False, samples: int = 100_000, seed: Any = 0, cat
     (``scheduler``, ``chunks``, ...) run that Monte Carlo on Dask (:func:`computescale.engine.monte_carlo`).
     """
     from .specs import load_catalog
-    from .uncertainty import _DISTRIBUTIONS, monte_carlo_training, run_ranges
+    from .uncertainty import _DISTRIBUTIONS, run_ranges
 
     catalog = catalog or load_catalog()
     inputs = {canonical(k): v for k, v in inputs.items() if v is not None}
@@ -272,6 +281,25 @@ def estimate(*, ranges: bool = False, samples: int = 100_000, seed: Any = 0, cat
     from .training import estimate_training
 
     return estimate_training(catalog=catalog, **inputs)
+
+
+def monte_carlo_training(*, engine: str = "numpy", chunks: Any = None, scheduler: Any = None, progress: bool = False,
+                         **kwargs: Any):
+    """A seeded Monte Carlo of the training model on either engine: ``"numpy"`` (default,
+    :func:`computescale.uncertainty.monte_carlo_training`) or ``"dask"`` (seeded blocks, ``chunks``,
+    ``scheduler``: :func:`computescale.engine.monte_carlo`; needs ``computescale[scale]``). Same result type.
+    """
+    if engine == "dask":
+        from .engine import monte_carlo
+
+        return monte_carlo(chunks=chunks, scheduler=scheduler, progress=progress, **kwargs)
+    if engine != "numpy":
+        raise InputError(f"engine must be 'numpy' or 'dask', got {engine!r}")
+    if chunks is not None or scheduler is not None:
+        raise InputError("chunks and scheduler need engine='dask'")
+    from .uncertainty import monte_carlo_training as run
+
+    return run(**kwargs)
 
 
 def _uncertain_cluster(text: Any):

@@ -11,11 +11,11 @@ import numpy as np
 from .assumptions import Assumption, Resolver
 from .cluster import Cluster, cluster as _parse_cluster
 from .errors import InputError, UnknownNameError
-from .blocks import ENERGY_OUTPUTS, GridModel, c_order_runs
+from .blocks import DEFAULT_MAX_MEMORY, ENERGY_OUTPUTS, Accumulator, GridModel, SweepSummary, c_order_runs
 from .parameters import COSTS, OUTPUTS, canonical
-from .scenarios import AXES, Axis, parse_axis
+from .scenarios import AXES, Axis, find_axis as _find_axis, parse_axis
 from .specs import Catalog, load_catalog
-from .report import csv_header, csv_rows, open_output, output_header, render_summary, render_sweep, sweep_to_dict
+from .report import csv_header, csv_rows, open_output, output_header, render_sweep, sweep_to_dict
 from .units import BASE, Q_, parse_quantity, parse_unit
 
 __all__ = ["Sweep", "SweepResult", "SweepSummary", "Axis", "sweep", "parse_axis", "AXES", "SWEEP_OUTPUTS",
@@ -23,8 +23,6 @@ __all__ = ["Sweep", "SweepResult", "SweepSummary", "Axis", "sweep", "parse_axis"
 
 #: Scenarios evaluated at once: 2**18 keeps each float array at 2 MiB (a dozen live at a time).
 DEFAULT_CHUNK_SIZE = 1 << 18
-#: Largest full result :meth:`Sweep.run` builds [bytes]; above it, use summary() or to_csv().
-DEFAULT_MAX_MEMORY = 1 << 30
 
 
 #: Outputs a sweep can give, in order (names and units from the glossary).
@@ -44,14 +42,6 @@ def _parse_memory(value: Any) -> float:
     if not (size > 0 and math.isfinite(size)):
         raise InputError(f"max_memory must be a positive, finite size (e.g. '4 GiB'), got {value!r}")
     return size
-
-
-def _find_axis(axes: Sequence[Axis], name: str) -> Axis:
-    key = canonical(name, "sweep axis")
-    for a in axes:
-        if a.name == key:
-            return a
-    raise InputError(f"this sweep has no {key!r} axis; its axes are {', '.join(a.name for a in axes)}")
 
 
 class _Grid:
@@ -253,7 +243,7 @@ class Sweep(_Grid):
 
         Memory stays bounded by ``chunk_size`` whatever the number of scenarios.
         """
-        acc = {k: _Accumulator() for k in self.outputs}
+        acc = {k: Accumulator() for k in self.outputs}
         for start, stop, shape, _, out in self.chunks(progress):
             for k, v in out.items():
                 acc[k].add(np.broadcast_to(v, shape).reshape(-1), start)
@@ -300,7 +290,7 @@ class Sweep(_Grid):
             result = self.run(progress)
             result.to_csv(path)
             return result
-        acc = {k: _Accumulator() for k in self.outputs}
+        acc = {k: Accumulator() for k in self.outputs}
         with open_output(path) as fh:
             fh.write(csv_header(self.axes, self.outputs))
             for start, _, shape, idx, out in self.chunks(progress):
@@ -312,29 +302,6 @@ class Sweep(_Grid):
 
 def _plain(x):
     return x.item() if hasattr(x, "item") else x
-
-
-class _Accumulator:
-    def __init__(self):
-        self.count = 0
-        self.total = 0.0
-        self.min = math.inf
-        self.max = -math.inf
-        self.argmin = self.argmax = -1
-
-    def add(self, v: np.ndarray, start: int) -> None:
-        ok = ~np.isnan(v)
-        n = int(ok.sum())
-        if not n:
-            return
-        w = v if n == v.size else np.where(ok, v, np.nan)
-        i, j = int(np.nanargmin(w)), int(np.nanargmax(w))
-        if w[i] < self.min:
-            self.min, self.argmin = float(w[i]), start + i
-        if w[j] > self.max:
-            self.max, self.argmax = float(w[j]), start + j
-        self.total += float(np.sum(v, where=ok))
-        self.count += n
 
 
 # ---- results ----------------------------------------------------------------------------------------------------
@@ -439,29 +406,6 @@ class SweepResult(_Grid):
 
     def __str__(self) -> str:
         return render_sweep(self)
-
-
-@dataclass
-class SweepSummary:
-    """Min / max (with their scenarios) / mean of every output over a sweep too large to keep."""
-
-    axes: tuple[Axis, ...]
-    size: int
-    stats: dict[str, dict]
-    notes: list[str] = field(default_factory=list)
-    assumptions: list[Assumption] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        from .render import to_jsonable
-
-        return to_jsonable({"scenarios": self.size, "axes": [a.to_dict() for a in self.axes], "outputs": self.stats,
-                            "notes": self.notes, "assumptions": self.assumptions})
-
-    def __str__(self) -> str:
-        return render_summary(self)
-
-    def axis(self, name: str) -> Axis:
-        return _find_axis(self.axes, name)
 
 
 def sweep(axes: Mapping[str, Any] | Sequence[tuple[str, Any]] = (), /, *, engine: str = "numpy", chunks: Any = None,

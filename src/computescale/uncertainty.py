@@ -333,9 +333,12 @@ def _as_input(key: str, base: np.ndarray):
 
 
 def monte_carlo_training(*, samples: int = 100_000, seed: Any = 0, keep_samples: bool = False,
-                         percentiles=(5, 50, 95), device: Any = None, count: Any = None, engine: str = "numpy",
+                         percentiles=(5, 50, 95), device: Any = None, count: Any = None,
                          catalog: Catalog | None = None, **inputs: Any) -> MonteCarloResult:
     """Propagate uncertain inputs through :func:`computescale.training.estimate_training`.
+
+    ``computescale.monte_carlo_training(..., engine="dask")`` runs the same on Dask
+    (:func:`computescale.scenarios.monte_carlo_training`).
 
     Parameters
     ----------
@@ -353,8 +356,6 @@ def monte_carlo_training(*, samples: int = 100_000, seed: Any = 0, keep_samples:
     **inputs
         Any keyword of ``estimate_training`` (``compute``, ``duration``, ``mfu``, ``pue``, ...). The
         numeric ones in :data:`UNCERTAIN_INPUTS` may be ranges or distributions.
-    engine : {"numpy", "dask"}
-        ``"dask"``: in seeded blocks on Dask (``chunks``, ``scheduler``: :func:`computescale.engine.monte_carlo`).
 
     Returns
     -------
@@ -362,9 +363,6 @@ def monte_carlo_training(*, samples: int = 100_000, seed: Any = 0, keep_samples:
         p5/p50/p95 (by default) of compute, time to train, implied MFU, device-time, energy,
         emissions and costs, as far as the inputs determine them.
     """
-    if engine != "numpy":
-        from .engine import monte_carlo
-        return monte_carlo(**{k: v for k, v in locals().items() if k not in ("inputs", "monte_carlo")}, **inputs)
     n, ps, seed = _check_samples(samples), _check_percentiles(percentiles), _check_seed(seed)
     catalog = catalog or load_catalog()
     uncertain, fixed = _split_inputs(inputs, device, count)
