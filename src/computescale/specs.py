@@ -250,52 +250,54 @@ def _files(paths: Iterable[Path]) -> list[Path]:
 _SECTIONS = {"source", "device", "cluster", "run", "threshold", "default"}
 
 
-def _read_into(catalog: Catalog, files: list[Path]) -> None:
-    """Validate ``files`` (one load: a folder, or every --specs) into ``catalog``.
+class _Load:
+    """One load (a folder, or every --specs) into a catalog: an entry defined twice within it is an error
+    naming both places; an entry of an earlier load (the built-in tables) may be replaced, and each
+    replacement is listed in ``catalog.overrides``."""
 
-    An entry defined twice within one load is an error naming both places; an entry of an earlier
-    load (the built-in tables) may be replaced, and each replacement is listed in ``catalog.overrides``.
-    """
-    docs = [(f, _load_toml(f)) for f in files]
-    seen: dict[tuple[str, str], str] = {}  # (kind, name) -> "file: where", within this load
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self.seen: dict[tuple[str, str], str] = {}  # (kind, name) -> "file: where", within this load
 
-    def once(kind: str, name: str, path: Path, where: str, replaces: bool) -> None:
+    def once(self, kind: str, name: str, path: Path, where: str, replaces: bool) -> None:
         here = f"{path}: {where}"
-        if (kind, name) in seen:
-            raise SpecFileError(str(path), where, f"{kind} {name!r} is defined twice; first at {seen[(kind, name)]}")
-        seen[(kind, name)] = here
+        if (kind, name) in self.seen:
+            raise SpecFileError(str(path), where, f"{kind} {name!r} is defined twice; first at {self.seen[(kind, name)]}")
+        self.seen[(kind, name)] = here
         if replaces:
-            catalog.overrides.append(f"{here} replaces the built-in {kind} {name!r} ({catalog.origin.get((kind, name), '?')})")
-    for path, doc in docs:
-        unknown = set(doc) - _SECTIONS
-        if unknown:
-            raise SpecFileError(str(path), sorted(unknown)[0], f"unknown table; expected one of {sorted(_SECTIONS)}")
-    # Sources first, so every other file can be checked against the full table.
-    for path, doc in docs:
+            self.catalog.overrides.append(
+                f"{here} replaces the built-in {kind} {name!r} ({self.catalog.origin.get((kind, name), '?')})")
+
+    def sources(self, path: Path, doc: dict) -> None:
         for i, raw in enumerate(doc.get("source", [])):
             src = _validate(Source, raw, path, f"source[{i}]")
-            if src.id in catalog.sources and catalog.sources[src.id] != src:
-                raise SpecFileError(str(path), f"source[{i}].id", f"duplicate source id {src.id!r} (also in {catalog.origin[('source', src.id)]})")
-            catalog.sources[src.id] = src
-            catalog.origin[("source", src.id)] = str(path)
-    for path, doc in docs:
+            if src.id in self.catalog.sources and self.catalog.sources[src.id] != src:
+                raise SpecFileError(str(path), f"source[{i}].id", f"duplicate source id {src.id!r} (also in {self.catalog.origin[('source', src.id)]})")
+            self.catalog.sources[src.id] = src
+            self.catalog.origin[("source", src.id)] = str(path)
+
+    def devices(self, path: Path, doc: dict) -> None:
         for i, raw in enumerate(doc.get("device", [])):
             where = f"device[{i}]" + (f" ({raw.get('name')})" if isinstance(raw, dict) and raw.get("name") else "")
             dev = _validate(Device, raw, path, where)
             for fld, entry in dev.entries():
-                _check_source(catalog, entry.source, path, f"{where}.{fld}.source")
+                _check_source(self.catalog, entry.source, path, f"{where}.{fld}.source")
             for j, sid in enumerate(dev.see_also):
-                _check_source(catalog, sid, path, f"{where}.see_also[{j}]")
-            once("device", dev.name, path, where, dev.name in catalog.devices)
-            catalog._add("device", catalog.devices, dev, (dev.name, *dev.aliases), str(path), where)
+                _check_source(self.catalog, sid, path, f"{where}.see_also[{j}]")
+            self.once("device", dev.name, path, where, dev.name in self.catalog.devices)
+            self.catalog._add("device", self.catalog.devices, dev, (dev.name, *dev.aliases), str(path), where)
+
+    def thresholds(self, path: Path, doc: dict) -> None:
         for i, raw in enumerate(doc.get("threshold", [])):
             thr = _validate(Threshold, raw, path, f"threshold[{i}]")
-            _check_source(catalog, thr.compute.source, path, f"threshold[{i}].compute.source")
+            _check_source(self.catalog, thr.compute.source, path, f"threshold[{i}].compute.source")
             if thr.status_source:
-                _check_source(catalog, thr.status_source, path, f"threshold[{i}].status_source")
-            once("threshold", thr.id, path, f"threshold[{i}]", thr.id in catalog.thresholds)
-            catalog.thresholds[thr.id] = thr
-            catalog.origin[("threshold", thr.id)] = str(path)
+                _check_source(self.catalog, thr.status_source, path, f"threshold[{i}].status_source")
+            self.once("threshold", thr.id, path, f"threshold[{i}]", thr.id in self.catalog.thresholds)
+            self.catalog.thresholds[thr.id] = thr
+            self.catalog.origin[("threshold", thr.id)] = str(path)
+
+    def defaults(self, path: Path, doc: dict) -> None:
         for i, raw in enumerate(doc.get("default", [])):
             where = f"default[{i}]"
             name = raw.get("name") if isinstance(raw, dict) else None
@@ -303,34 +305,53 @@ def _read_into(catalog: Catalog, files: list[Path]) -> None:
             if dimension is None:
                 raise SpecFileError(str(path), f"{where}.name", f"unknown default {name!r}; known: {sorted(DEFAULT_DIMENSIONS)}")
             dft = _validate(default_entry(dimension), {k: v for k, v in raw.items() if k != "name"}, path, f"{where} ({name})")
-            _check_source(catalog, dft.source, path, f"{where}.source")
-            once("default", name, path, f"{where} ({name})", name in catalog.defaults)
-            catalog.defaults[name] = dft
-            catalog.origin[("default", name)] = str(path)
-    # Clusters and runs name devices: read them once every device is known.
-    for path, doc in docs:
+            _check_source(self.catalog, dft.source, path, f"{where}.source")
+            self.once("default", name, path, f"{where} ({name})", name in self.catalog.defaults)
+            self.catalog.defaults[name] = dft
+            self.catalog.origin[("default", name)] = str(path)
+
+    def clusters(self, path: Path, doc: dict) -> None:
         for i, raw in enumerate(doc.get("cluster", [])):
             where = f"cluster[{i}]"
             clu = _validate(Cluster, raw, path, where)
-            _check_source(catalog, clu.source, path, f"{where}.source")
+            _check_source(self.catalog, clu.source, path, f"{where}.source")
             for j, member in enumerate(clu.members):
-                _check_device(catalog, member.device, path, f"{where}.members[{j}].device")
-            once("cluster", clu.name, path, where, clu.name in catalog.clusters)
-            catalog._add("cluster", catalog.clusters, clu, (clu.name, *clu.aliases), str(path), where)
+                _check_device(self.catalog, member.device, path, f"{where}.members[{j}].device")
+            self.once("cluster", clu.name, path, where, clu.name in self.catalog.clusters)
+            self.catalog._add("cluster", self.catalog.clusters, clu, (clu.name, *clu.aliases), str(path), where)
+
+    def runs(self, path: Path, doc: dict) -> None:
         for i, raw in enumerate(doc.get("run", [])):
             where = f"run[{i}]" + (f" ({raw.get('name')})" if isinstance(raw, dict) and raw.get("name") else "")
             run = _validate(Run, raw, path, where)
             for fld in ("training_compute", "duration", "mfu", "parameters", "tokens", "gpu_hours", "power", "energy", "emissions", "throughput_per_device"):
                 entry = getattr(run, fld)
                 if entry is not None:
-                    _check_source(catalog, entry.source, path, f"{where}.{fld}.source")
+                    _check_source(self.catalog, entry.source, path, f"{where}.{fld}.source")
             if run.cluster is not None:
-                _check_source(catalog, run.cluster.source, path, f"{where}.cluster.source")
-                _check_device(catalog, run.cluster.device, path, f"{where}.cluster.device")
+                _check_source(self.catalog, run.cluster.source, path, f"{where}.cluster.source")
+                _check_device(self.catalog, run.cluster.device, path, f"{where}.cluster.device")
             for j, st in enumerate(run.statement):
-                _check_source(catalog, st.source, path, f"{where}.statement[{j}].source")
-            once("run", run.name, path, where, run.name in catalog.runs)
-            catalog._add("run", catalog.runs, run, (run.name, *run.aliases), str(path), where)
+                _check_source(self.catalog, st.source, path, f"{where}.statement[{j}].source")
+            self.once("run", run.name, path, where, run.name in self.catalog.runs)
+            self.catalog._add("run", self.catalog.runs, run, (run.name, *run.aliases), str(path), where)
+
+
+
+def _read_into(catalog: Catalog, files: list[Path]) -> None:
+    """Validate ``files`` (one load: a folder, or every --specs) into ``catalog`` (see :class:`_Load`)."""
+    docs = [(f, _load_toml(f)) for f in files]
+    for path, doc in docs:
+        unknown = set(doc) - _SECTIONS
+        if unknown:
+            raise SpecFileError(str(path), sorted(unknown)[0], f"unknown table; expected one of {sorted(_SECTIONS)}")
+    load = _Load(catalog)
+    # Sources first, so every other file is checked against the full table; clusters and runs name
+    # devices, so they come once every device is known.
+    for steps in ((load.sources,), (load.devices, load.thresholds, load.defaults), (load.clusters, load.runs)):
+        for path, doc in docs:
+            for step in steps:
+                step(path, doc)
 
 
 def _check_source(catalog: Catalog, source_id: str, path: Path, where: str) -> None:
