@@ -34,24 +34,21 @@ def cli_prefix() -> tuple[list[str], str]:
     return [sys.executable, "-m", "computescale"], "python -m computescale (console script not installed)"
 
 
-def walls(cmds: list[list[str]], env, runs: int = RUNS) -> list[tuple[float, int, str]]:
-    """Median wall time [s] of each command over ``runs`` fresh processes, after one warm-up each.
-
-    Runs are interleaved (round-robin over the commands) so that background load drifts hit every
-    command alike and the ratios stay fair.
+def walls(cmds: list[list[str]], env, runs: int = RUNS, cwd=None) -> list[tuple[float, int, str, float, float]]:
+    """(median, exit, last stderr line, min, max) wall time [s] of each command over ``runs`` fresh processes,
+    after one warm-up each. Runs are interleaved (round-robin over the commands) so that background load
+    drifts hit every command alike and the ratios stay fair.
     """
-    first = [subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True) for cmd in cmds]
+    cwd = REPO if cwd is None else cwd
+    first = [subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True) for cmd in cmds]
     times: list[list[float]] = [[] for _ in cmds]
     for _ in range(runs):
         for i, cmd in enumerate(cmds):
             t0 = time.perf_counter()
-            subprocess.run(cmd, env=env, cwd=REPO, capture_output=True)
+            subprocess.run(cmd, env=env, cwd=cwd, capture_output=True)
             times[i].append(time.perf_counter() - t0)
-    out = []
-    for t, p in zip(times, first):
-        err = p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ""
-        out.append((statistics.median(t), p.returncode, err))
-    return out
+    return [(statistics.median(t), p.returncode, (p.stderr.strip().splitlines() or [""])[-1], min(t), max(t))
+            for t, p in zip(times, first)]
 
 
 def importtime(module: str, env, top: int = 10):
@@ -89,7 +86,7 @@ def main() -> list[list[str]]:
           "OPENBLAS_NUM_THREADS=1 on every command")
     results = {}
     rows = []
-    for (name, cmd), (t, rc, err) in zip(cases, walls([c for _, c in cases], env)):
+    for (name, cmd), (t, rc, err, _, _) in zip(cases, walls([c for _, c in cases], env)):
         results[name] = t
         rows.append([name, f"{t * 1e3:.0f} ms", rc if rc == 0 else f"{rc} ({err[:60]})"])
     base = results["python -c \"import numpy\"  (baseline)"]

@@ -25,13 +25,13 @@ Run: ``python benchmarks/bench_peers.py [--install] [--quick]`` (or ``run_all.py
 from __future__ import annotations
 
 import importlib
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench_cli import walls
 from _common import (ensure_importable, fmt_ratio, fmt_time, header, median_time, per_call_time, subprocess_env, table,
                      target_line)
 
@@ -151,20 +151,6 @@ def cli_prefix() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "computescale"]
 
 
-def cold_walls(cmds: list[list[str]], env, cwd: str, runs: int = RUNS) -> list[tuple[float, int, str, float, float]]:
-    """(median, exit, last stderr line, min, max) wall time of each command over ``runs`` fresh processes after
-    one warm-up each, interleaved (round-robin) so that background load drifts hit every command alike."""
-    first = [subprocess.run(c, env=env, cwd=cwd, capture_output=True, text=True) for c in cmds]
-    times: list[list[float]] = [[] for _ in cmds]
-    for _ in range(runs):
-        for i, c in enumerate(cmds):
-            t0 = time.perf_counter()
-            subprocess.run(c, env=env, cwd=cwd, capture_output=True)
-            times[i].append(time.perf_counter() - t0)
-    return [(statistics.median(t), p.returncode, (p.stderr.strip().splitlines() or [""])[-1], min(t), max(t))
-            for t, p in zip(times, first)]
-
-
 # ---- main ---------------------------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> list[list[str]]:
     argv = sys.argv[1:] if argv is None else argv
@@ -191,7 +177,7 @@ def main(argv: list[str] | None = None) -> list[list[str]]:
     cs_days, lla_days, d = answers(lla)
     print(table([["computescale (6·N·D = 3.15e23 FLOP)", f"{cs_days:.3f} d", "1"],
                  [f"{PEER} (its own FLOP count)", f"{lla_days:.3f} d", f"{lla_days / cs_days:.4f}"]],
-                ["answer", "time to train", f"/ computescale"], "lrr"))
+                ["answer", "time to train", "/ computescale"], "lrr"))
     for line in explain_difference(d):
         print("  " + line)
 
@@ -237,7 +223,7 @@ def main(argv: list[str] | None = None) -> list[list[str]]:
         (f"computescale train --flop 3.15e23 --cluster \"{N_GPUS} A100\" --mfu {MFU}", cs_cmd),
     ]
     with tempfile.TemporaryDirectory(prefix="bench_peers_") as tmp:  # llm-analysis runs with a throwaway cwd
-        res = cold_walls([c for _, c in cases], env, tmp, runs=runs)
+        res = walls([c for _, c in cases], env, runs=runs, cwd=tmp)
     base = res[0][0]
     rows = [[name, f"{t * 1e3:.0f} ms", f"{lo * 1e3:.0f}-{hi * 1e3:.0f} ms", f"{t / base:.2f}x", rc if rc == 0 else f"{rc} ({err[:60]})"]
             for (name, _), (t, rc, err, lo, hi) in zip(cases, res)]
