@@ -15,13 +15,14 @@ COMMANDS = {
     "runs": ["runs"],
     "clusters": ["clusters"],
     "thresholds": ["thresholds"],
+    "glossary": ["glossary"],
     "sweep": ["sweep", "--device", "H100", "--count", "10k,20k", "--flop", "1e25", "--mfu", "0.4"],
 }
 
 
 def test_every_command_has_a_subprocess_case():
     sub = next(a for a in build_parser()._actions if a.dest == "command")
-    assert set(sub.choices) <= set(COMMANDS) | {"check-text"}
+    assert set(sub.choices) <= set(COMMANDS) | {"check-text"}  # check-text: its own subprocess tests
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

@@ -193,3 +193,12 @@ def test_report_knows_the_h100e_basis_key():
 
     report, compare = (importlib.import_module(f"computescale.{m}") for m in ("report", "compare"))
     assert report.H100E_KEY == compare.H100E_KEY
+
+
+def test_glossary_command_lists_every_input_and_output(capsys):
+    from computescale.parameters import INPUTS, OUTPUTS
+
+    code, out, _ = run_cli(capsys, "glossary")
+    assert code == 0 and all(name in out for name in list(INPUTS) + list(OUTPUTS))
+    data = json.loads(run_cli(capsys, "glossary", "--json")[1])
+    assert {r["name"] for r in data["inputs"]} == set(INPUTS) and {r["name"] for r in data["outputs"]} == set(OUTPUTS)

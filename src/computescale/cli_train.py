@@ -240,7 +240,27 @@ def register(sub, common) -> dict:
         epilog="examples:\n  computescale thresholds\n  computescale thresholds --json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    return {"train": _cmd_train, "runs": _cmd_runs, "clusters": _cmd_clusters, "thresholds": _cmd_thresholds}
+    sub.add_parser(
+        "glossary", parents=[common], help="every input and output of the training model: name, flags, unit, default",
+        description="The glossary (computescale.parameters): one name per concept in the API, the CLI, JSON and CSV.",
+        epilog="examples:\n  computescale glossary\n  computescale glossary --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return {"train": _cmd_train, "runs": _cmd_runs, "clusters": _cmd_clusters, "thresholds": _cmd_thresholds,
+            "glossary": _cmd_glossary}
+
+
+def _cmd_glossary(args) -> str:
+    from .parameters import glossary_table
+    from .render import dumps, table
+
+    inputs, outputs = glossary_table()
+    if args.json:
+        return dumps({"inputs": [dict(zip(("name", "flags", "unit", "default", "description"), r)) for r in inputs],
+                      "outputs": [dict(zip(("name", "unit", "description"), r)) for r in outputs]})
+    return "\n".join(["Inputs (API keyword = JSON and CSV key; CLI flag and accepted aliases):",
+                      table(inputs, ["name", "flags", "unit", "sourced default", "meaning [unit]"]), "",
+                      "Outputs:", table(outputs, ["name", "unit", "meaning [unit]"])])
 
 
 def _cmd_thresholds(args) -> str:

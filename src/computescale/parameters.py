@@ -194,6 +194,9 @@ def check_domain(name: str, values, shown_unit: str | None = None) -> None:
     raise InputError(f"{name} must be {spec.accepted}, got {bad:g}{unit}")
 
 
-def glossary_table() -> list[list[str]]:
-    """Rows (name, CLI flags, unit, default key, meaning) of every input: ``computescale glossary``."""
-    return [[i.name, ", ".join(i.flags), i.unit or "—", i.default or "—", i.description] for i in INPUTS.values()]
+def glossary_table() -> tuple[list[list[str]], list[list[str]]]:
+    """``computescale glossary``: rows (name, CLI flags, unit, sourced default, meaning) of every input,
+    and rows (name, unit, meaning) of every output."""
+    inputs = [[i.name, ", ".join(i.flags), i.unit or "—", i.default or "—", i.description] for i in INPUTS.values()]
+    outputs = [[o.name, o.unit or "—", o.description] for o in OUTPUTS.values()]
+    return inputs, outputs
