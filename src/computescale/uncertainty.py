@@ -15,7 +15,7 @@ Any numeric input of :func:`computescale.training.estimate_training` (and ``coun
 Samples are drawn from ``numpy.random.default_rng(seed)``, one input after another in a fixed order,
 and the whole sample goes through the training layer as arrays (no loop per sample), so a fixed
 seed reproduces every percentile, and a zero-width range reproduces the scalar answer exactly.
-Counts are rounded to whole devices (at least 1).
+Counts are rounded to whole devices, through cluster.py (a draw under one device is an error).
 """
 
 from __future__ import annotations
