@@ -66,14 +66,13 @@ def to_base(name: str, value: Any):
         value = Q_(np.asarray(value), parse_unit(spec.unit))
     q = parse_quantity(value, dim, what=name, default_unit=spec.unit or None) if not _nan_quantity(value) else value
     m = np.asarray(magnitude_in(q, dim), dtype=float)
-    if spec.unit and m.size:
-        factor = float(Q_(1.0, BASE[dim]).m_as(parse_unit(spec.unit)))
-    else:
-        factor = 1.0
     try:
         check_domain(name, m)
     except InputError:
-        check_domain(name, m * factor if factor != 1.0 else m, shown_unit=spec.unit or None)
+        if not spec.unit or not m.size:
+            raise
+        factor = float(Q_(1.0, BASE[dim]).m_as(parse_unit(spec.unit)))  # the message in the unit the user reads
+        check_domain(name, m * factor, shown_unit=spec.unit)
         raise
     return m.item() if m.ndim == 0 else m
 

@@ -332,7 +332,7 @@ def _short(v, name: str = "") -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
-def _plain(x):
+def plain(x):
     return x.item() if hasattr(x, "item") else x
 
 
@@ -360,7 +360,7 @@ def render_sweep(r) -> str:
     fixed = [a for a in r.axes if len(a) == 1]
     head = [f"{r.size:,} scenarios over " + (" x ".join(f"{a.name} ({len(a)})" for a in varying) or "one point")]
     if fixed:
-        head.append("fixed: " + ", ".join(f"{a.name} = {_short(_plain(a.values[0]), a.name)}{' ' + a.unit if a.unit else ''}"
+        head.append("fixed: " + ", ".join(f"{a.name} = {_short(plain(a.values[0]), a.name)}{' ' + a.unit if a.unit else ''}"
                                           for a in fixed))
     if r.size > MAX_TABLE_ROWS:
         rows = []
@@ -371,7 +371,7 @@ def render_sweep(r) -> str:
                         table(rows, ["output", "min", "max"], "lrr")]
         return "\n".join(lines + _tail(r.notes, r.assumptions))
     idx = np.unravel_index(np.arange(r.size), r.shape)
-    cols = [[_short(_plain(x), a.name) for x in a.values[ix]] for a, ix in zip(r.axes, idx) if len(a) > 1]
+    cols = [[_short(plain(x), a.name) for x in a.values[ix]] for a, ix in zip(r.axes, idx) if len(a) > 1]
     cols += [[_num(float(x)) for x in v.reshape(-1)] for v in r.outputs.values()]
     headers = [a.header for a in varying] + [output_header(k) for k in r.outputs]
     align = "".join("l" if a.categorical else "r" for a in varying) + "r" * len(r.outputs)

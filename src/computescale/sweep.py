@@ -15,7 +15,7 @@ from .blocks import DEFAULT_MAX_MEMORY, ENERGY_OUTPUTS, Accumulator, GridModel, 
 from .parameters import COSTS, OUTPUTS, canonical
 from .scenarios import AXES, Axis, find_axis as _find_axis, parse_axis
 from .specs import Catalog, load_catalog
-from .report import csv_header, csv_rows, open_output, output_header, render_sweep, sweep_to_dict
+from .report import plain, csv_header, csv_rows, open_output, output_header, render_sweep, sweep_to_dict
 from .units import BASE, Q_, parse_quantity, parse_unit
 
 __all__ = ["Sweep", "SweepResult", "SweepSummary", "Axis", "sweep", "parse_axis", "AXES", "SWEEP_OUTPUTS",
@@ -262,7 +262,7 @@ class Sweep(_Grid):
     def scenario(self, flat_index: int) -> dict[str, Any]:
         """The axis values of one scenario, by its flat (C-order) index."""
         ix = np.unravel_index(int(flat_index), self.shape)
-        return {a.name: _plain(a.values[i]) for a, i in zip(self.axes, ix)}
+        return {a.name: plain(a.values[i]) for a, i in zip(self.axes, ix)}
 
     def to_dask(self, chunks: Any = None):
         """Every output as a lazy ``xarray.Dataset`` on dask arrays, evaluated block by block by the same
@@ -298,10 +298,6 @@ class Sweep(_Grid):
                 for k, v in out.items():
                     acc[k].add(np.broadcast_to(v, shape).reshape(-1), start)
         return self._summary(acc)
-
-
-def _plain(x):
-    return x.item() if hasattr(x, "item") else x
 
 
 # ---- results ----------------------------------------------------------------------------------------------------
