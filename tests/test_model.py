@@ -9,7 +9,7 @@ from hypothesis import given, strategies as st
 
 from computescale import InputError, estimate_training, load_catalog, monte_carlo_training, sweep
 from computescale.cli import main
-from computescale.model import evaluate
+from computescale.models.training import TRAINING
 from computescale.parameters import INPUTS, OUTPUTS, canonical
 from computescale.scenarios import estimate
 
@@ -156,9 +156,9 @@ def test_dispatch_follows_the_values(catalog):
 @pytest.mark.parametrize("count", [1000.0, [1000.0, 2000.0], np.array([1000.0, 2000.0]), np.array([[1000.0], [2000.0]])],
                          ids=["scalar", "list", "ndarray", "broadcast"])
 def test_model_input_kinds(count):
-    x = dict(count=np.asarray(count), peak=1e15, compute=1e24, mfu=np.array([0.3, 0.5]), power=700.0, power_fraction=1.0,
+    x = dict(count=np.asarray(count), peak_per_device=1e15, compute=1e24, mfu=np.array([0.3, 0.5]), power=700.0, power_fraction=1.0,
              server_overhead=1.5, pue=1.2, electricity_price=0.1, carbon_intensity=0.4)
-    out = evaluate(x)
+    out = TRAINING.evaluate(x)
     expected_t = 1e24 / (np.asarray(count, dtype=float) * 1e15 * np.array([0.3, 0.5]))
     np.testing.assert_allclose(out["time_to_train"], expected_t, rtol=1e-15)
     np.testing.assert_allclose(out["energy"], out["device_time"] * 3600 * 700 * 1.5 * 1.2, rtol=1e-14)

@@ -142,9 +142,11 @@ def test_monte_carlo_on_dask_checks_sampled_values_like_the_numpy_path():
 @needs_scale
 def test_only_plain_numbers_cross_process_boundaries(grid):
     s, _ = grid
+    from computescale.training import TRAINING_MODEL
+
     blocks, _, _ = engine._mc_setup(1000, 0, False, "A100", "25k±10%", cs.load_catalog(), {"compute": "2e25 FLOP",
-                                    "duration": "90..100 day", "mfu": 0.4})
-    for payload in (pickle.dumps(s.model), pickle.dumps(blocks)):
+                                    "duration": "90..100 day", "mfu": 0.4}, TRAINING_MODEL)
+    for payload in (pickle.dumps(s.grid_model), pickle.dumps(blocks)):
         assert b"pint" not in payload and b"pydantic" not in payload
 
 

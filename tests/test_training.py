@@ -120,7 +120,7 @@ def test_energy_chain_and_assumptions_sourced(catalog):
 
 def test_costs_not_given_without_rate_or_lifetime(catalog):
     est = estimate_training(compute="1e24 FLOP", cluster="1000 A100", mfu=0.4, catalog=catalog)
-    assert est.rental_cost is None and "defaults exist only for H100" in est.not_given["rental_cost"]
+    assert est.rental_cost is None and "no sourced rate for this device" in est.not_given["rental_cost"]
     assert est.amortized_hardware_cost is None and "lifetime" in est.not_given["amortized_hardware_cost"]
     text = str(est)
     assert "not summed" in text and "not given" in text

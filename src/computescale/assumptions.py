@@ -45,16 +45,17 @@ def _join(*parts: str | None) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def to_base(name: str, value: Any):
+def to_base(name: str, value: Any, spec=None):
     """An input given as a number, list, array, Quantity or text, in its base unit, range-checked.
 
     Bare numbers are read in the input's unit (``duration=95`` is 95 days). Returns a float or an
     ndarray; raises :class:`UnitError` for a wrong dimension and :class:`InputError` out of range.
+    ``spec`` is the input's glossary record (default: the training glossary's ``INPUTS[name]``).
     """
-    spec = INPUTS[name]
+    spec = spec or INPUTS[name]
     dim = spec.dimension or "dimensionless"
     if isinstance(value, np.ndarray) and value.dtype.kind == "f" and dim == "dimensionless":
-        check_domain(name, value)  # a float array already in its base unit: no copy, no unit parsing
+        check_domain(name, value, spec=spec)  # a float array already in its base unit: no copy, no unit parsing
         return value if value.ndim else value.item()
     if isinstance(value, (list, tuple, np.ndarray)) and not isinstance(value, pint.Quantity):
         try:
@@ -67,12 +68,12 @@ def to_base(name: str, value: Any):
     q = parse_quantity(value, dim, what=name, default_unit=spec.unit or None) if not _nan_quantity(value) else value
     m = np.asarray(magnitude_in(q, dim), dtype=float)
     try:
-        check_domain(name, m)
+        check_domain(name, m, spec=spec)
     except InputError:
         if not spec.unit or not m.size:
             raise
         factor = float(Q_(1.0, BASE[dim]).m_as(parse_unit(spec.unit)))  # the message in the unit the user reads
-        check_domain(name, m * factor, shown_unit=spec.unit)
+        check_domain(name, m * factor, shown_unit=spec.unit, spec=spec)
         raise
     return m.item() if m.ndim == 0 else m
 
@@ -88,8 +89,9 @@ class Resolver:
     whether the run's own duration and GPU-hours apply (its cluster is the one used).
     """
 
-    def __init__(self, catalog, run=None, cluster=None, run_hardware: bool = False):
+    def __init__(self, catalog, run=None, cluster=None, run_hardware: bool = False, specs=None):
         self.catalog = catalog
+        self.specs = specs if specs is not None else INPUTS  # the model's glossary
         self.run = run
         self.cluster = cluster
         self.run_hardware = run_hardware
@@ -106,7 +108,7 @@ class Resolver:
         """
         label = name
         if given is not None:
-            v = to_base(name, given)
+            v = to_base(name, given, self.specs[name])
             self.note(Assumption(label, self.shown(name, v), None, "given"))
             return v
         for step in (self.from_run, self._from_device, self._from_default):
@@ -130,7 +132,7 @@ class Resolver:
         note = {"device_time": "the run's stated GPU-hours, used instead of count x duration",
                 "power": "the run's stated power per device"}.get(name, "")
         self.note(Assumption(label, e.value, e.source, _join(note, e.derived and f"derived: {e.derived}", e.note)))
-        return magnitude_in(e.value, INPUTS[name].dimension)
+        return magnitude_in(e.value, self.specs[name].dimension)
 
     def _from_device(self, name: str, label: str):
         c = self.cluster
@@ -159,7 +161,7 @@ class Resolver:
         return None
 
     def _from_default(self, name: str, label: str):
-        key = INPUTS[name].default
+        key = self.specs[name].default
         if key is None:
             return None
         d = self.catalog.defaults.get(key)
@@ -170,17 +172,16 @@ class Resolver:
                 return v
             return None
         self.note(Assumption(label, d.value, d.source, _join("default", d.derived and f"derived: {d.derived}", d.note)))
-        return magnitude_in(d.value, INPUTS[name].dimension)
+        return magnitude_in(d.value, self.specs[name].dimension or "dimensionless")
 
     def _missing(self, name: str) -> str:
-        spec = INPUTS[name]
+        spec = self.specs[name]
         where = f"no sourced default '{spec.default}' in the spec tables" if spec.default else "no sourced value"
         return (f"{name}: not given and {where}; pass {name}= in the API or {spec.flag} on the command line "
                 f"({spec.description})")
 
-    @staticmethod
-    def shown(name: str, v):
-        spec = INPUTS[name]
+    def shown(self, name: str, v):
+        spec = self.specs[name]
         dim = spec.dimension or "dimensionless"
         q = Q_(_plain(v), BASE[dim])
         return q.to(parse_unit(spec.unit)) if spec.unit else q

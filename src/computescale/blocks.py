@@ -16,12 +16,10 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from . import kernels
 from .assumptions import Assumption
-from .model import evaluate
 from .parameters import canonical
 
-__all__ = ["GridModel", "evaluate_block", "c_order_runs", "ENERGY_OUTPUTS", "run_size"]
+__all__ = ["GridModel", "evaluate_block", "c_order_runs", "run_size"]
 
 def run_size() -> int:
     """Scenarios evaluated at once inside a Dask block [scenarios]: temporaries stay under glibc's mmap
@@ -37,26 +35,21 @@ def run_size() -> int:
     return 1 << 16 if not pinned else max(1 << 10, min(1 << 16, int(pinned) // 8))
 
 
-#: Outputs that need power and the energy factors.
-ENERGY_OUTPUTS = ("facility_power", "energy", "electricity_cost", "emissions", "electricity_cost_per_compute")
-
-
 @dataclass(frozen=True)
 class GridModel:
-    """The sweep's model on index arrays (one per axis, each broadcastable to the block's shape).
+    """A model's chain on index arrays (one per axis, each broadcastable to the block's shape).
 
     ``names[i]`` is the glossary name of axis ``i``; ``bases[i]`` its values in base units (None for
-    the categorical device and precision axes, which index the tables ``peak_flop_per_s[device,
-    precision]``, ``power_w[device]`` and ``ref_flop_per_s[device, precision]``). ``fixed`` holds the
+    the categorical device and precision axes, which index ``tables``: per-device inputs such as
+    ``peak_per_device[device, precision]`` and ``power[device, precision]``). ``fixed`` holds the
     inputs that are not axes [base units]; ``factors`` the base -> display factor of each output.
     """
 
+    chain: Any  # models.pipeline.Chain
     names: tuple[str, ...]
     bases: tuple[np.ndarray | None, ...]
     fixed: dict[str, Any]
-    peak_flop_per_s: np.ndarray
-    power_w: np.ndarray
-    ref_flop_per_s: np.ndarray | None
+    tables: dict[str, np.ndarray]
     outputs: tuple[str, ...]
     factors: dict[str, float]
 
@@ -75,15 +68,9 @@ class GridModel:
                 prec = ix
             else:
                 x[name] = base[ix]
-        x["peak"] = self.peak_flop_per_s[dev, prec]
-        want = set(self.outputs)
-        if want & set(ENERGY_OUTPUTS + ("device_time",)):
-            x["power"] = self.power_w[dev]
-        out = evaluate(x, want)
-        if want & {"peak", "ratio"}:
-            out["peak"] = x["count"] * x["peak"]
-            if "ratio" in want:
-                out["ratio"] = kernels.ratio(out["peak"], self.ref_flop_per_s[dev, prec])
+        for name, table in self.tables.items():
+            x[name] = table[dev, prec]
+        out = self.chain.evaluate(x, self.outputs)
         return {k: out[k] for k in self.outputs}
 
 

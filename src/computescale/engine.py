@@ -23,7 +23,6 @@ needs only xarray. Without them, asking for the engine is a one-line :class:`Inp
 from __future__ import annotations
 
 import contextlib
-import inspect
 import json
 import math
 import sys
@@ -37,7 +36,7 @@ from .errors import InputError
 from .parameters import OUTPUTS
 from .units import BASE, Q_, parse_unit
 
-__all__ = ["to_xarray", "to_dask", "summary", "to_zarr", "monte_carlo", "get_scheduler", "use_scheduler", "close_clients", "merge_quantiles", "SEED_BLOCK",
+__all__ = ["to_xarray", "to_dask", "summary", "to_zarr", "monte_carlo", "get_scheduler", "persist_on", "close_clients", "merge_quantiles", "SEED_BLOCK",
            "DEFAULT_BLOCK_BYTES", "MAX_DASK_SAMPLES"]
 
 _EXTRA = "pip install 'computescale[scale]'"
@@ -76,19 +75,19 @@ def _attrs(notes, assumptions, reference, catalog=None) -> dict[str, str]:
     ids = source_ids(assumptions)
     sources = {s: catalog.sources[s].cite() for s in ids if s in catalog.sources}
     attrs = {"notes": json.dumps(list(notes)), "assumptions": json.dumps(to_jsonable([a.to_dict() for a in assumptions])),
-             "sources": json.dumps(sources), "model": "computescale.model (one model for every engine)"}
+             "sources": json.dumps(sources), "model": "computescale.models (one pipeline for every engine)"}
     if reference:
         attrs["reference"] = str(reference)
     return attrs
 
 
-def _dataset(axes, data: dict, notes, assumptions, reference, catalog=None):
+def _dataset(axes, data: dict, notes, assumptions, reference, catalog=None, specs=OUTPUTS):
     """An xarray Dataset: dims = axes (glossary names), labelled coordinates, one variable per output."""
     (xr,) = _need("xarray")
     dims = tuple(a.name for a in axes)
     coords = {a.name: (a.name, a.values.astype(object) if a.categorical else a.values,  # object: vlen strings
                        {} if a.categorical else {"units": _unit(a.unit)}) for a in axes}
-    variables = {k: (dims, v, {"units": _unit(OUTPUTS[k].unit), "long_name": OUTPUTS[k].description})
+    variables = {k: (dims, v, {"units": _unit(specs[k].unit), "long_name": specs[k].description})
                  for k, v in data.items()}
     return xr.Dataset(variables, coords=coords, attrs=_attrs(notes, assumptions, reference, catalog))
 
@@ -101,7 +100,8 @@ def to_xarray(result):
     so ``ds.pint.quantify(unit_registry=computescale.ureg)`` works); notes, assumptions and sources
     are JSON text in the dataset's attributes.
     """
-    return _dataset(result.axes, dict(result.outputs), result.notes, result.assumptions, result.reference)
+    return _dataset(result.axes, dict(result.outputs), result.notes, result.assumptions, result.reference,
+                    result.catalog, result.specs)
 
 
 # ---- the sweep on dask ------------------------------------------------------------------------------------------
@@ -139,9 +139,9 @@ def _stacked(sweep, chunks: Any):
     args = []
     for a, c, letter in zip(sweep.axes, blocks, letters):
         args += [da.arange(len(a), chunks=(c,)), letter]
-    model = dask.delayed(sweep.model, pure=True)  # one key in the graph, sent once per worker
+    model = dask.delayed(sweep.grid_model, pure=True)  # one key in the graph, sent once per worker
     return da.blockwise(evaluate_block, "Z" + letters, model, None, *args, new_axes={"Z": len(sweep.outputs)},
-                        dtype=np.float64, name="computescale-sweep-" + dask.base.tokenize(sweep.model, blocks))
+                        dtype=np.float64, name="computescale-sweep-" + dask.base.tokenize(sweep.grid_model, blocks))
 
 
 def to_dask(sweep, chunks: Any = None):
@@ -149,7 +149,7 @@ def to_dask(sweep, chunks: Any = None):
     stacked = _stacked(sweep, chunks)
     data = {k: stacked[i] for i, k in enumerate(sweep.outputs)}
     return _dataset(sweep.axes, data, sweep.notes, sweep.assumptions,
-                    None if sweep.reference is None else sweep.reference.label, sweep.catalog)
+                    None if sweep.reference is None else sweep.reference.label, sweep.catalog, sweep.model.outputs)
 
 
 # ---- scheduler, progress ----------------------------------------------------------------------------------------
@@ -208,12 +208,15 @@ def _compute(*collections, scheduler: Any = None, progress: bool = False):
         return dask.compute(*collections, scheduler=sched)
 
 
-def use_scheduler(scheduler: Any) -> None:
-    """Make ``scheduler`` dask's default (``dask.config.set``), so lazy results compute there."""
-    if scheduler is None:
-        return
+def persist_on(collection, scheduler: Any):
+    """``collection`` computed on ``scheduler`` (kept in memory, or on the cluster's workers), with dask's
+    default scheduler left as it was: the choice is local to this call."""
     (dask,) = _need("dask")
-    dask.config.set(scheduler=get_scheduler(scheduler))
+    sched = get_scheduler(scheduler)
+    if not isinstance(sched, str):  # a distributed Client: its futures back the result
+        return sched.persist(collection)
+    with dask.config.set(scheduler=sched):
+        return collection.persist()
 
 
 # ---- summaries without the grid ---------------------------------------------------------------------------------
@@ -286,7 +289,7 @@ def summary(sweep, *, quantiles: Sequence[float] = (5, 50, 95), chunks: Any = No
         raise InputError(f"quantiles must be percentiles in [0, 100], got {quantiles!r}")
     qgrid = np.union1d(_QGRID, qs) if qs else np.empty(0)
     blocks = _chunks(sweep, chunks)
-    model = dask.delayed(sweep.model, pure=True)
+    model = dask.delayed(sweep.grid_model, pure=True)
     stats = []
     for key in np.ndindex(*(len(c) for c in blocks)):
         offset = tuple(int(sum(c[:i])) for c, i in zip(blocks, key))
@@ -301,7 +304,8 @@ def summary(sweep, *, quantiles: Sequence[float] = (5, 50, 95), chunks: Any = No
 def _output_stats(sweep, name: str, p: np.ndarray, qgrid, qs) -> dict:
     """One output's summary from its per-block rows (the keys of Sweep.summary, plus quantiles)."""
     count = int(p[:, 0].sum())
-    st: dict[str, Any] = {"unit": OUTPUTS[name].unit, "label": OUTPUTS[name].description, "count": count,
+    spec = sweep.model.outputs[name]
+    st: dict[str, Any] = {"unit": spec.unit, "label": spec.description, "count": count,
                           "nan": sweep.size - count}
     if not count:
         return st | {"min": None, "max": None, "mean": None, "argmin": None, "argmax": None, "quantiles": None}
@@ -344,28 +348,29 @@ def _seed_rng(entropy: int, k: int):
     return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(k,)))
 
 
-def _portable(dist, key: str):
+def _portable(dist, key: str, spec):
     """A distribution with its bounds in base units as plain numbers or text (no pint object in a task)."""
     import dataclasses
 
-    from .uncertainty import UNCERTAIN_INPUTS, _to_base
+    from .distributions import _to_base
 
-    dim, _ = UNCERTAIN_INPUTS[key]
+    dim = None if spec.kind == "count" else spec.dimension
     changes = {}
     for f in dataclasses.fields(dist):
         v = getattr(dist, f.name)
         if f.name == "sigma":
             continue  # read by .sample as it is: the standard deviation of the log
-        b = _to_base(v, key)
+        b = _to_base(v, key, spec)
         changes[f.name] = b if dim in (None, "dimensionless") else f"{b!r} {BASE[dim]}"
     return dataclasses.replace(dist, **changes)
 
 
 @dataclass(frozen=True)
 class MonteCarloBlocks:
-    """A Monte Carlo as plain data: distributions in base units, the inputs resolved once, what to keep.
+    """A Monte Carlo as plain data: the model's chain and glossary, distributions in base units, the
+    inputs resolved once, what to keep.
 
-    ``rows`` are (result name, model output key, base -> display factor); ``x`` the model's inputs
+    ``rows`` are (result name, chain output key, base -> display factor); ``x`` the chain's inputs
     without the sampled ones [base units]; ``keep`` adds the sampled inputs as rows.
     """
 
@@ -374,78 +379,86 @@ class MonteCarloBlocks:
     uncertain: dict
     x: dict
     rows: tuple[tuple[str, str, float], ...]
-    precision: str | None
     keep: bool
+    chain: Any
+    specs: Any  # the model's inputs (glossary records)
+    sampled: Any  # the model's hooks: sampled input -> (chain input, value)
 
     def __call__(self, lo: int, hi: int) -> np.ndarray:
         """Samples ``lo:hi`` (``lo`` a multiple of SEED_BLOCK): one row per output [display units]."""
-        from .assumptions import to_base
-        from .model import evaluate
-        from .training import _achieved_to_mfu
-        from .uncertainty import _as_input, _draw, _sampled_error
+        from .uncertainty import _draw
 
-        parts = [_draw(_seed_rng(self.entropy, k), min(SEED_BLOCK, self.samples - k * SEED_BLOCK), self.uncertain)
-                 for k in range(lo // SEED_BLOCK, -(-hi // SEED_BLOCK))]
+        parts = [_draw(_seed_rng(self.entropy, k), min(SEED_BLOCK, self.samples - k * SEED_BLOCK), self.uncertain,
+                       self.specs) for k in range(lo // SEED_BLOCK, -(-hi // SEED_BLOCK))]
         draws = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
-        x = dict(self.x)
-        try:  # as estimate_training reads each sampled input (range checks included)
-            for key, v in draws.items():
-                if key == "count":
-                    x["count"] = v
-                elif key == "achieved":
-                    x["mfu"] = _achieved_to_mfu(_as_input(key, v), x["peak"], self.precision)
-                else:
-                    x[key] = to_base(key, _as_input(key, v))
-        except InputError as exc:
-            raise _sampled_error(exc, self.uncertain) from None
+        x, sampled = self._inputs(draws)
         block = np.empty((len(self.rows) + (len(draws) if self.keep else 0), hi - lo))
-        sampled = {"mfu" if k == "achieved" else k for k in draws}
         step = run_size()
         for a in range(0, hi - lo, step):  # runs of blocks.run_size() samples
             b = min(hi - lo, a + step)
-            out = evaluate({k: v[a:b] if k in sampled and np.ndim(v) else v for k, v in x.items()})
+            xs = {k: v[a:b] if k in sampled and np.ndim(v) else v for k, v in x.items()}
+            out = xs | self.chain.evaluate(xs)  # an output may be given (a stated compute)
             for i, (_, key, factor) in enumerate(self.rows):
                 block[i, a:b] = out[key] * factor if factor != 1.0 else out[key]
         for j, v in enumerate(draws.values() if self.keep else ()):
             block[len(self.rows) + j] = v
         return block
 
+    def _inputs(self, draws: dict) -> tuple[dict, set]:
+        """The chain's inputs with the draws in place, read as the resolver reads them (range checks included)."""
+        from .assumptions import to_base
+        from .uncertainty import _as_input, _sampled_error
 
-def _mc_setup(n, seed, keep, device, count, catalog, inputs):
+        x, sampled = dict(self.x), set()
+        try:
+            for key, v in draws.items():
+                if self.specs[key].kind == "count":
+                    name, value = key, v
+                elif key in self.sampled:
+                    name, value = self.sampled[key](to_base(key, _as_input(key, v, self.specs), self.specs[key]), x)
+                else:
+                    name, value = key, to_base(key, _as_input(key, v, self.specs), self.specs[key])
+                x[name] = value
+                sampled.add(name)
+        except InputError as exc:
+            raise _sampled_error(exc, self.uncertain) from None
+        return x, sampled
+
+
+def _mc_setup(n, seed, keep, device, count, catalog, inputs, model):
     """Resolve once on the client (the NumPy path's resolution, on seed block 0): the blocks' plain data,
     and the estimate whose assumptions and thresholds the result reports."""
-    from .model import evaluate
-    from .training import _package, estimate_training, resolve_inputs
-    from .uncertainty import _OUTPUTS, _chunk_inputs, _draw, _sampled_error, _split_inputs
+    from .uncertainty import _chunk_inputs, _draw, _sampled_error, _split_inputs
 
-    uncertain, fixed = _split_inputs(inputs, device, count)
-    known = {k: p.default for k, p in inspect.signature(estimate_training).parameters.items() if k != "catalog"}
+    uncertain, fixed = _split_inputs(inputs, device, count, model.inputs)
     for k in fixed:
-        if k not in known and k != "count":
+        if k not in model.inputs:
             raise TypeError(f"monte_carlo_training() got an unexpected keyword argument {k!r}")
     entropy = int(np.random.SeedSequence(seed).entropy)
-    portable = {k: _portable(d, k) for k, d in uncertain.items()}
-    probe = _draw(_seed_rng(entropy, 0), min(n, SEED_BLOCK), portable)
+    portable = {k: _portable(d, k, model.inputs[k]) for k, d in uncertain.items()}
+    probe = _draw(_seed_rng(entropy, 0), min(n, SEED_BLOCK), portable, model.inputs)
     try:
-        est, res, x, count_known = resolve_inputs(catalog, **(known | _chunk_inputs(catalog, device, fixed, probe)))
+        r = model.resolved(catalog, _chunk_inputs(catalog, device, fixed, probe, model.inputs))
     except InputError as exc:
         raise _sampled_error(exc, uncertain) from None
-    out = evaluate(x)
-    _package(est, res, x, out, catalog, count_known)
-    rows = [(k, k, float(Q_(1.0, BASE[OUTPUTS[k].dimension]).m_as(parse_unit(u)))) for k, u in _OUTPUTS.items()
-            if k in est.results]
+    out = model.chain.evaluate(r.x)
+    est = model.packaged(r, out, catalog)
+    rows = [(k, k, float(Q_(1.0, BASE[spec.dimension]).m_as(parse_unit(spec.unit))))
+            for k, spec in model.outputs.items() if k in est.results]
     day = float(Q_(1.0, "s").m_as("day"))
-    for t in est.thresholds:
+    for t in getattr(est, "thresholds", ()):
         rows += [(f"crosses:{t.id}", f"crosses:{t.id}", 1.0)] if t.crosses is not None else []
         rows += [(f"reach:{t.id}", f"time_to_reach:{t.id}", day)] if t.time_to_reach is not None else []
-    sampled = {"mfu" if k == "achieved" else k for k in probe}
-    plain_x = {k: v for k, v in x.items() if k not in sampled}
-    return MonteCarloBlocks(n, entropy, portable, plain_x, tuple(rows), est.precision, keep), est, uncertain
+    hooks = dict(model.sampled)
+    sampled = {hooks[k](np.ones(1), r.x)[0] if k in hooks else k for k in probe}
+    plain_x = {k: v for k, v in r.x.items() if k not in sampled}
+    blocks = MonteCarloBlocks(n, entropy, portable, plain_x, tuple(rows), keep, model.chain, model.inputs, hooks)
+    return blocks, est, uncertain
 
 
 def monte_carlo(*, samples: int = 100_000, seed: Any = 0, keep_samples: bool = False, percentiles=(5, 50, 95),
                 device: Any = None, count: Any = None, catalog=None, engine: str = "dask", chunks: Any = None,
-                scheduler: Any = None, progress: bool = False, **inputs: Any):
+                scheduler: Any = None, progress: bool = False, model: Any = None, **inputs: Any):
     """:func:`computescale.uncertainty.monte_carlo_training` on Dask, returning the same MonteCarloResult.
 
     Samples are drawn in seed blocks of :data:`SEED_BLOCK` (block ``k`` from the ``k``-th child of
@@ -455,8 +468,8 @@ def monte_carlo(*, samples: int = 100_000, seed: Any = 0, keep_samples: bool = F
     Percentiles are exact: each output's samples are gathered once (at most DEFAULT_MAX_MEMORY).
     """
     from .specs import load_catalog
-    from .uncertainty import _OUTPUTS, _as_input, _check_percentiles, _check_seed, _percentile_dict, _threshold_summary
-    from .uncertainty import MonteCarloResult
+    from .training import TRAINING_MODEL
+    from .uncertainty import _check_percentiles, _check_seed, _result, uncertain_inputs
 
     if engine != "dask":
         raise InputError(f"engine must be 'numpy' or 'dask', got {engine!r}")
@@ -465,22 +478,19 @@ def monte_carlo(*, samples: int = 100_000, seed: Any = 0, keep_samples: bool = F
         raise InputError(f"samples must be a whole number in 1..{MAX_DASK_SAMPLES:,} on the Dask engine, got {samples!r}")
     n, ps, seed = int(samples), _check_percentiles(percentiles), _check_seed(seed)
     step = _mc_chunk(chunks)
-    blocks, est, uncertain = _mc_setup(n, seed, keep_samples, device, count, catalog or load_catalog(), inputs)
+    model = model or TRAINING_MODEL
+    blocks, est, uncertain = _mc_setup(n, seed, keep_samples, device, count, catalog or load_catalog(), inputs, model)
     rows = len(blocks.rows) + (len(uncertain) if keep_samples else 0)
     if rows * n * 8 > DEFAULT_MAX_MEMORY:
         raise InputError(f"samples: {n:,} samples x {rows} outputs = {rows * n * 8 / 2**30:.3g} GiB to rank, over "
                          f"{DEFAULT_MAX_MEMORY / 2**30:.3g} GiB; draw fewer samples or drop keep_samples")
-    model = dask.delayed(blocks, pure=True)
-    parts = [dask.delayed(_call, pure=True)(model, lo, min(n, lo + step)) for lo in range(0, n, step)]
+    task = dask.delayed(blocks, pure=True)
+    parts = [dask.delayed(_call, pure=True)(task, lo, min(n, lo + step)) for lo in range(0, n, step)]
     data = np.concatenate(_compute(*parts, scheduler=scheduler, progress=progress), axis=1)
     collected = {name: data[i] for i, (name, _, _) in enumerate(blocks.rows)}
-    intervals = {k: _percentile_dict(v, _OUTPUTS[k], ps) for k, v in collected.items() if k in _OUTPUTS}
-    kept = {}
-    if keep_samples:
-        kept = {k: Q_(v, parse_unit(_OUTPUTS[k])) for k, v in collected.items() if k in _OUTPUTS}
-        kept |= {f"input:{k}": _as_input(k, data[len(blocks.rows) + j]) for j, k in enumerate(blocks.uncertain)}
-    return MonteCarloResult(n, seed, ps, {k: v.describe() for k, v in uncertain.items()}, intervals, kept,
-                            list(est.assumptions), thresholds=_threshold_summary(est, collected, ps))
+    drawn = [k for k in uncertain_inputs(model.inputs) if k in uncertain]  # the order the blocks draw them
+    draws = {k: data[len(blocks.rows) + j] for j, k in enumerate(drawn)} if keep_samples else None
+    return _result(model, est, n, seed, ps, uncertain, collected, draws)
 
 
 def _call(blocks: MonteCarloBlocks, lo: int, hi: int) -> np.ndarray:

@@ -80,6 +80,7 @@ class Output:
     description: str
     dimension: str
     unit: str
+    report_missing: bool = False  # a report says why it is missing (the answers a reader looks for)
 
 
 def _inputs(*items: Input) -> dict[str, Input]:
@@ -131,24 +132,24 @@ INPUTS: dict[str, Input] = _inputs(
 OUTPUTS: dict[str, Output] = {o.name: o for o in (
     Output("peak", "Cluster dense peak [EFLOP/s]", "compute_rate", "EFLOP/s"),
     Output("ratio", "Cluster peak / reference cluster peak, same precision [dimensionless]", "dimensionless", ""),
-    Output("compute", "Training compute [FLOP]", "compute", "FLOP"),
+    Output("compute", "Training compute [FLOP]", "compute", "FLOP", report_missing=True),
     Output("count", "Devices used: given, or the devices needed for the duration, rounded up [devices]",
            "dimensionless", ""),
-    Output("time_to_train", "Time to train at the MFU used [day]", "time", "day"),
+    Output("time_to_train", "Time to train at the MFU used [day]", "time", "day", report_missing=True),
     Output("compute_in_duration", "Compute reachable in the duration at the MFU used [FLOP]", "compute", "FLOP"),
     Output("implied_mfu", "MFU implied by compute, cluster and duration [dimensionless]", "dimensionless", ""),
     Output("devices_for_duration", "Devices needed to train the compute in the duration [devices]",
            "dimensionless", ""),
-    Output("device_time", "Device-time [GPU_hour]", "device_time", "GPU_hour"),
+    Output("device_time", "Device-time [GPU_hour]", "device_time", "GPU_hour", report_missing=True),
     Output("facility_power", "Facility power: count x power x average draw x server overhead x PUE [MW]",
-           "power", "MW"),
+           "power", "MW", report_missing=True),
     Output("device_energy", "Device energy, before server overhead and PUE [MWh]", "energy", "MWh"),
-    Output("energy", "Facility energy [MWh]", "energy", "MWh"),
-    Output("emissions", "Emissions [tCO2e]", "emissions", "tCO2e"),
-    Output("electricity_cost", "Electricity cost: facility energy x price [USD]", "currency", "USD"),
-    Output("rental_cost", "Cloud rental cost: device-time x rate [USD]", "currency", "USD"),
+    Output("energy", "Facility energy [MWh]", "energy", "MWh", report_missing=True),
+    Output("emissions", "Emissions [tCO2e]", "emissions", "tCO2e", report_missing=True),
+    Output("electricity_cost", "Electricity cost: facility energy x price [USD]", "currency", "USD", report_missing=True),
+    Output("rental_cost", "Cloud rental cost: device-time x rate [USD]", "currency", "USD", report_missing=True),
     Output("amortized_hardware_cost", "Amortized hardware: unit price x device-time / lifetime [USD]",
-           "currency", "USD"),
+           "currency", "USD", report_missing=True),
     Output("electricity_cost_per_compute", "Electricity cost per unit of training compute [USD/PF_day]",
            "cost_per_compute", "USD/PF_day"),
     Output("rental_cost_per_compute", "Rental cost per unit of training compute [USD/PF_day]",
@@ -173,12 +174,13 @@ def canonical(name: str, what: str = "input") -> str:
     return key
 
 
-def check_domain(name: str, values, shown_unit: str | None = None) -> None:
+def check_domain(name: str, values, shown_unit: str | None = None, spec: Input | None = None) -> None:
     """InputError naming the input, the first bad value and what is accepted, if any value is out of range.
 
     ``values`` are magnitudes in the input's base unit (NaN and infinities are out of range).
+    ``spec`` is the input's record (default: ``INPUTS[name]``).
     """
-    spec = INPUTS[name]
+    spec = spec or INPUTS[name]
     v = np.asarray(values, dtype=float)
     if v.size == 0:
         raise InputError(f"{name} is empty; expected {spec.accepted}")

@@ -461,11 +461,12 @@ def render_monte_carlo(mc) -> str:
     head = [f"Monte Carlo: {mc.samples_drawn:,} samples, seed {mc.seed}"] + [f"  {k}: {v}" for k, v in mc.inputs.items()]
     out = ["\n".join(head), "", table(rows, ["output"] + keys, "l" + "r" * len(keys))]
     if mc.thresholds:
-        trows = [[t["id"], show(t["threshold"], "FLOP"), f"{t['probability']:.1%}" if t["probability"] is not None else "—",
-                  " / ".join(fmt(t["time_to_reach"][k]) for k in keys) if t["time_to_reach"] else "—", t["status"]]
+        trows = [[t.id, show(t.threshold, "FLOP"), f"{t.probability:.1%}" if t.probability is not None else "—",
+                  " / ".join(fmt(t.time_to_reach[k]) for k in keys) if t.time_to_reach else "—", t.status, t.source]
                  for t in mc.thresholds]
         out += ["", "Thresholds (share of samples whose compute is greater than the threshold):",
-                table(trows, ["threshold", "compute", "P(crosses)", "time on this cluster " + "/".join(keys), "status"])]
+                table(trows, ["threshold", "compute", "P(crosses)", "time on this cluster " + "/".join(keys), "status",
+                              "source"])]
     if mc.extra:
         out += [""] + [f"{k}: {fmt(v)}" for k, v in mc.extra.items()]
     if mc.assumptions:

@@ -23,15 +23,19 @@ import pint
 
 from .cluster import parse_count
 from .errors import InputError, UnitError, UnknownNameError
+from .models.training import TRAINING
 from .parameters import INPUTS, canonical, check_domain
 from .units import BASE, Q_, parse_quantity, parse_unit
 
 __all__ = ["Axis", "parse_axis", "is_uncertain", "is_grid", "AXES"]
 
-#: Inputs that may be a grid axis (sweep, and train with grid values).
-AXES = ("device", "precision", "count", "compute", "duration", "mfu", "power", "power_fraction", "server_overhead",
-        "pue", "electricity_price", "carbon_intensity", "rental_price", "unit_price", "lifetime", "params",
-        "active_params", "tokens")
+def axes_of(specs, chain) -> tuple[str, ...]:
+    """Inputs that may be a grid axis: the numeric inputs of the chain, and device and precision."""
+    return tuple(n for n, i in specs.items() if n in ("device", "precision") or (i.numeric and n in chain.used))
+
+
+#: Inputs of the training chain that may be a grid axis (sweep, and train with grid values).
+AXES = axes_of(INPUTS, TRAINING)
 
 _UNCERTAIN = re.compile(r"\.\.|±|\+-|\+/-|^\s*(uniform|normal|triangular|lognormal)\s*\(", re.I)
 
@@ -82,22 +86,23 @@ def find_axis(axes: Sequence[Axis], name: str) -> Axis:
     raise InputError(f"this sweep has no {key!r} axis; its axes are {', '.join(a.name for a in axes)}")
 
 
-def _axis_name(name: str) -> str:
-    key = canonical(name, "sweep axis")
-    if key not in AXES:
-        raise UnknownNameError("sweep axis", name, difflib.get_close_matches(key, AXES, n=3) or list(AXES))
+def _axis_name(name: str, specs=None, axes=AXES) -> str:
+    key = canonical(name, "sweep axis") if specs is None else str(name).strip().lower().replace("-", "_")
+    if key not in axes:
+        raise UnknownNameError("sweep axis", name, difflib.get_close_matches(key, axes, n=3) or list(axes))
     return key
 
 
-def parse_axis(name: str, value: Any, catalog=None) -> Axis:
+def parse_axis(name: str, value: Any, catalog=None, specs=None, axes=AXES) -> Axis:
     """Read one axis: ``parse_axis("count", "10k:200k:20")``, ``parse_axis("device", ["H100", "B200"])``.
 
     Raises :class:`UnknownNameError` for an unknown axis (with suggestions) and :class:`InputError`
     for empty, reversed or zero-step ranges, ``num < 1``, uncertain values, and values outside the
     input's range.
     """
-    key = _axis_name(name)
-    spec = INPUTS[key]
+    key = _axis_name(name, specs, axes)
+    specs = specs if specs is not None else INPUTS
+    spec = specs[key]
     if is_uncertain(value):
         raise InputError(f"{key}: {value!r} is an uncertain value (a range or distribution), which Monte Carlo samples; "
                          "a grid takes a value, a list a,b,c or start:stop:num (use train for Monte Carlo)")
@@ -107,14 +112,14 @@ def parse_axis(name: str, value: Any, catalog=None) -> Axis:
         return _categorical(key, value, catalog or load_catalog())
     note = ""
     if isinstance(value, str):
-        values, note = _parse_text(value, key)
+        values, note = _parse_text(value, key, spec)
     elif isinstance(value, pint.Quantity):
         if spec.dimension is None:
             raise UnitError(f"{key}: a count is a plain number, got a quantity {value!s}")
         q = parse_quantity(value, spec.dimension, what=key)
         values = np.atleast_1d(np.asarray(q.m_as(parse_unit(spec.unit)), dtype=float)).ravel()
     elif isinstance(value, (list, tuple)) and any(isinstance(v, (str, pint.Quantity)) for v in value):
-        values = np.concatenate([parse_axis(key, v, catalog).values for v in value]) if value else np.array([])
+        values = np.concatenate([parse_axis(key, v, catalog, specs, axes).values for v in value]) if value else np.array([])
     else:
         try:
             values = np.atleast_1d(np.asarray(value, dtype=float)).ravel()
@@ -124,20 +129,20 @@ def parse_axis(name: str, value: Any, catalog=None) -> Axis:
         raise InputError(f"{key}: no values (an empty list or range); give at least one")
     factor = 1.0 if spec.dimension is None else float(Q_(1.0, parse_unit(spec.unit)).m_as(BASE[spec.dimension]))
     base = values if factor == 1.0 else values * factor
-    _check(key, values, base)
+    _check(key, values, base, spec)
     return Axis(key, values, spec.unit, base, note)
 
 
-def _check(key: str, values: np.ndarray, base: np.ndarray) -> None:
-    if INPUTS[key].kind == "count":
+def _check(key: str, values: np.ndarray, base: np.ndarray, spec) -> None:
+    if spec.kind == "count":
         bad = ~np.isfinite(values) | (values < 1) | (values != np.rint(values))
         if bad.any():
-            raise InputError(f"count must be {INPUTS[key].accepted}, got {values[bad][0]:g}")
+            raise InputError(f"count must be {spec.accepted}, got {values[bad][0]:g}")
         return
     try:
-        check_domain(key, base)
+        check_domain(key, base, spec=spec)
     except InputError:
-        check_domain(key, values, INPUTS[key].unit or None)  # the message in the unit the user typed
+        check_domain(key, values, spec.unit or None, spec=spec)  # the message in the unit the user typed
         raise
 
 
@@ -151,9 +156,8 @@ def _split_list(text: str, name: str) -> list[str]:
     return items
 
 
-def _numbers(items: Sequence[str], key: str, unit: str) -> np.ndarray:
+def _numbers(items: Sequence[str], key: str, unit: str, spec) -> np.ndarray:
     """Items of text -> magnitudes in the input's display unit."""
-    spec = INPUTS[key]
     if spec.kind == "count":
         if unit:
             raise InputError(f"count: a count has no unit, got {unit!r}")
@@ -163,14 +167,14 @@ def _numbers(items: Sequence[str], key: str, unit: str) -> np.ndarray:
     return np.array(out, dtype=float)
 
 
-def _parse_text(text: str, key: str) -> tuple[np.ndarray, str]:
+def _parse_text(text: str, key: str, spec) -> tuple[np.ndarray, str]:
     if ":" not in text:
         items = _split_list(text, key)
         unit = ""
         last = re.match(r"^(\S+)\s+(.+)$", items[-1])
-        if INPUTS[key].kind != "count" and len(items) > 1 and last and all(_bare(i) for i in items[:-1]):
+        if spec.kind != "count" and len(items) > 1 and last and all(_bare(i) for i in items[:-1]):
             unit = last.group(2)  # "0.05,0.1 USD/kWh": a trailing unit applies to every bare number
-        return _numbers(items, key, unit), ""
+        return _numbers(items, key, unit, spec), ""
     parts = [p.strip() for p in text.split(":")]
     if len(parts) not in (3, 4) or not all(parts):
         raise InputError(f"{key}: cannot read range {text!r}; write start:stop:num (inclusive, num points), "
@@ -182,10 +186,10 @@ def _parse_text(text: str, key: str) -> tuple[np.ndarray, str]:
     if not m:
         raise InputError(f"{key}: the number of points in {text!r} must be a whole number >= 1, got {parts[2]!r}")
     num, unit = int(m.group(1)), m.group(2) or ""
-    start, stop = _numbers([parts[0], parts[1]], key, unit)
+    start, stop = _numbers([parts[0], parts[1]], key, unit, spec)
     _check_range(key, text, parts, num, start, stop, spacing)
     values = np.geomspace(start, stop, num) if spacing == "log" else np.linspace(start, stop, num)
-    if INPUTS[key].kind != "count":
+    if spec.kind != "count":
         return values, ""
     rounded = np.unique(np.maximum(np.rint(values), 1.0))
     note = "counts rounded to whole devices"
@@ -250,7 +254,8 @@ def estimate(*, ranges: bool = False, samples: int = 100_000, seed: Any = 0, cat
     (``scheduler``, ``chunks``, ...) run that Monte Carlo on Dask (:func:`computescale.engine.monte_carlo`).
     """
     from .specs import load_catalog
-    from .uncertainty import _DISTRIBUTIONS, run_ranges
+    from .distributions import DISTRIBUTIONS as _DISTRIBUTIONS
+    from .uncertainty import run_ranges
 
     catalog = catalog or load_catalog()
     inputs = {canonical(k): v for k, v in inputs.items() if v is not None}

@@ -8,31 +8,27 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from . import precision as precision_policy
 from .assumptions import Assumption, Resolver
-from .cluster import Cluster, cluster as _parse_cluster
+from .cluster import cluster as _parse_cluster
 from .errors import InputError, UnknownNameError
-from .blocks import DEFAULT_MAX_MEMORY, ENERGY_OUTPUTS, Accumulator, GridModel, SweepSummary, c_order_runs
-from .parameters import COSTS, OUTPUTS, canonical
-from .scenarios import AXES, Axis, find_axis as _find_axis, parse_axis
+from .blocks import DEFAULT_MAX_MEMORY, Accumulator, GridModel, SweepSummary, c_order_runs
+from .parameters import INPUTS, OUTPUTS, canonical
+from .scenarios import AXES, Axis, axes_of, find_axis as _find_axis, parse_axis
 from .specs import Catalog, load_catalog
 from .report import plain, csv_header, csv_rows, open_output, output_header, render_sweep, sweep_to_dict
 from .units import BASE, Q_, parse_quantity, parse_unit
 
-__all__ = ["Sweep", "SweepResult", "SweepSummary", "Axis", "sweep", "parse_axis", "AXES", "SWEEP_OUTPUTS",
+__all__ = ["Sweep", "SweepResult", "SweepSummary", "Axis", "sweep", "parse_axis", "AXES",
            "DEFAULT_CHUNK_SIZE", "DEFAULT_MAX_MEMORY"]
 
 #: Scenarios evaluated at once: 2**18 keeps each float array at 2 MiB (a dozen live at a time).
 DEFAULT_CHUNK_SIZE = 1 << 18
 
 
-#: Outputs a sweep can give, in order (names and units from the glossary).
-SWEEP_OUTPUTS = ("peak", "ratio", "time_to_train", "compute_in_duration", "implied_mfu", "devices_for_duration",
-                 "device_time", "facility_power", "energy", "electricity_cost", "emissions", "rental_cost",
-                 "amortized_hardware_cost", "electricity_cost_per_compute", "rental_cost_per_compute",
-                 "amortized_hardware_cost_per_compute")
-# Base unit -> display unit, one factor per output.
-_FACTORS = {k: float(Q_(1.0, BASE[OUTPUTS[k].dimension]).m_as(parse_unit(OUTPUTS[k].unit))) for k in SWEEP_OUTPUTS}
-_ENERGY = ENERGY_OUTPUTS
+def _factor(spec) -> float:
+    """Base unit -> display unit of one output."""
+    return float(Q_(1.0, BASE[spec.dimension]).m_as(parse_unit(spec.unit)))
 
 
 def _parse_memory(value: Any) -> float:
@@ -73,45 +69,50 @@ class Sweep(_Grid):
         A cluster (``"25k A100"``) for the ``ratio`` output: cluster peak / reference peak at the
         same precision (the like-for-like basis of :func:`computescale.compare.compare`).
     outputs : sequence of str, optional
-        Outputs to compute (default: every one the axes determine).
+        Outputs to compute (default: every one the axes determine, derived from the model's chain).
     chunk_size : int
         Scenarios evaluated at once [scenarios].
     max_memory : int or str
         Largest full result :meth:`run` may build [bytes, or e.g. ``"4 GiB"``].
+    model : computescale.models.Model, optional
+        The model swept (default: training); any model of the pipeline runs here.
     """
 
     def __init__(self, axes: Mapping[str, Any] | Sequence[tuple[str, Any]] = (), /, *, reference: Any = None,
                  outputs: Sequence[str] | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE,
-                 max_memory: Any = DEFAULT_MAX_MEMORY, catalog: Catalog | None = None, **named: Any):
+                 max_memory: Any = DEFAULT_MAX_MEMORY, catalog: Catalog | None = None, model: Any = None, **named: Any):
+        from .training import TRAINING_MODEL
+
         self.catalog = catalog or load_catalog()
+        self.model = model or TRAINING_MODEL
+        self._axes_ok = axes_of(self.model.inputs, self.model.chain)
         self.axes: tuple[Axis, ...] = tuple(self._parse_axes(list(axes.items()) if isinstance(axes, Mapping) else list(axes),
                                                              named))
-        names = {a.name for a in self.axes}
-        for need, example in (("device", "device='H100,B200'"), ("count", "count='10k:200k:20'")):
-            if need not in names:
-                raise InputError(f"a sweep needs a {need} axis (e.g. {example})")
+        if self.model.device_inputs is not None and not self._has("device"):
+            raise InputError("a sweep needs a device axis (e.g. device='H100,B200')")
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
             raise InputError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}")
         self.chunk_size = int(chunk_size)
         self.max_memory = _parse_memory(max_memory)
         self.reference = None if reference is None else _parse_cluster(reference, self.catalog)
         self.notes: list[str] = [f"{a.name}: {a.note}" for a in self.axes if a.note]
-        self._setup_tables()
-        self._setup_outputs(outputs)
-        self._setup_fixed()
-        self.model = GridModel(tuple(a.name for a in self.axes), tuple(a.base for a in self.axes), dict(self._fixed),
-                               self._peak, self._power_w, self._ref, self.outputs, {k: _FACTORS[k] for k in self.outputs})
+        tables = self._setup_tables()
+        self._setup_outputs(outputs, tables)
+        fixed = self._setup_fixed(tables)
+        self.grid_model = GridModel(self.model.chain, tuple(a.name for a in self.axes), tuple(a.base for a in self.axes),
+                                    fixed, tables, self.outputs, {k: _factor(self.model.outputs[k]) for k in self.outputs})
 
     def _parse_axes(self, pairs, named) -> list[Axis]:
         seen: dict[str, str] = {}
         parsed = []
+        specs = None if self.model.inputs is INPUTS else self.model.inputs
         for name, value in pairs + list(named.items()):
-            key = canonical(name, "sweep axis")
+            key = canonical(name, "sweep axis") if specs is None else name
             if key in seen:
                 raise InputError(f"axis {key!r} is given twice ({seen[key]!r} and {name!r}); give each axis once")
             seen[key] = name
             if value is not None:
-                parsed.append(parse_axis(key, value, self.catalog))
+                parsed.append(parse_axis(key, value, self.catalog, specs, self._axes_ok))
         return parsed
 
     @property
@@ -123,60 +124,56 @@ class Sweep(_Grid):
         return any(a.name == name for a in self.axes)
 
     # -- per-device tables (devices and precisions are categorical: a small table, indexed per scenario) --
-    def _setup_tables(self) -> None:
-        from .training import default_precision
-
+    def _setup_tables(self) -> dict[str, np.ndarray]:
+        """Per-device inputs [device, precision] from the model (peak, TDP) and the reference's peak."""
+        if not self._has("device"):
+            return {}
         devices = [self.catalog.device(n) for n in self.axis("device").values]
-        single = [Cluster.of(d, 1, catalog=self.catalog) for d in devices]
-        self._power_w = np.array([c.per_device("power")[0] for c in single])
-        if self._has("precision"):
+        if self._has("precision"):  # an explicit grid of formats: a cell a device lacks is NaN (said below)
             precisions = [list(self.axis("precision").values)] * len(devices)
-        else:  # the training layer's default: BF16 dense, FP16 where a device has no BF16 figure (said so)
-            precisions = [[default_precision([d], None)[0]] for d in devices]
+        else:  # the one policy: BF16 dense, FP16 where a device has no BF16 figure (said so), else an error
+            precisions = [[precision_policy.choose([d])[0]] for d in devices]
             self.notes += [f"{d.name} has no BF16 figure; its FP16 dense peak is used" for d, p in zip(devices, precisions)
-                           if p[0] != "bf16"]
-        self._peak = np.array([[c.per_device(f"{p}.dense")[0] for p in ps] for c, ps in zip(single, precisions)])
-        self._metric = np.array([[f"{p}.dense" for p in ps] for ps in precisions], dtype=object)
-        for d, row, ps in zip(devices, self._peak, precisions):
+                           if p[0] != precision_policy.DEFAULT]
+        rows = [[self.model.device_inputs(d, p) for p in ps] for d, ps in zip(devices, precisions)]
+        tables = {k: np.array([[cell[k] for cell in row] for row in rows]) for k in rows[0][0]}
+        for d, row, ps in zip(devices, tables.get("peak_per_device", []), precisions):
             missing = [p.upper() for p, v in zip(ps, row) if np.isnan(v)]
             if missing:
                 self.notes.append(f"{d.name} has no published {', '.join(missing)} dense peak: NaN in those scenarios "
                                   "(never another figure)")
         self.notes += [f"{d.name} has no published TDP: power, energy, cost and emissions are NaN for it"
-                       for d, p in zip(devices, self._power_w) if np.isnan(p)]
-        self._ref = None
+                       for d, p in zip(devices, tables.get("power", np.zeros((len(devices), 1)))[:, 0]) if np.isnan(p)]
         if self.reference is not None:
-            ref = {m: self.reference.total_magnitude(m) for m in set(self._metric.ravel())}
-            self._ref = np.vectorize(lambda m: ref[m], otypes=[float])(self._metric)
+            ref = {p: self.reference.total_magnitude(f"{p}.dense") for p in {p for ps in precisions for p in ps}}
+            tables["reference_peak"] = np.array([[ref[p] for p in ps] for ps in precisions])
             self.notes.append(f"ratio: peak / peak of {self.reference.label} at the same precision")
+        return tables
 
-    def _available(self) -> list[str]:
-        has = self._has
-        out = ["peak"] + (["ratio"] if self.reference is not None else [])
-        out += ["time_to_train"] if has("compute") else []
-        if has("duration"):
-            out += ["compute_in_duration"] if has("compute") == has("mfu") or not has("compute") else []
-        if has("compute") and has("duration"):
-            out += ["implied_mfu"] + (["devices_for_duration"] if has("mfu") else [])
-        if has("compute") or has("duration"):
-            out += ["device_time", "facility_power", "energy", "electricity_cost", "emissions"]
-            out += ["rental_cost"] if has("rental_price") else []
-            out += ["amortized_hardware_cost"] if has("unit_price") and has("lifetime") else []
-            if has("compute"):
-                out += [k + "_per_compute" for k in COSTS if k in out]
-        return out
+    def _present(self, tables) -> set[str]:
+        """Inputs a scenario has: axes, per-device tables, and every input with a sourced-default key."""
+        defaults = {n for n, i in self.model.inputs.items() if i.default}
+        implied = self.model.implied
+        if any(out in self.model.chain.available({a.name for a in self.axes} | set(tables) | defaults - set(implied))
+               for out in implied.values()):
+            defaults -= set(implied)  # an input the chain implies takes no default (the MFU compute and duration imply)
+        return {a.name for a in self.axes if a.name not in ("device", "precision")} | set(tables) | defaults
 
-    def _setup_outputs(self, outputs: Sequence[str] | None) -> None:
-        available = self._available()
+    def _setup_outputs(self, outputs: Sequence[str] | None, tables) -> None:
+        present = self._present(tables)
+        determined = set(self.model.chain.available(present))
+        available = [o for o in self.model.outputs if o in determined]
         if outputs is None:
             self.outputs = tuple(available)
             return
         chosen = []
         for o in outputs:
-            if o not in SWEEP_OUTPUTS:
-                raise UnknownNameError("sweep output", o, difflib.get_close_matches(o, SWEEP_OUTPUTS, n=3) or list(SWEEP_OUTPUTS))
+            if o not in self.model.outputs:
+                names = list(self.model.outputs)
+                raise UnknownNameError("sweep output", o, difflib.get_close_matches(o, names, n=3) or names)
             if o not in available:
-                raise InputError(f"output {o!r} is not determined by these axes; they give {', '.join(available)}")
+                why = self.model.why(o, present) or "it is one of the axes"
+                raise InputError(f"output {o!r} is not determined by these axes: {why}")
             if o in chosen:
                 raise InputError(f"output {o!r} is asked for twice")
             chosen.append(o)
@@ -184,21 +181,17 @@ class Sweep(_Grid):
             raise InputError("outputs: no output asked for; give at least one of " + ", ".join(available))
         self.outputs = tuple(chosen)
 
-    def _setup_fixed(self) -> None:
-        """Inputs that are not axes, resolved once as estimate_training resolves them (sourced defaults)."""
-        res = Resolver(self.catalog)
-        self._fixed: dict[str, Any] = {}
-        needed = []
-        if not self._has("mfu") and not (self._has("compute") and self._has("duration")):
-            needed.append("mfu")
-        if any(o in self.outputs for o in _ENERGY):
-            needed += ["power_fraction", "server_overhead", "pue", "electricity_price", "carbon_intensity"]
-        for name in needed:
-            if not self._has(name):
-                self._fixed[name] = res.resolve(name)
-        if self._has("compute") and self._has("duration") and not self._has("mfu"):
-            self.notes.append("mfu: not given, so the MFU implied by compute, count and duration is used (as train does)")
+    def _setup_fixed(self, tables) -> dict[str, Any]:
+        """Inputs that are not axes and that the outputs need, resolved once as the scalar path does (sourced defaults)."""
+        res = Resolver(self.catalog, specs=self.model.inputs)
+        present = self._present(tables)
+        fixed = {name: res.resolve(name) for name in self.model.chain.inputs_for(self.outputs, present)
+                 if not self._has(name) and name not in tables}
+        for given, out in self.model.implied.items():
+            if given not in fixed and not self._has(given) and out in self.model.chain.available(present):
+                self.notes.append(f"{given}: not given, so the {out.replace('_', ' ')} is used (as the scalar path does)")
         self.assumptions: list[Assumption] = res.assumptions
+        return fixed
 
     # -- chunked evaluation ----------------------------------------------------------------------------------
     def _blocks(self) -> Iterator[tuple[int, int, tuple[int, ...], list[np.ndarray]]]:
@@ -208,14 +201,14 @@ class Sweep(_Grid):
     def _evaluate(self, idx: list[np.ndarray]) -> dict[str, np.ndarray]:
         """Outputs in base units for one block (run() and chunks() apply the unit factors): the one
         evaluation, shared with the Dask engine."""
-        return self.model.base(idx)
+        return self.grid_model.base(idx)
 
     def chunks(self, progress: Callable[[int, int], None] | None = None):
         """Yield ``(start, stop, block shape, index arrays, outputs)`` for each chunk, in C order."""
         total = self.size
         for start, stop, shape, idx in self._blocks():
             out = self._evaluate(idx)
-            yield start, stop, shape, idx, {k: v * _FACTORS[k] if _FACTORS[k] != 1.0 else v for k, v in out.items()}
+            yield start, stop, shape, idx, {k: v * self.grid_model.factors[k] if self.grid_model.factors[k] != 1.0 else v for k, v in out.items()}
             if progress is not None:
                 progress(stop, total)
 
@@ -231,12 +224,12 @@ class Sweep(_Grid):
         for start, stop, shape, idx in self._blocks():
             for k, v in self._evaluate(idx).items():  # unit factor and copy into the result in one pass
                 dest = data[k][start:stop].reshape(shape)
-                np.multiply(v, _FACTORS[k], out=dest) if _FACTORS[k] != 1.0 else np.copyto(dest, v)
+                np.multiply(v, self.grid_model.factors[k], out=dest) if self.grid_model.factors[k] != 1.0 else np.copyto(dest, v)
             if progress is not None:
                 progress(stop, self.size)
         outputs = {k: v.reshape(self.shape) for k, v in data.items()}
         return SweepResult(self.axes, outputs, list(self.notes), list(self.assumptions),
-                           None if self.reference is None else self.reference.label)
+                           None if self.reference is None else self.reference.label, self.model.outputs, self.catalog)
 
     def summary(self, progress: Callable[[int, int], None] | None = None) -> "SweepSummary":
         """Min, max (with the scenario giving each), mean and NaN count of every output, chunk by chunk.
@@ -252,7 +245,8 @@ class Sweep(_Grid):
     def _summary(self, acc: dict) -> "SweepSummary":
         stats = {}
         for k, a in acc.items():
-            stats[k] = {"unit": OUTPUTS[k].unit, "label": OUTPUTS[k].description, "count": a.count, "nan": self.size - a.count,
+            spec = self.model.outputs[k]
+            stats[k] = {"unit": spec.unit, "label": spec.description, "count": a.count, "nan": self.size - a.count,
                         "min": a.min if a.count else None, "max": a.max if a.count else None,
                         "mean": a.total / a.count if a.count else None,
                         "argmin": self.scenario(a.argmin) if a.count else None,
@@ -310,9 +304,11 @@ class SweepResult(_Grid):
     notes: list[str] = field(default_factory=list)
     assumptions: list[Assumption] = field(default_factory=list)
     reference: str | None = None
+    specs: Mapping[str, Any] = field(default_factory=lambda: OUTPUTS, repr=False)  # the model's outputs
+    catalog: Any = field(default=None, repr=False)  # the sweep's own catalog (device aliases in sel)
 
     def unit(self, output: str) -> str:
-        return OUTPUTS[self._output(output)].unit
+        return self.specs[self._output(output)].unit
 
     def _output(self, name: str) -> str:
         if name not in self.outputs:
@@ -322,7 +318,7 @@ class SweepResult(_Grid):
     def quantity(self, output: str):
         """One output as a pint Quantity (array of the grid's shape)."""
         k = self._output(output)
-        return Q_(self.outputs[k], parse_unit(OUTPUTS[k].unit))
+        return Q_(self.outputs[k], parse_unit(self.specs[k].unit))
 
     __getitem__ = quantity
 
@@ -337,10 +333,8 @@ class SweepResult(_Grid):
                 wanted = str(value).strip()
                 hits = [j for j, v in enumerate(a.values) if v == wanted]
                 if not hits and a.name == "device":
-                    from .specs import load_catalog as _lc
-
                     try:
-                        dev = _lc().device(wanted).name
+                        dev = (self.catalog or load_catalog()).device(wanted).name
                     except UnknownNameError:
                         dev = None
                     hits = [j for j, v in enumerate(a.values) if v == dev]
@@ -355,7 +349,7 @@ class SweepResult(_Grid):
             drop.add(i)
         new_axes = tuple(a for i, a in enumerate(axes) if i not in drop)
         return SweepResult(new_axes, {k: np.asarray(v[tuple(index)]) for k, v in self.outputs.items()},
-                           self.notes, self.assumptions, self.reference)
+                           self.notes, self.assumptions, self.reference, self.specs, self.catalog)
 
     # -- export ------------------------------------------------------------------------------------------
     def to_csv(self, path=None) -> str:
@@ -411,8 +405,9 @@ def sweep(axes: Mapping[str, Any] | Sequence[tuple[str, Any]] = (), /, *, engine
     Keywords are those of :class:`Sweep` (axes, ``reference``, ``outputs``, ``chunk_size``,
     ``max_memory``, ``catalog``); see the module docstring for the axes and outputs.
     ``engine="dask"`` returns a lazy ``xarray.Dataset`` instead (``chunks``: scenarios per block, or
-    ``{axis: size}``); ``scheduler`` (an address or a ``distributed.Client``) becomes dask's default,
-    so it computes there (:mod:`computescale.engine`).
+    ``{axis: size}``); with a ``scheduler`` (``"sync"``, an address or a ``distributed.Client``) it is
+    computed there within the call (``Dataset.persist``), leaving dask's own default as it was
+    (:mod:`computescale.engine`).
     """
     if engine not in ("numpy", "dask"):
         raise InputError(f"engine must be 'numpy' or 'dask', got {engine!r}")
@@ -420,8 +415,7 @@ def sweep(axes: Mapping[str, Any] | Sequence[tuple[str, Any]] = (), /, *, engine
         if chunks is not None or scheduler is not None:
             raise InputError("chunks and scheduler are options of engine='dask' (the NumPy engine takes chunk_size)")
         return Sweep(axes, **kwargs).run()
-    from .engine import use_scheduler
+    from .engine import persist_on
 
     ds = Sweep(axes, **kwargs).to_dask(chunks)
-    use_scheduler(scheduler)
-    return ds
+    return ds if scheduler is None else persist_on(ds, scheduler)

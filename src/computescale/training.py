@@ -30,11 +30,13 @@ from typing import Any
 import numpy as np
 
 from . import kernels
+from . import precision as precision_policy
 from .assumptions import Assumption, Resolver, to_base
 from .cluster import Cluster, cluster as _parse_cluster
 from .errors import InputError, UnknownNameError
-from .model import WHY, evaluate
-from .parameters import COSTS, OUTPUTS
+from .models.pipeline import Model, Resolved, estimate as run_pipeline
+from .models.training import TRAINING, implies_mfu
+from .parameters import INPUTS, OUTPUTS
 from .specs import Catalog, load_catalog
 from .units import BASE, Q_, format_quantity, magnitude_in, parse_unit
 
@@ -49,50 +51,15 @@ FLOP_PER_PARAM_TOKEN = 6.0
 #: With full activation recomputation, one more forward pass: hardware FLOP (Narayanan et al. 2021, eq. 3).
 FLOP_PER_PARAM_TOKEN_RECOMPUTE = 8.0
 
-_DEFAULT_PRECISION = "bf16"
+_DEFAULT_PRECISION = precision_policy.DEFAULT
 
 
-# ---- precision and peak ------------------------------------------------------------------------------------
-def normalize_precision(precision: Any) -> str | None:
-    """``'BF16'`` -> ``'bf16'``; None stays None; empty text or an unknown name is an error."""
-    from .schema import FLOAT_PRECISIONS, TENSOR_FLOAT_PRECISIONS
-
-    if precision is None:
-        return None
-    p = str(precision).strip().lower()
-    if not p:
-        raise InputError(f"precision is empty; give one of {', '.join(TENSOR_FLOAT_PRECISIONS)}")
-    if p not in FLOAT_PRECISIONS:
-        raise UnknownNameError("precision", str(precision), difflib.get_close_matches(p, FLOAT_PRECISIONS, n=3)
-                               or list(TENSOR_FLOAT_PRECISIONS))
-    return p
+# ---- precision and peak: the one policy (computescale.precision) ---------------------------------------------
+normalize_precision = precision_policy.normalize
 
 
 def _peak_per_device(c: Cluster, precision: str) -> tuple[Any, str]:
-    """Mean dense peak per device [FLOP/s] at ``precision``; InputError if any member lacks it."""
-    precision = normalize_precision(precision)
-    metric = f"{precision}.dense"
-    per = c.per_device(metric)
-    missing = [m.device.name for m, v in zip(c.members, per) if math.isnan(v)]
-    if missing:
-        have = [p for p in c.members[0].device.precisions() if c.members[0].device.peak(p) is not None]
-        raise InputError(f"precision: {missing[0]} has no published {precision.upper()} dense peak; "
-                         f"choose one it has ({', '.join(have)})")
-    if len(c.members) == 1:  # one device type: the peak is a scalar, not an N-array of copies
-        return float(per[0]), metric
-    return kernels.ratio(c.total_magnitude(metric), c.n_devices), metric
-
-
-def default_precision(devices, precision: str | None) -> tuple[str, str]:
-    """The precision used and why: the one chosen, else BF16, else FP16 where a device has no BF16 (said so)."""
-    chosen = normalize_precision(precision)
-    if chosen:
-        return chosen, "chosen"
-    if all(d.peak(_DEFAULT_PRECISION) is not None for d in devices):
-        return _DEFAULT_PRECISION, "default (BF16 dense tensor peak)"
-    if all(d.peak("fp16") is not None for d in devices):
-        return "fp16", "the device has no BF16 figure, so its FP16 dense tensor peak is used (BF16's 16-bit counterpart)"
-    return _DEFAULT_PRECISION, "default"
+    return precision_policy.peak_per_device(c, precision)
 
 
 def _shape(x) -> Any:
@@ -184,7 +151,7 @@ def facility_power(cluster: Any, *, power: Any = None, power_fraction: Any = Non
         x["power"] = math.nan
     for name, given in (("power_fraction", power_fraction), ("server_overhead", server_overhead), ("pue", pue)):
         x[name] = res.resolve(name, given)
-    out = evaluate(x, want=("facility_power",))
+    out = TRAINING.evaluate(x, want=("facility_power",))
     return Q_(_shape(np.asarray(out["facility_power"], dtype=float)), "W").to("MW"), res.assumptions
 
 
@@ -253,7 +220,7 @@ class TrainingEstimate:
         return render_estimate(self)
 
 
-# ---- the estimate -----------------------------------------------------------------------------------------------
+# ---- the estimate: the training chain on the one pipeline ----------------------------------------------------
 def estimate_training(*, run: str | None = None, compute: Any = None, params: Any = None, active_params: Any = None,
                       tokens: Any = None, recomputation: bool = False, cluster: Any = None, duration: Any = None,
                       device_time: Any = None, mfu: Any = None, achieved: Any = None, precision: str | None = None,
@@ -267,23 +234,17 @@ def estimate_training(*, run: str | None = None, compute: Any = None, params: An
     not given from a known run; a ``cluster`` given here replaces the run's, and then the run's
     duration and GPU-hours (which belong to its hardware) are not used. A ``cluster`` that is a
     device without a count (``"H100"``) with compute and a duration answers the devices needed.
+    Where a run states its device-time (GPU-hours), the MFU and duration it implies are used.
     Missing factors take their sourced defaults; where none exists, :class:`InputError` names the
     option to pass.
     """
-    given = dict(locals())
-    catalog = given.pop("catalog") or load_catalog()
-    est, res, x, count_known = resolve_inputs(catalog, **given)
-    out = evaluate(x)
-    _package(est, res, x, out, catalog, count_known)
-    return est
+    given = {k: v for k, v in locals().items() if k != "catalog"}
+    return run_pipeline(TRAINING_MODEL, catalog=catalog, **given)
 
 
-def resolve_inputs(catalog: Catalog, **given: Any):
-    """The model's inputs for the keywords of :func:`estimate_training` (all of them, None where not given).
-
-    Returns ``(estimate so far, Resolver, inputs in base units, whether the count is known)``; a
-    Monte Carlo on another engine resolves once here, then evaluates the model on sampled blocks.
-    """
+def _resolve(catalog: Catalog, given: dict) -> Resolved:
+    """The training chain's inputs for the keywords of :func:`estimate_training` (base units, with sources)."""
+    given = {k: given.get(k) for k in _KEYWORDS}
     est = TrainingEstimate()
     r = _resolve_run(est, given["run"], catalog)
     res, c, count_given = _resolve_cluster(est, r, given["cluster"], catalog)
@@ -292,14 +253,18 @@ def resolve_inputs(catalog: Catalog, **given: Any):
                                                               "recomputation")})
     if c is not None:
         x["count"] = c.n_devices if count_given else None
-        x["peak"] = _resolve_peak(est, res, c, given["precision"])
+        x["peak_per_device"] = _resolve_peak(est, res, c, given["precision"])
     elif given["precision"] is not None:
         est.precision = normalize_precision(given["precision"])
     x["duration"] = res.resolve("duration", given["duration"], required=False)
-    _resolve_mfu(est, res, x, given["mfu"], given["achieved"])
     x["device_time"] = res.resolve("device_time", given["device_time"], required=False)
+    _resolve_mfu(est, res, x, given["mfu"], given["achieved"])
+    _check_count(c, x, count_given)
     _resolve_factors(res, x, given)
-    return est, res, x, count_given or c is None
+    return Resolved(x, res.assumptions, est.warnings, est)
+
+
+_KEYWORDS = tuple(k for k in INPUTS if k not in ("device", "count"))
 
 
 def _resolve_run(est: TrainingEstimate, run: str | None, catalog: Catalog):
@@ -336,6 +301,16 @@ def _resolve_cluster(est: TrainingEstimate, r, cluster: Any, catalog: Catalog):
     return res, c, count_given
 
 
+def _check_count(c, x: dict, count_given: bool) -> None:
+    """The one count rule: a device without a count means the devices needed, or a clear error."""
+    if c is None or count_given:
+        return
+    present = [k for k, v in x.items() if v is not None]
+    if "count" not in TRAINING.available(present):
+        raise InputError(f"cluster: {c.members[0].device.name} has no count; give one (e.g. '25k {c.members[0].device.name}'), "
+                         "or compute and a duration to find the devices needed")
+
+
 def _resolve_compute(est, res: Resolver, x: dict, r, *, compute, params, active_params, tokens, recomputation) -> None:
     if compute is not None and (params is not None or tokens is not None):
         raise InputError("compute: give either compute, or params and tokens, not both")
@@ -351,6 +326,7 @@ def _resolve_compute(est, res: Resolver, x: dict, r, *, compute, params, active_
         x["params"] = res.resolve("params", params)
         x["tokens"] = res.resolve("tokens", tokens)
         x["active_params"] = res.resolve("active_params", active_params, required=False)
+        _check_active(x)
         est.compute_basis = f"{k:g}·N_active·D (mixture of experts)" if active_params is not None else rule
     elif r is not None and r.training_compute is not None:
         e = r.training_compute
@@ -368,8 +344,15 @@ def _resolve_compute(est, res: Resolver, x: dict, r, *, compute, params, active_
         res.note(Assumption("tokens", r.tokens.value, r.tokens.source, r.tokens.note))
 
 
+def _check_active(x: dict) -> None:
+    a = x.get("active_params")
+    if a is not None and (np.asarray(a) > np.asarray(x["params"])).any():
+        raise InputError("active_params: the active parameters per token exceed the total parameters (params); "
+                         "give active <= total")
+
+
 def _resolve_peak(est: TrainingEstimate, res: Resolver, c: Cluster, precision: str | None):
-    prec, why = default_precision([m.device for m in c.members], precision)
+    prec, why = precision_policy.choose([m.device for m in c.members], precision)
     peak, metric = _peak_per_device(c, prec)
     est.precision = prec
     est.peak_per_device = Q_(_shape(peak), "FLOP/s").to("TFLOP/s")
@@ -381,54 +364,46 @@ def _resolve_peak(est: TrainingEstimate, res: Resolver, c: Cluster, precision: s
 
 
 def _resolve_mfu(est: TrainingEstimate, res: Resolver, x: dict, mfu: Any, achieved: Any) -> None:
-    """MFU: given, or from an achieved rate, else the run's, else implied by compute and duration, else default."""
+    """MFU: given, or from an achieved rate, else the run's, else implied (by compute with count and
+    duration, or with a stated device-time), else the sourced default."""
     if mfu is not None and achieved is not None:
         raise InputError("mfu: give mfu or achieved throughput per device, not both")
     if achieved is not None:
-        if x.get("peak") is None:
+        if x.get("peak_per_device") is None:
             raise InputError("achieved: an achieved throughput needs a cluster (to know the peak it is a fraction of)")
-        x["mfu"] = _achieved_to_mfu(achieved, x["peak"], est.precision)
+        x["mfu"] = _achieved_to_mfu(achieved, x["peak_per_device"], est.precision)
         res.note(Assumption("achieved", res.shown("achieved", to_base("achieved", achieved)), None,
                             f"given; MFU = achieved / {est.precision.upper()} dense peak"))
         return
-    if mfu is not None or x.get("peak") is None:
+    if mfu is not None or x.get("peak_per_device") is None:
         x["mfu"] = res.resolve("mfu", mfu) if mfu is not None else None
         return
     x["mfu"] = res.from_run("mfu", "mfu")
-    implied_possible = x.get("count") is not None and x.get("duration") is not None and (
-        x.get("compute") is not None or x.get("params") is not None)
-    if x["mfu"] is None and not implied_possible:
+    if x["mfu"] is None and not implies_mfu(k for k, v in x.items() if v is not None):
         x["mfu"] = res.resolve("mfu")  # the sourced default, or an error naming --mfu
 
 
+#: Factors filled from sourced defaults (or the device) only where some output uses them.
+_FACTORS = ("power", "power_fraction", "server_overhead", "pue", "electricity_price", "carbon_intensity",
+            "rental_price", "unit_price", "lifetime")
+
+
 def _resolve_factors(res: Resolver, x: dict, given: dict) -> None:
-    """Power, energy and cost factors, each resolved only where its output can be computed."""
-    energy_possible = x.get("peak") is not None or x.get("device_time") is not None
-    x["power"] = res.resolve("power", given["power"], required=False)
-    if energy_possible and x["power"] is not None:
-        for name in ("power_fraction", "server_overhead", "pue", "electricity_price", "carbon_intensity"):
+    """Power, energy and cost factors: given ones always; others only where an output uses them."""
+    for name in _FACTORS:
+        if given[name] is not None:
             x[name] = res.resolve(name, given[name])
-    x["rental_price"] = res.resolve("rental_price", given["rental_price"], required=False)
-    x["unit_price"] = res.resolve("unit_price", given["unit_price"], required=False)
-    x["lifetime"] = res.resolve("lifetime", given["lifetime"], required=False)
+    x["power"] = x.get("power") if x.get("power") is not None else res.resolve("power", required=False)
+    present = [k for k, v in x.items() if v is not None]
+    for name in TRAINING.useful(present, [n for n in _FACTORS if x.get(n) is None]):
+        x[name] = res.resolve(name, required=INPUTS[name].default is not None)
 
 
-def _package(est: TrainingEstimate, res: Resolver, x: dict, out: dict, catalog: Catalog, count_given: bool) -> None:
+def _package(r: Resolved, out: dict, catalog: Catalog) -> TrainingEstimate:
     """Outputs as quantities in display units, thresholds, and why each missing output is missing."""
-    if out.get("compute_reachable"):
-        est.compute_basis = "compute reachable in the duration (count x peak x MFU x duration)"
-    if not count_given and "count" in out:
-        est.n_devices = _shape(out["count"])
-        if np.ndim(est.n_devices) == 0:
-            est.cluster = est.cluster.replace("(count not given)", f"(count not given: {est.n_devices:,.0f} needed)")
-        est.warnings.append("no count was given: the devices needed for the duration (rounded up) are used")
-    if x.get("mfu") is None and out.get("implied_mfu") is not None:
-        res.note(Assumption("mfu", Q_(_shape(np.asarray(out["implied_mfu"])), ""), None,
-                            "implied by compute, cluster and duration (no MFU given)"))
-    if out.get("mfu") is not None:
-        est.mfu = Q_(_shape(np.asarray(out["mfu"], dtype=float)), "")
-    if out.get("implied_mfu") is not None and (np.asarray(out["implied_mfu"]) > 1).any():
-        est.warnings.append("the implied MFU exceeds 1: compute, cluster and duration are inconsistent with the peak")
+    est, x = r.context, r.x
+    _package_counts(est, r, out)
+    out = {k: x[k] for k in ("compute", "device_time") if x.get(k) is not None} | out  # given outputs
     for name, spec in OUTPUTS.items():
         if name in out and name not in ("peak", "ratio", "count"):
             unit = parse_unit(spec.unit)
@@ -436,11 +411,35 @@ def _package(est: TrainingEstimate, res: Resolver, x: dict, out: dict, catalog: 
     span = x.get("duration") if x.get("duration") is not None else out.get("time_to_train")
     if span is not None:
         est.results["duration"] = Q_(_shape(np.asarray(span, dtype=float)), "s").to("day")
-    for name, why in WHY.items():
-        if name not in est.results and name != "count":
-            est.not_given[name] = why if not (name in COSTS and "device_time" not in out) else "needs device-time"
-    est.assumptions = res.assumptions
+    present = [k for k, v in x.items() if v is not None]
+    for name, spec in OUTPUTS.items():
+        if spec.report_missing and name not in est.results:
+            est.not_given[name] = TRAINING_MODEL.why(name, present)
+    est.assumptions = r.assumptions
     est.thresholds = _thresholds(out, catalog)
+    return est
+
+
+def _package_counts(est: TrainingEstimate, r: Resolved, out: dict) -> None:
+    """The count used, the basis of the compute, the MFU used and where it came from, and warnings."""
+    x = r.x
+    if x.get("compute") is None and x.get("params") is None and "compute" in out:
+        est.compute_basis = "compute reachable in the duration (count x peak x MFU x duration)"
+    if x.get("count") is None and "count" in out:
+        est.n_devices = _shape(out["count"])
+        if np.ndim(est.n_devices) == 0:
+            est.cluster = est.cluster.replace("(count not given)", f"(count not given: {est.n_devices:,.0f} needed)")
+        est.warnings.append("no count was given: the devices needed for the duration (rounded up) are used")
+    implied = out.get("implied_mfu")
+    if x.get("mfu") is None and implied is not None:
+        by = "a stated device-time" if x.get("device_time") is not None and x.get("duration") is None else "count and duration"
+        r.assumptions.append(Assumption("mfu", Q_(_shape(np.asarray(implied)), ""), None,
+                                        f"implied by compute, peak and {by} (no MFU given)"))
+    used = x.get("mfu") if x.get("mfu") is not None else implied
+    if used is not None:
+        est.mfu = Q_(_shape(np.asarray(used, dtype=float)), "")
+    if implied is not None and (np.asarray(implied) > 1).any():
+        est.warnings.insert(0, "the implied MFU exceeds 1: compute, cluster and duration are inconsistent with the peak")
 
 
 def _thresholds(out: dict, catalog: Catalog) -> list[ThresholdCheck]:
@@ -453,3 +452,30 @@ def _thresholds(out: dict, catalog: Catalog) -> list[ThresholdCheck]:
                                      None if crosses is None else _shape(np.asarray(crosses)),
                                      None if reach is None else Q_(_shape(np.asarray(reach)), "s").to("day")))
     return checks
+
+
+def _device_inputs(device, precision: str) -> dict[str, float]:
+    """A sweep's per-device inputs: dense peak at ``precision`` [FLOP/s] (NaN where not published) and TDP [W]."""
+    single = Cluster.of(device, 1)
+    return {"peak_per_device": float(single.per_device(f"{precision}.dense")[0]),
+            "power": float(single.per_device("power")[0])}
+
+
+def _sampled_achieved(achieved_flop_per_s, x: dict) -> tuple[str, Any]:
+    """A sampled achieved throughput becomes the MFU it is of the dense peak (a Monte Carlo block's hook)."""
+    m = np.asarray(kernels.mfu_from_achieved(achieved_flop_per_s, x["peak_per_device"]))
+    if (m > 1).any():
+        raise InputError("achieved: a sampled achieved throughput per device exceeds the dense peak; "
+                         "give rates at or below peak")
+    return "mfu", m
+
+
+#: The training model: its chain, glossary, resolver and packager (what every engine runs).
+TRAINING_MODEL = Model("training", TRAINING, INPUTS, OUTPUTS, resolve=_resolve, package=_package,
+                       device_inputs=_device_inputs, implied={"mfu": "implied_mfu"},
+                       sampled={"achieved": _sampled_achieved},
+                       hints={"peak_per_device": "a cluster (--cluster)", "count": "a count in the cluster (--cluster '25k H100')",
+                              "thresholds": "the catalog's thresholds", "flop_per_param_token": "params and tokens",
+                              "reference_peak": "a reference cluster (--reference)",
+                              "rental_price": "a rental rate (--rental-price; no sourced rate for this device)",
+                              "device_time": "a duration or compute with a cluster, or a device-time (--device-time)"})

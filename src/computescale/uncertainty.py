@@ -20,230 +20,35 @@ Counts are rounded to whole devices, through cluster.py (a draw under one device
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .cluster import Cluster, parse_count, validate_counts
+from .distributions import DISTRIBUTIONS as _DISTRIBUTIONS, LogNormal, Normal, Triangular, Uniform, parse_uncertain
 from .errors import InputError, UnknownNameError
-from .parameters import INPUTS, OUTPUTS
+from .parameters import INPUTS
 from .specs import Catalog, load_catalog
-from .units import BASE, Q_, parse_quantity, parse_unit
+from .units import BASE, Q_, parse_unit
 
 __all__ = ["Uniform", "Normal", "Triangular", "LogNormal", "parse_uncertain", "monte_carlo_training",
-           "monte_carlo_claim", "MonteCarloResult", "UNCERTAIN_INPUTS", "MAX_SAMPLES", "run_ranges"]
+           "monte_carlo_claim", "MonteCarloResult", "ThresholdInterval", "UNCERTAIN_INPUTS", "MAX_SAMPLES",
+           "run_ranges", "uncertain_inputs"]
 
 #: Most samples one call draws (every sampled input and output is kept in memory until percentiles).
 MAX_SAMPLES = 2_000_000
 _CHUNK = 1 << 18
 
-#: Inputs that may be uncertain, in the order they are drawn: name -> (dimension, unit of bare numbers),
-#: from the glossary (counts have no dimension).
-UNCERTAIN_INPUTS: dict[str, tuple[str | None, str]] = {
-    i.name: (None if i.kind == "count" else i.dimension, i.unit) for i in INPUTS.values() if i.numeric}
 
-#: Outputs reported, with their display units (the glossary's).
-_OUTPUTS = {k: OUTPUTS[k].unit for k in ("compute", "time_to_train", "compute_in_duration", "implied_mfu",
-                                         "devices_for_duration", "device_time", "facility_power", "energy", "emissions",
-                                         "electricity_cost", "rental_cost", "amortized_hardware_cost",
-                                         "electricity_cost_per_compute", "rental_cost_per_compute",
-                                         "amortized_hardware_cost_per_compute")}
+def uncertain_inputs(specs) -> dict[str, Any]:
+    """Inputs of a model that may be uncertain, in the order they are drawn (the glossary's order,
+    fixed, so a seed reproduces a result): name -> glossary record."""
+    return {n: i for n, i in specs.items() if i.numeric}
 
 
-def _to_base(value: Any, key: str) -> float:
-    """One bound of a distribution, in the base unit of the input ``key``."""
-    dim, unit = UNCERTAIN_INPUTS[key]
-    if dim is None:
-        if isinstance(value, str):
-            return float(parse_count(value, what=key)) if re.fullmatch(r"[\d.,_]+[kKmM]?", value.strip()) else _bad(key, value)
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            return _bad(key, value)
-    q = parse_quantity(value, dim, what=key, default_unit=unit or None)
-    return float(q.m_as(BASE[dim]))
-
-
-def _bad(key, value):
-    raise InputError(f"{key}: cannot read {value!r} as a number")
-
-
-@dataclass(frozen=True)
-class Uniform:
-    """Uniform between ``lo`` and ``hi`` (inclusive of a zero-width range)."""
-
-    lo: Any
-    hi: Any
-
-    def _bounds(self, key):
-        lo, hi = _to_base(self.lo, key) + 0.0, _to_base(self.hi, key) + 0.0  # + 0.0: -0.0 is 0.0 (numpy refuses 0..-0)
-        if not (math.isfinite(lo) and math.isfinite(hi) and math.isfinite(hi - lo)):
-            raise InputError(f"{key}: range bounds must be finite (and their difference too), got {self.lo!r}..{self.hi!r}")
-        if lo > hi:
-            raise InputError(f"{key}: range {self.lo!r}..{self.hi!r} runs backwards; give (low, high)")
-        return lo, hi
-
-    def sample(self, rng, n, key):
-        lo, hi = self._bounds(key)
-        return rng.uniform(lo, hi, n)
-
-    def describe(self) -> str:
-        return f"uniform({self.lo}, {self.hi})"
-
-
-@dataclass(frozen=True)
-class Normal:
-    """Normal with mean and standard deviation ``sd`` (same unit as the mean)."""
-
-    mean: Any
-    sd: Any
-
-    def sample(self, rng, n, key):
-        m = _to_base(self.mean, key)
-        sd = _to_base(self.sd, key) + 0.0  # in the mean's unit, bare numbers too (95, 5 days); -0.0 is 0.0
-        if not sd >= 0 or not math.isfinite(sd):
-            raise InputError(f"{key}: normal sd must be a finite number >= 0, got {self.sd!r}")
-        return rng.normal(m, sd, n)
-
-    def describe(self) -> str:
-        return f"normal(mean {self.mean}, sd {self.sd})"
-
-
-@dataclass(frozen=True)
-class Triangular:
-    """Triangular on [lo, hi] with its peak at ``mode``."""
-
-    lo: Any
-    mode: Any
-    hi: Any
-
-    def sample(self, rng, n, key):
-        lo, mode, hi = (_to_base(x, key) for x in (self.lo, self.mode, self.hi))
-        if not lo <= mode <= hi:
-            raise InputError(f"{key}: triangular needs lo <= mode <= hi, got {self.lo!r}, {self.mode!r}, {self.hi!r}")
-        if lo == hi:
-            return np.full(n, lo)
-        return rng.triangular(lo, mode, hi, n)
-
-    def describe(self) -> str:
-        return f"triangular({self.lo}, {self.mode}, {self.hi})"
-
-
-@dataclass(frozen=True)
-class LogNormal:
-    """Log-normal with the given median and ``sigma``, the standard deviation of its natural log."""
-
-    median: Any
-    sigma: float
-
-    def sample(self, rng, n, key):
-        med = _to_base(self.median, key)
-        try:
-            sigma = float(self.sigma)
-        except (TypeError, ValueError):
-            raise InputError(f"{key}: lognormal sigma (the standard deviation of the log) must be a number "
-                             f"such as 0.3, got {self.sigma!r}") from None
-        if not med > 0:
-            raise InputError(f"{key}: lognormal median must be > 0, got {self.median!r}")
-        if not (sigma >= 0 and math.isfinite(sigma)):
-            raise InputError(f"{key}: lognormal sigma must be a finite number >= 0, got {self.sigma!r}")
-        if not sigma:
-            return np.full(n, med)
-        with np.errstate(over="ignore"):  # a huge sigma overflows to inf: refused by the input's range check, in one line
-            return med * np.exp(rng.normal(0.0, sigma, n))
-
-    def describe(self) -> str:
-        return f"lognormal(median {self.median}, sigma {self.sigma})"
-
-
-_DISTRIBUTIONS = (Uniform, Normal, Triangular, LogNormal)
-_FUNC = re.compile(r"^\s*(uniform|normal|triangular|lognormal)\s*\((.*)\)\s*(.*?)\s*$", re.I)
-_RANGE = re.compile(r"^\s*([^\s.][^\s]*?|\.\d\S*?)\s*\.\.\s*(\S+)\s*(.*?)\s*$")
-_PM = re.compile(r"^\s*(\S+?)\s*(?:±|\+-|\+/-)\s*([\d.eE+-]+)\s*(%?)\s*(.*?)\s*$")
-
-
-def _with_unit(x: str, unit: str) -> str:
-    return f"{x} {unit}" if unit and re.fullmatch(r"[-+\d.eE_,]+", x) else x
-
-
-def parse_uncertain(value: Any, what: str = "value"):
-    """Read an uncertain input from text; anything else (and plain values) is returned unchanged.
-
-    ``"0.32..0.36"``, ``"90..100 day"``: uniform. ``"25k±10%"``, ``"0.34 +- 0.02"``: uniform around
-    the value. ``"normal(0.34, 0.01)"``, ``"triangular(90, 95, 100) day"``, ``"lognormal(2e25, 0.3)"``,
-    ``"uniform(0.32, 0.36)"``. A tuple ``(lo, hi)`` is uniform.
-    """
-    if isinstance(value, _DISTRIBUTIONS):
-        return value
-    if isinstance(value, tuple):
-        if len(value) != 2:
-            raise InputError(f"{what}: a range is (low, high), got {len(value)} values {value!r}")
-        return Uniform(*value)
-    if not isinstance(value, str):
-        return value
-    m = _FUNC.match(value)
-    if m:
-        kind, args, unit = m.group(1).lower(), [a.strip() for a in m.group(2).split(",")], m.group(3)
-        want = {"uniform": 2, "normal": 2, "triangular": 3, "lognormal": 2}[kind]
-        if len(args) != want or not all(args):
-            raise InputError(f"{what}: {kind}(...) takes {want} values, got {value!r}")
-        if kind == "normal":
-            return Normal(_with_unit(args[0], unit), _with_unit(args[1], unit))
-        if kind == "lognormal":
-            try:
-                sigma = float(args[1])
-            except ValueError:
-                raise InputError(f"{what}: lognormal(median, sigma) takes sigma, the standard deviation of the log, "
-                                 f"as a plain number such as 0.3; got {args[1]!r}") from None
-            return LogNormal(_with_unit(args[0], unit), sigma)
-        cls = Uniform if kind == "uniform" else Triangular
-        return cls(*(_with_unit(a, unit) for a in args))
-    m = _PM.match(value)
-    if m:
-        return _plus_minus(value, what, *m.groups())
-    if ".." in value:
-        m = _RANGE.match(value)
-        if not m:
-            raise InputError(f"{what}: cannot read the range {value!r}; write low..high, e.g. '0.32..0.36' or '90..100 day'")
-        lo, hi, unit = m.groups()
-        if _bare(lo) and _bare(hi) and float(_num(lo)) > float(_num(hi)):
-            raise InputError(f"{what}: the range {value!r} runs backwards; write low..high")
-        return Uniform(_with_unit(lo, unit), _with_unit(hi, unit))
-    return value
-
-
-def _bare(x: str) -> bool:
-    try:
-        float(_num(x))
-        return True
-    except ValueError:
-        return False
-
-
-def _num(x: str) -> str:
-    return x.replace("_", "").replace(",", "")
-
-
-def _plus_minus(value: str, what: str, centre: str, spread: str, pct: str, unit: str):
-    """'25k±10%' -> Uniform(22500, 27500): bounds as numbers (or quantities), never re-read as text."""
-    try:
-        c = float(parse_count(centre)) if re.fullmatch(r"[\d.,_]+[kKmM]", centre) else float(_num(centre))
-        d = float(spread)
-    except (ValueError, InputError):
-        raise InputError(f"{what}: cannot read {value!r}; write e.g. '25k±10%' or '0.34 +- 0.02'") from None
-    d = abs(c) * d / 100 if pct else d
-    if not (math.isfinite(c) and math.isfinite(d)) or d < 0:
-        raise InputError(f"{what}: the ± spread in {value!r} must be a finite number >= 0")
-    if c - d < 0:
-        raise InputError(f"{what}: {value!r} reaches below zero ({c:g} - {d:g}); give a spread smaller than the value")
-    if unit:
-        from .units import Q_, parse_unit
-
-        return Uniform(Q_(c - d, parse_unit(unit)), Q_(c + d, parse_unit(unit)))
-    return Uniform(c - d, c + d)
+#: The training model's uncertain inputs.
+UNCERTAIN_INPUTS = uncertain_inputs(INPUTS)
 
 
 # ---- the result --------------------------------------------------------------------------------------------
@@ -265,7 +70,7 @@ class MonteCarloResult:
     samples: dict[str, Any] = field(default_factory=dict)
     assumptions: list = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
-    thresholds: list[dict] = field(default_factory=list)
+    thresholds: list = field(default_factory=list)  # of ThresholdInterval
 
     def interval(self, name: str) -> tuple:
         """(low, median, high) quantities of one output (the first, middle and last percentile)."""
@@ -278,7 +83,8 @@ class MonteCarloResult:
         from .render import to_jsonable
 
         return to_jsonable({"samples": self.samples_drawn, "seed": self.seed, "percentiles": list(self.percentiles),
-                            "inputs": self.inputs, "intervals": self.intervals, "thresholds": self.thresholds,
+                            "inputs": self.inputs, "intervals": self.intervals,
+                            "thresholds": [t.to_dict() for t in self.thresholds],
                             "extra": self.extra,
                             "assumptions": [a.to_dict() if hasattr(a, "to_dict") else a for a in self.assumptions]})
 
@@ -315,27 +121,28 @@ def _check_percentiles(percentiles) -> tuple[float, ...]:
     return ps
 
 
-def _draw(rng, n: int, uncertain: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Samples in base units, drawn in the fixed order of UNCERTAIN_INPUTS."""
+def _draw(rng, n: int, uncertain: dict[str, Any], specs=INPUTS) -> dict[str, np.ndarray]:
+    """Samples in base units, drawn in the fixed order of the model's glossary."""
     out = {}
-    for key in UNCERTAIN_INPUTS:
+    for key, spec in uncertain_inputs(specs).items():
         if key in uncertain:
-            x = np.asarray(uncertain[key].sample(rng, n, key), dtype=float)
-            if key == "count":  # whole devices, validated by the one count route (a draw below 0.5 is an error)
-                x = validate_counts(np.rint(x), "count (a sampled value)")
+            x = np.asarray(uncertain[key].sample(rng, n, key, spec), dtype=float)
+            if spec.kind == "count":  # whole devices, validated by the one count route (a draw below 0.5 is an error)
+                x = validate_counts(np.rint(x), f"{key} (a sampled value)")
             out[key] = x
     return out
 
 
-def _as_input(key: str, base: np.ndarray):
-    dim, _ = UNCERTAIN_INPUTS[key]
+def _as_input(key: str, base: np.ndarray, specs=INPUTS):
+    spec = specs[key]
+    dim = None if spec.kind == "count" else spec.dimension
     return base if dim in (None, "dimensionless") else Q_(base, BASE[dim])
 
 
 def monte_carlo_training(*, samples: int = 100_000, seed: Any = 0, keep_samples: bool = False,
                          percentiles=(5, 50, 95), device: Any = None, count: Any = None,
-                         catalog: Catalog | None = None, **inputs: Any) -> MonteCarloResult:
-    """Propagate uncertain inputs through :func:`computescale.training.estimate_training`.
+                         catalog: Catalog | None = None, model: Any = None, **inputs: Any) -> MonteCarloResult:
+    """Propagate uncertain inputs through a model of the pipeline (default: training).
 
     ``computescale.monte_carlo_training(..., engine="dask")`` runs the same on Dask
     (:func:`computescale.scenarios.monte_carlo_training`).
@@ -352,52 +159,70 @@ def monte_carlo_training(*, samples: int = 100_000, seed: Any = 0, keep_samples:
         Percentiles reported [%], default 5, 50, 95.
     device, count : optional
         A device name and its count (the count may be uncertain: ``"25k±10%"``, ``(22_500, 27_500)``);
-        instead of ``cluster``.
+        instead of ``cluster``. A device without a count means the devices needed (or a clear error).
+    model : computescale.models.Model, optional
+        The model sampled; any model of the pipeline runs here.
     **inputs
-        Any keyword of ``estimate_training`` (``compute``, ``duration``, ``mfu``, ``pue``, ...). The
-        numeric ones in :data:`UNCERTAIN_INPUTS` may be ranges or distributions.
+        Any keyword of the model (training: ``compute``, ``duration``, ``mfu``, ``pue``, ...); its
+        numeric inputs may be ranges or distributions.
 
     Returns
     -------
     MonteCarloResult
-        p5/p50/p95 (by default) of compute, time to train, implied MFU, device-time, energy,
-        emissions and costs, as far as the inputs determine them.
+        p5/p50/p95 (by default) of every output the inputs determine, and per regulatory threshold
+        the probability of crossing it (:class:`ThresholdInterval`, with its source).
     """
+    from .models.pipeline import estimate
+    from .training import TRAINING_MODEL
+
+    model = model or TRAINING_MODEL
     n, ps, seed = _check_samples(samples), _check_percentiles(percentiles), _check_seed(seed)
     catalog = catalog or load_catalog()
-    uncertain, fixed = _split_inputs(inputs, device, count)
-    draws = _draw(np.random.default_rng(seed), n, uncertain)
+    uncertain, fixed = _split_inputs(inputs, device, count, model.inputs)
+    draws = _draw(np.random.default_rng(seed), n, uncertain, model.inputs)
     collected: dict[str, np.ndarray] = {}
     est = None
     for start in range(0, n, _CHUNK):
         stop = min(n, start + _CHUNK)
-        est = _estimate_chunk(catalog, device, fixed, {k: v[start:stop] for k, v in draws.items()}, uncertain)
-        for name, values in _chunk_outputs(est, stop - start).items():
+        kw = _chunk_inputs(catalog, device, fixed, {k: v[start:stop] for k, v in draws.items()}, model.inputs)
+        try:
+            est = estimate(model, catalog=catalog, **kw)
+        except InputError as exc:
+            raise _sampled_error(exc, uncertain) from None
+        for name, values in chunk_outputs(est, stop - start, model.outputs).items():
             collected.setdefault(name, np.empty(n))[start:stop] = values
-    intervals = {k: _percentile_dict(v, _OUTPUTS[k], ps) for k, v in collected.items() if k in _OUTPUTS}
-    thresholds = _threshold_summary(est, collected, ps) if est is not None else []
-    kept = {k: Q_(v, parse_unit(_OUTPUTS[k])) for k, v in collected.items() if k in _OUTPUTS} if keep_samples else {}
-    if keep_samples:
-        kept |= {f"input:{k}": _as_input(k, v) for k, v in draws.items()}
-    descriptions = {k: v.describe() for k, v in uncertain.items()}
-    return MonteCarloResult(n, seed, ps, descriptions, intervals, kept, list(est.assumptions) if est else [],
-                            thresholds=thresholds)
+    return _result(model, est, n, seed, ps, uncertain, collected, draws if keep_samples else None)
 
 
-def _split_inputs(inputs: dict, device: Any, count: Any) -> tuple[dict, dict]:
+def _result(model, est, n, seed, ps, uncertain, collected, draws) -> MonteCarloResult:
+    """Percentiles of every output, threshold probabilities with their sources, and (asked for) the samples."""
+    units = {k: s.unit for k, s in model.outputs.items()}
+    intervals = {k: _percentile_dict(v, units[k], ps) for k, v in collected.items() if k in units}
+    kept = {}
+    if draws is not None:
+        kept = {k: Q_(v, parse_unit(units[k])) for k, v in collected.items() if k in units}
+        kept |= {f"input:{k}": _as_input(k, v, model.inputs) for k, v in draws.items()}
+    return MonteCarloResult(n, seed, ps, {k: v.describe() for k, v in uncertain.items()}, intervals, kept,
+                            list(est.assumptions) if est else [], thresholds=threshold_summary(est, collected, ps))
+
+
+def _split_inputs(inputs: dict, device: Any, count: Any, specs=INPUTS) -> tuple[dict, dict]:
     """Inputs that are distributions (to sample) and those that are fixed."""
     if count is not None and device is None:
         raise InputError("count: an uncertain count needs device= (e.g. device='A100', count='25k±10%')")
     if device is not None and inputs.get("cluster") is not None:
         raise InputError("device: give device and count, or cluster, not both")
+    if device is not None and count is None:  # the one count rule: a device alone means the devices needed
+        inputs = inputs | {"cluster": getattr(device, "name", device)}
+    numeric = uncertain_inputs(specs)
     uncertain: dict[str, Any] = {}
     fixed: dict[str, Any] = {}
-    pairs = list(inputs.items()) + ([("count", count if count is not None else 1)] if device is not None else [])
+    pairs = list(inputs.items()) + ([("count", count)] if count is not None else [])
     for key, value in pairs:
         v = parse_uncertain(value, key)
         if isinstance(v, _DISTRIBUTIONS):
-            if key not in UNCERTAIN_INPUTS:
-                raise InputError(f"{key}: only numeric inputs may be uncertain ({', '.join(UNCERTAIN_INPUTS)})")
+            if key not in numeric:
+                raise InputError(f"{key}: only numeric inputs may be uncertain ({', '.join(numeric)})")
             uncertain[key] = v
         else:
             fixed[key] = v
@@ -406,20 +231,13 @@ def _split_inputs(inputs: dict, device: Any, count: Any) -> tuple[dict, dict]:
     return uncertain, fixed
 
 
-def _estimate_chunk(catalog, device, fixed: dict, draws: dict, uncertain: dict):
-    """The training model on one chunk of samples (through estimate_training, as every path)."""
-    from .training import estimate_training
-    try:
-        return estimate_training(catalog=catalog, **_chunk_inputs(catalog, device, fixed, draws))
-    except InputError as exc:
-        raise _sampled_error(exc, uncertain) from None
-
-
-def _chunk_inputs(catalog, device, fixed: dict, draws: dict) -> dict:
-    """The keywords of estimate_training for one chunk of samples (base-unit draws as quantities)."""
-    kw = {k: v for k, v in fixed.items() if k != "count"} | {k: _as_input(k, v) for k, v in draws.items() if k != "count"}
+def _chunk_inputs(catalog, device, fixed: dict, draws: dict, specs=INPUTS) -> dict:
+    """The model's keywords for one chunk of samples (base-unit draws as quantities; device and count as a cluster)."""
+    if device is None or "cluster" in fixed:
+        return fixed | {k: _as_input(k, v, specs) for k, v in draws.items()}
+    kw = {k: v for k, v in fixed.items() if k != "count"} | {k: _as_input(k, v, specs) for k, v in draws.items() if k != "count"}
     n = draws["count"] if "count" in draws else fixed.get("count")
-    return kw if device is None else kw | {"cluster": Cluster.of(device, n, catalog=catalog)}
+    return kw | {"cluster": Cluster.of(device, n, catalog=catalog)}
 
 
 def _sampled_error(exc: InputError, uncertain: dict) -> InputError:
@@ -427,14 +245,14 @@ def _sampled_error(exc: InputError, uncertain: dict) -> InputError:
                       "accepted range; narrow it or use a bounded one)") if uncertain else exc
 
 
-def _chunk_outputs(est, size: int) -> dict[str, np.ndarray]:
+def chunk_outputs(est, size: int, specs) -> dict[str, np.ndarray]:
     """Every output of one chunk's estimate, and each threshold's crossing and time to reach, as arrays."""
     out = {}
-    for name, unit in _OUTPUTS.items():
+    for name, spec in specs.items():
         q = est.results.get(name)
         if q is not None:
-            out[name] = np.broadcast_to(np.asarray(q.m_as(parse_unit(unit)), dtype=float), (size,))
-    for t in est.thresholds:
+            out[name] = np.broadcast_to(np.asarray(q.m_as(parse_unit(spec.unit)), dtype=float), (size,))
+    for t in getattr(est, "thresholds", ()):
         if t.crosses is not None:
             out[f"crosses:{t.id}"] = np.broadcast_to(np.asarray(t.crosses, dtype=float), (size,))
         if t.time_to_reach is not None:
@@ -442,14 +260,32 @@ def _chunk_outputs(est, size: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _threshold_summary(est, collected: dict, ps) -> list[dict]:
-    """Per threshold: the share of samples that cross it, and percentiles of the time to reach it [day]."""
+@dataclass(frozen=True)
+class ThresholdInterval:
+    """One regulatory threshold under uncertainty: the share of samples whose compute exceeds it, and
+    percentiles of the time this cluster needs to reach it [day]; with the threshold's source."""
+
+    id: str
+    name: str
+    threshold: Any  # Quantity [FLOP]
+    status: str
+    source: str
+    probability: float | None
+    time_to_reach: dict[str, Any] | None
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "threshold": self.threshold, "status": self.status,
+                "source": self.source, "probability": self.probability, "time_to_reach": self.time_to_reach}
+
+
+def threshold_summary(est, collected: dict, ps) -> list[ThresholdInterval]:
+    """Per threshold of the estimate: the share of samples that cross it, and percentiles of the time to reach it."""
     out = []
-    for t in est.thresholds:
+    for t in getattr(est, "thresholds", None) or ():
         crosses, reach = collected.get(f"crosses:{t.id}"), collected.get(f"reach:{t.id}")
-        out.append({"id": t.id, "name": t.name, "threshold": t.threshold, "status": t.status, "source": t.source,
-                    "probability": None if crosses is None else float(crosses.mean()),
-                    "time_to_reach": None if reach is None else _percentile_dict(reach, "day", ps)})
+        out.append(ThresholdInterval(t.id, t.name, t.threshold, t.status, t.source,
+                                     None if crosses is None else float(crosses.mean()),
+                                     None if reach is None else _percentile_dict(reach, "day", ps)))
     return out
 
 
