@@ -30,6 +30,7 @@ toy model in the test file and runs it through every engine.
 from __future__ import annotations
 
 import inspect
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -64,6 +65,13 @@ class Stage:
     def label(self) -> str:
         return self.name or getattr(self.func, "__name__", "stage")
 
+    def __reduce__(self):
+        # a stage made by @stage replaces its function under the module's name: pickle it by that name
+        mod, name = getattr(self.func, "__module__", None), getattr(self.func, "__name__", None)
+        if mod and name and getattr(sys.modules.get(mod), name, None) is self:
+            return (_module_attribute, (mod, name))
+        return (Stage, (self.gives, self.needs, self.func, self.optional, self.name))
+
     def run(self, values: Mapping[str, Any]) -> dict[str, Any]:
         kwargs = {n: values[n] for n in self.needs}
         kwargs.update((n, values[n]) for n in self.optional if values.get(n) is not None)
@@ -71,6 +79,12 @@ class Stage:
         if isinstance(self.gives, str) and not self.gives.endswith(":*"):
             return {self.gives: got}
         return {k: v for k, v in got.items() if v is not None}
+
+
+def _module_attribute(module: str, name: str):
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
 
 
 def stage(gives: str | Sequence[str], needs: Sequence[str] = (), optional: Sequence[str] = ()):
