@@ -219,9 +219,13 @@ def test_unknown_precision():
         check_claim("1 H100", "1 A100", 2, precision="fp9")
 
 
-def test_primary_falls_back_when_precision_missing():
+def test_primary_falls_back_only_from_bf16_to_fp16():
+    """The one precision policy (computescale.precision): BF16 falls back to FP16; FP8 on an A100 is missing."""
     check = check_claim("1 H100", "1 A100", 3, precision="fp8")
-    assert check.primary.basis.key == "bf16.dense" and "FP8 dense is missing" in check.primary_note
+    assert check.primary.verdict == "missing" and "FP8 dense is missing" in check.primary_note
+    assert "no like-for-like verdict" in check.primary_note
+    v100 = check_claim("1 V100", "1 V100", 1)  # V100 publishes FP16 tensor figures, no BF16
+    assert v100.primary.basis.key == "fp16.dense" and "like-for-like verdict on FP16 dense" in v100.primary_note
 
 
 @pytest.mark.parametrize(
@@ -264,6 +268,6 @@ def test_primary_is_missing_when_no_side_has_the_precision():
     """No silent fallback to another basis: TPU v5e and V100 share no dense precision."""
     check = check_claim("1 TPU v5e", "1 V100", 2, precision="fp4")
     assert check.primary.basis.key == "fp4.dense" and check.primary.verdict == "missing"
-    assert "no dense precision in common" in check.primary_note
+    assert "FP4 dense is missing" in check.primary_note and "no like-for-like verdict" in check.primary_note
     assert "Like-for-like: missing" in str(check)
     assert check.to_dict()["primary"]["verdict"] == "missing"

@@ -152,7 +152,7 @@ API_CASES = [
     (lambda: parse_claim(None), InputError, r"a claim is text"),
     (lambda: parse_claim("10 H100 = " + "9" * 400 + "x 10 A100"), InputError, r"factor .* too large"),
     (lambda: check_claim("10 H100", "10 A100", 2, precision=""), InputError, r"precision is empty; give one of"),
-    (lambda: check_claim("10 H100", "10 A100", 2, precision=None), InputError, r"precision must be text"),
+    (lambda: check_claim("10 H100", "10 A100", 2, precision=5), InputError, r"precision must be text"),
     (lambda: check_claim("100k H100", "25k A100", 1.7976931348623157e308), InputError, r"factor must be between 1e-09 and 1e\+09"),  # found by test_fuzz
     (lambda: check_claim("100k H100", "25k A100", 5e-324), InputError, r"factor must be between .* got 4\.94066e-324"),  # found by test_fuzz
     (lambda: cs.load_catalog(""), SpecFileError, r"an empty path names no spec file or folder"),

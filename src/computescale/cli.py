@@ -380,6 +380,13 @@ def run() -> None:
     os._exit(code)
 
 
+def _close_clients() -> None:
+    """Close the Dask clients a command opened for a --scheduler address (their clusters keep running)."""
+    engine = sys.modules.get(f"{__package__}.engine")
+    if engine is not None:
+        engine.close_clients()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``computescale`` command. Returns the exit status: 0, or 2 after one line on stderr."""
     parser = build_parser()
@@ -399,6 +406,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # e.g. `computescale specs | head`
         return 0
+    finally:
+        _close_clients()
     for note in notes:
         print(f"computescale: {one_line(note)}", file=sys.stderr)
     try:

@@ -161,8 +161,9 @@ def _cmd_clusters(args) -> str:
              "members": [{"device": m.device, "count": m.count, "max": m.max, "stated": m.stated or None} for m in k.members],
              "n_devices": c.n_devices, "count_is_low_end_of_range": k.ranged,
              "bf16_dense": bf16, "h100_equivalents": None if h != h else h, "h100e_definition": h100e_definition(catalog),
-             "power_tdp": c.total("power") if c.has("power") else None, "facility_power": k.power,
-             "facility_power_estimate": fp if fp.magnitude == fp.magnitude else None,
+             "power_tdp": c.total("power") if c.has("power") else None,
+             "facility_power": fp if fp.magnitude == fp.magnitude else None,  # the model's estimate, as in train
+             "facility_power_reported": k.power,
              "source": k.source, "confidence": k.confidence, "notes": k.notes}
             for k, c, bf16, h, fp in items
         ])

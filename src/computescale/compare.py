@@ -35,7 +35,8 @@ import numpy as np
 from . import kernels
 from .cluster import Cluster, cluster, device_entry, device_value, fastest, metric_dimension, metric_label
 from .errors import InputError, UnknownNameError
-from .schema import FLOAT_PRECISIONS, PRECISIONS, TENSOR_FLOAT_PRECISIONS
+from . import precision as precision_policy
+from .schema import PRECISIONS, TENSOR_FLOAT_PRECISIONS
 from .specs import Catalog
 from .units import BASE, Q_
 
@@ -374,12 +375,7 @@ def check_claim(a, b, factor: float, tolerance: float = DEFAULT_TOLERANCE, preci
     if not _MIN_FACTOR <= factor <= _MAX_FACTOR:  # beyond these the devices needed overflow (or a ratio underflows)
         raise InputError(f"factor must be between {_MIN_FACTOR:g} and {_MAX_FACTOR:g} (a ratio of two clusters), got {factor:g}")
     tolerance = _nonneg(tolerance, "tolerance")
-    if not isinstance(precision, str) or not precision.strip():
-        raise InputError(f"precision is empty; give one of {', '.join(FLOAT_PRECISIONS)} (default bf16)"
-                         if isinstance(precision, str) else f"precision must be text such as 'bf16', got {precision!r}")
-    precision = precision.strip().lower()
-    if precision not in FLOAT_PRECISIONS and precision not in PRECISIONS:
-        raise UnknownNameError("precision", precision, [p for p in PRECISIONS if p[:2] == precision[:2]])
+    precision = precision_policy.normalize(precision) or precision_policy.DEFAULT
     comparison = compare(a, b, catalog)
     verdicts = []
     for basis in comparison.bases:
@@ -391,20 +387,26 @@ def check_claim(a, b, factor: float, tolerance: float = DEFAULT_TOLERANCE, preci
     by_key = {v.basis.key: v for v in verdicts}
     note = ""
     key = f"{precision}.dense"
-    if key not in by_key or by_key[key].basis.missing:
-        for p in ("bf16", "fp16", "tf32", "fp8", "fp32"):
-            if f"{p}.dense" in by_key and not by_key[f"{p}.dense"].basis.missing:
-                note = f"{precision.upper()} dense is missing ({by_key[key].basis.missing if key in by_key else 'neither side has it'}); like-for-like verdict on {p.upper()} dense"
-                key = f"{p}.dense"
-                break
-        else:
-            note = "no dense precision in common; the like-for-like verdict is missing"
+    if key not in by_key or by_key[key].basis.missing:  # the one policy: BF16 falls back to FP16, nothing else
+        key, note = _like_for_like(by_key, precision)
     primary = by_key.get(key)
     if primary is None:  # neither side has the precision: a missing verdict, never another basis
         nan = math.nan
         basis = Basis(key, "like-for-like", f"{precision.upper()} dense", (), (), nan, nan, nan, note or f"neither side has {precision.upper()} dense")
         primary = Verdict(basis, "missing", nan, nan)
     return ClaimCheck(comparison, factor, tolerance, primary, tuple(verdicts), note)
+
+
+def _like_for_like(by_key: dict, precision: str) -> tuple[str, str]:
+    """The like-for-like basis where the requested dense format is missing: FP16 for BF16 (said so), else
+    a missing verdict that names the format (never another format: :mod:`computescale.precision`)."""
+    first = f"{precision}.dense"
+    why = by_key[first].basis.missing if first in by_key else "neither side has it"
+    for p in precision_policy.fallbacks(precision)[1:]:
+        if f"{p}.dense" in by_key and not by_key[f"{p}.dense"].basis.missing:
+            return f"{p}.dense", f"{precision.upper()} dense is missing ({why}); like-for-like verdict on {p.upper()} dense"
+    return first, (f"{precision.upper()} dense is missing ({why}); no like-for-like verdict (other formats are "
+                   "listed below; --precision chooses another)")
 
 
 _MIN_FACTOR, _MAX_FACTOR = 1e-9, 1e9

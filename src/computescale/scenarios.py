@@ -279,8 +279,9 @@ def estimate(*, ranges: bool = False, samples: int = 100_000, seed: Any = 0, cat
     if uncertain:
         return monte_carlo_training(samples=samples, seed=seed, catalog=catalog,
                                     **({"engine": "dask"} | engine_options if engine_options else {}), **inputs)
-    if "device" in inputs:
-        inputs["cluster"] = f"{inputs.pop('count', 1)} {inputs.pop('device')}"
+    if "device" in inputs:  # the one count rule: a device without a count means the devices needed
+        device, count = inputs.pop("device"), inputs.pop("count", None)
+        inputs["cluster"] = device if count is None else f"{count} {device}"
     if grid:
         return training_grid(catalog=catalog, **inputs)
     from .training import estimate_training

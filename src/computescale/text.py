@@ -23,7 +23,7 @@ from . import textgrammar as g
 from .cluster import Cluster, metric_label
 from .compare import DEFAULT_TOLERANCE, check_claim
 from .errors import ComputescaleError, InputError, UnknownNameError
-from .schema import PRECISIONS
+from . import precision as precision_policy
 from .specs import Catalog, load_catalog
 from .textgrammar import Mention, Sentence, Span, article_year, combine, grammar_for, read_sentence, unusable, whole
 from .training import estimate_training
@@ -105,8 +105,7 @@ def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: st
     """
     if not isinstance(text, str):
         raise InputError(f"check_text reads text (a str), got {type(text).__name__}")
-    if precision not in PRECISIONS:
-        raise UnknownNameError("precision", precision, [p for p in PRECISIONS if p[:2] == str(precision)[:2]])
+    precision = precision_policy.normalize(precision) or precision_policy.DEFAULT
     if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < float("inf")):
         raise InputError(f"tolerance must be a number >= 0 (e.g. 0.1 for ±10%), got {tolerance!r}")
     catalog = catalog or load_catalog()

@@ -22,14 +22,17 @@ import numpy as np
 
 
 def _import_pint():
-    """``import pint`` without its optional dask and xarray integration.
+    """``import pint`` without importing dask and xarray, with pint's dask support intact.
 
-    pint imports dask and xarray at import time when they are installed (``pint.compat``), which
-    costs a command ~70-100 ms of start-up here, and computescale never puts quantities in dask or
-    xarray objects (its Dask engine passes plain floats and arrays; units travel as attribute
-    text). Where pint is already imported (by the user), it is used as it is.
+    pint imports dask at import time when it is installed (``pint.compat``), which costs a command
+    ~70-100 ms of start-up here, and computescale never puts quantities in dask objects (its Dask
+    engine passes plain floats and arrays; units travel as attribute text). So dask is hidden
+    while pint is imported, and pint's dask hooks are then put back as lazy ones: a user's
+    ``Quantity(dask_array, ...).compute()`` works as it would without computescale, and dask is
+    imported when such a quantity is first used. Where pint is already imported, it is left as it is.
     """
     import sys
+    from importlib.util import find_spec
 
     if "pint" in sys.modules:
         import pint
@@ -39,10 +42,37 @@ def _import_pint():
         sys.modules[m] = None  # type: ignore[assignment]  # "not installed" for the duration of the import
     try:
         import pint
+        import pint.facets.dask as pint_dask
     finally:
         for m in hidden:
             sys.modules.pop(m, None)
+    if "dask" in hidden and not pint.compat.HAS_DASK and find_spec("dask") is not None:
+        lazy = {"compute": _LazyDask("dask.base", "compute"), "persist": _LazyDask("dask.base", "persist"),
+                "visualize": _LazyDask("dask.base", "visualize"), "dask_array": _LazyDask("dask.array")}
+        for module in (pint.compat, pint_dask):
+            for name, value in lazy.items():
+                setattr(module, name, value)
+        pint.compat.HAS_DASK = True
     return pint
+
+
+class _LazyDask:
+    """A dask module (or one of its functions) imported on first use: what pint.compat holds when dask is installed."""
+
+    def __init__(self, module: str, attr: str | None = None):
+        self._module, self._attr = module, attr
+
+    def _target(self):
+        import importlib
+
+        m = importlib.import_module(self._module)
+        return getattr(m, self._attr) if self._attr else m
+
+    def __getattr__(self, name: str):
+        return getattr(self._target(), name)
+
+    def __call__(self, *args, **kwargs):
+        return self._target()(*args, **kwargs)
 
 
 pint = _import_pint()
