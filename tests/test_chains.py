@@ -262,3 +262,22 @@ def test_a_want_needs_only_what_it_uses():
     assert set(TRAINING.inputs_for(["energy"], present)) == present - {"electricity_price", "carbon_intensity"}
     assert "energy" in TRAINING.available(present) and "rental_cost" not in TRAINING.available(present)
     assert TRAINING.missing("rental_cost", present) == ["rental_price"]
+
+
+def test_sweep_reads_params_and_tokens_and_refuses_them_beside_a_compute(capsys):
+    from computescale.cli import main
+
+    r = sweep(device="H100", count="10k", params="1e9,2e9", tokens=1e12, mfu=0.4)
+    # C = 6·N·D (Kaplan et al. 2020, §2.1): 6e21 and 1.2e22 FLOP
+    np.testing.assert_allclose(r.quantity("compute").m_as("FLOP").ravel(), [6e21, 1.2e22])
+    assert main(["sweep", "--device", "H100", "--count", "10k", "--flop", "1e25", "--params", "1e9", "--tokens",
+                 "1e12"]) == 2
+    assert "params and tokens are not used: compute is given" in capsys.readouterr().err
+
+
+def test_an_implied_mfu_above_one_is_the_first_note_of_a_sweep():
+    r = sweep(device="H100", count=10, compute=1e26, duration=1)  # 10 H100 for a day cannot reach 1e26 FLOP
+    assert float(r.quantity("implied_mfu").magnitude.max()) > 1
+    assert r.notes[0].startswith("the implied MFU exceeds 1")
+    s = cs.Sweep(device="H100", count="10,20", compute=1e26, duration=1).summary()
+    assert s.notes[0].startswith("the implied MFU exceeds 1")

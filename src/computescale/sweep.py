@@ -97,6 +97,9 @@ class Sweep(_Grid):
         self.reference = None if reference is None else _parse_cluster(reference, self.catalog)
         self.notes: list[str] = [f"{a.name}: {a.note}" for a in self.axes if a.note]
         tables = self._setup_tables()
+        numeric = {a.name for a in self.axes} - {"device", "precision"}
+        for why in self.model.chain.unused(numeric, set(tables) | set(self.model.constants)):
+            raise InputError(why)
         self._setup_outputs(outputs, tables)
         fixed = self._setup_fixed(tables)
         self.grid_model = GridModel(self.model.chain, tuple(a.name for a in self.axes), tuple(a.base for a in self.axes),
@@ -157,7 +160,8 @@ class Sweep(_Grid):
         if any(out in self.model.chain.available({a.name for a in self.axes} | set(tables) | defaults - set(implied))
                for out in implied.values()):
             defaults -= set(implied)  # an input the chain implies takes no default (the MFU compute and duration imply)
-        return {a.name for a in self.axes if a.name not in ("device", "precision")} | set(tables) | defaults
+        axes = {a.name for a in self.axes if a.name not in ("device", "precision")}
+        return axes | set(tables) | defaults | set(self.model.constants)
 
     def _setup_outputs(self, outputs: Sequence[str] | None, tables) -> None:
         present = self._present(tables)
@@ -185,8 +189,8 @@ class Sweep(_Grid):
         """Inputs that are not axes and that the outputs need, resolved once as the scalar path does (sourced defaults)."""
         res = Resolver(self.catalog, specs=self.model.inputs)
         present = self._present(tables)
-        fixed = {name: res.resolve(name) for name in self.model.chain.inputs_for(self.outputs, present)
-                 if not self._has(name) and name not in tables}
+        fixed = {name: self.model.constants[name] if name in self.model.constants else res.resolve(name)
+                 for name in self.model.chain.inputs_for(self.outputs, present) if not self._has(name) and name not in tables}
         for given, out in self.model.implied.items():
             if given not in fixed and not self._has(given) and out in self.model.chain.available(present):
                 self.notes.append(f"{given}: not given, so the {out.replace('_', ' ')} is used (as the scalar path does)")
@@ -228,7 +232,7 @@ class Sweep(_Grid):
             if progress is not None:
                 progress(stop, self.size)
         outputs = {k: v.reshape(self.shape) for k, v in data.items()}
-        return SweepResult(self.axes, outputs, list(self.notes), list(self.assumptions),
+        return SweepResult(self.axes, outputs, self.model.warnings(outputs) + self.notes, list(self.assumptions),
                            None if self.reference is None else self.reference.label, self.model.outputs, self.catalog)
 
     def summary(self, progress: Callable[[int, int], None] | None = None) -> "SweepSummary":
@@ -251,7 +255,8 @@ class Sweep(_Grid):
                         "mean": a.total / a.count if a.count else None,
                         "argmin": self.scenario(a.argmin) if a.count else None,
                         "argmax": self.scenario(a.argmax) if a.count else None}
-        return SweepSummary(self.axes, self.size, stats, list(self.notes), list(self.assumptions))
+        maxima = {k: st["max"] for k, st in stats.items() if st["max"] is not None}
+        return SweepSummary(self.axes, self.size, stats, self.model.warnings(maxima) + self.notes, list(self.assumptions))
 
     def scenario(self, flat_index: int) -> dict[str, Any]:
         """The axis values of one scenario, by its flat (C-order) index."""

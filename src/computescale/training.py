@@ -438,8 +438,7 @@ def _package_counts(est: TrainingEstimate, r: Resolved, out: dict) -> None:
     used = x.get("mfu") if x.get("mfu") is not None else implied
     if used is not None:
         est.mfu = Q_(_shape(np.asarray(used, dtype=float)), "")
-    if implied is not None and (np.asarray(implied) > 1).any():
-        est.warnings.insert(0, "the implied MFU exceeds 1: compute, cluster and duration are inconsistent with the peak")
+    est.warnings[:0] = TRAINING_MODEL.warnings(out)
 
 
 def _thresholds(out: dict, catalog: Catalog) -> list[ThresholdCheck]:
@@ -473,7 +472,9 @@ def _sampled_achieved(achieved_flop_per_s, x: dict) -> tuple[str, Any]:
 #: The training model: its chain, glossary, resolver and packager (what every engine runs).
 TRAINING_MODEL = Model("training", TRAINING, INPUTS, OUTPUTS, resolve=_resolve, package=_package,
                        device_inputs=_device_inputs, implied={"mfu": "implied_mfu"},
-                       sampled={"achieved": _sampled_achieved},
+                       sampled={"achieved": _sampled_achieved}, constants={"flop_per_param_token": FLOP_PER_PARAM_TOKEN},
+                       limits={"implied_mfu": (1.0, "the implied MFU exceeds 1: compute, cluster and duration are "
+                                                    "inconsistent with the peak")},
                        hints={"peak_per_device": "a cluster (--cluster)", "count": "a count in the cluster (--cluster '25k H100')",
                               "thresholds": "the catalog's thresholds", "flop_per_param_token": "params and tokens",
                               "reference_peak": "a reference cluster (--reference)",

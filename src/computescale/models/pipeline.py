@@ -166,6 +166,20 @@ class Chain:
         used = {n for s in self.plan(both) for n in s.needs + s.optional}
         return tuple(c for c in candidates if c in used)
 
+    def unused(self, given: Iterable[str], present: Iterable[str] = ()) -> list[str]:
+        """Why inputs in ``given`` would go unused (with ``present``, the other inputs known): the stage
+        that uses them gives a name that is itself given. A caller refuses these rather than drop them
+        silently (``params`` and ``tokens`` with ``compute``)."""
+        given = frozenset(given)
+        used = {n for s in self.plan(given | frozenset(present)) for n in s.needs + s.optional}
+        by_clash: dict[str, list[str]] = {}
+        for name in sorted(given - used):
+            clash = [g for s in self.stages if name in s.needs + s.optional for g in s.outputs if g in given]
+            if clash:
+                by_clash.setdefault(clash[0], []).append(name)
+        return [f"{' and '.join(names)} {'is' if len(names) == 1 else 'are'} not used: {g} is given "
+                f"(give either {g}, or {' and '.join(names)})" for g, names in by_clash.items()]
+
     def missing(self, output: str, present: Iterable[str]) -> list[str]:
         """The fewest inputs to add to ``present`` so that ``output`` is determined ([] if it is)."""
         present = frozenset(present)
@@ -277,6 +291,8 @@ class Model:
     device_inputs: Callable[..., dict] | None = None
     hints: Mapping[str, str] = field(default_factory=dict)  # how to give an input that has no CLI flag
     implied: Mapping[str, str] = field(default_factory=dict)  # input -> the output that implies it: no default then
+    constants: Mapping[str, Any] = field(default_factory=dict)  # chain inputs with a fixed value unless resolved
+    limits: Mapping[str, tuple[float, str]] = field(default_factory=dict)  # output -> (upper bound, warning above it)
     sampled: Mapping[str, Callable] = field(default_factory=dict)  # a sampled input the resolver converts:
     #   name -> f(base values, chain inputs) -> (chain input, values), for engines that skip the resolver
 
@@ -286,6 +302,11 @@ class Model:
 
     def why(self, output: str, present: Iterable[str]) -> str:
         return self.chain.why(output, present, self.flag)
+
+    def warnings(self, values: Mapping[str, Any]) -> list[str]:
+        """The model's warnings for output values past their stated limits (an implied MFU above 1)."""
+        return [msg for name, (hi, msg) in self.limits.items()
+                if values.get(name) is not None and np.nanmax(np.asarray(values[name], dtype=float), initial=-np.inf) > hi]
 
     def resolved(self, catalog, given: Mapping[str, Any]) -> Resolved:
         if self.resolve is not None:
@@ -305,8 +326,10 @@ def resolve_generic(model: Model, catalog, given: Mapping[str, Any]) -> Resolved
     unknown = [k for k in given if k not in model.inputs]
     if unknown:
         raise InputError(f"{unknown[0]}: not an input of the {model.name} model ({', '.join(model.inputs)})")
+    for why in model.chain.unused(given):
+        raise InputError(why)
     res = Resolver(catalog, specs=model.inputs)
-    x = {name: res.resolve(name, value) for name, value in given.items()}
+    x = dict(model.constants) | {name: res.resolve(name, value) for name, value in given.items()}
     for name in model.chain.useful(x, [n for n in model.inputs if n not in x]):
         x[name] = res.resolve(name, required=False)
     return Resolved(x, res.assumptions)
@@ -316,9 +339,9 @@ def package_generic(model: Model, r: Resolved, out: dict) -> Estimate:
     """Outputs as quantities in their display units; why each missing one is missing."""
     from ..units import BASE, Q_, parse_unit
 
-    est = Estimate(model=model.name, assumptions=list(r.assumptions), warnings=list(r.warnings))
     present = [k for k, v in r.x.items() if v is not None]
     values = {k: r.x[k] for k in present} | out  # an output may be given (a stated compute)
+    est = Estimate(model=model.name, assumptions=list(r.assumptions), warnings=model.warnings(values) + r.warnings)
     for name, spec in model.outputs.items():
         if name in values:
             v = np.asarray(values[name], dtype=float)
