@@ -84,7 +84,8 @@ def test_toy_chain_runs_through_monte_carlo():
 
 @pytest.mark.skipif(not HAS_DASK, reason="the Dask engine needs computescale[scale]")
 def test_toy_chain_runs_through_the_dask_engines():
-    from computescale.engine import monte_carlo, summary
+    from computescale.engine import summary
+    from computescale.engine_mc import monte_carlo
 
     one = monte_carlo(model=TOY, size="80..80", bandwidth=1000, link_power=100, samples=1000, scheduler="sync")
     assert one.interval("transfer_energy")[1].m_as("J") == pytest.approx(8.0)

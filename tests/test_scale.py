@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import computescale as cs
-from computescale import engine
+from computescale import engine, engine_mc
 from computescale.cli import main
 from computescale.errors import InputError
 
@@ -114,9 +114,9 @@ MC = dict(device="A100", count="25k±10%", duration=("90 day", "100 day"), mfu="
 
 @needs_scale
 def test_monte_carlo_same_seed_same_percentiles_whatever_the_chunking():
-    n = 3 * engine.SEED_BLOCK + 123
+    n = 3 * engine_mc.SEED_BLOCK + 123
     runs = [cs.monte_carlo_training(samples=n, seed=7, engine="dask", chunks=c, scheduler="sync", keep_samples=True,
-                                    **MC) for c in (1, 2 * engine.SEED_BLOCK, None)]
+                                    **MC) for c in (1, 2 * engine_mc.SEED_BLOCK, None)]
     for other in runs[1:]:
         assert other.intervals == runs[0].intervals and other.thresholds == runs[0].thresholds
         for k in ("input:mfu", "input:duration", "time_to_train"):
@@ -144,7 +144,7 @@ def test_only_plain_numbers_cross_process_boundaries(grid):
     s, _ = grid
     from computescale.training import TRAINING_MODEL
 
-    blocks, _, _ = engine._mc_setup(1000, 0, False, "A100", "25k±10%", cs.load_catalog(), {"compute": "2e25 FLOP",
+    blocks, _, _ = engine_mc._mc_setup(1000, 0, False, "A100", "25k±10%", cs.load_catalog(), {"compute": "2e25 FLOP",
                                     "duration": "90..100 day", "mfu": 0.4}, TRAINING_MODEL)
     for payload in (pickle.dumps(s.grid_model), pickle.dumps(blocks)):
         assert b"pint" not in payload and b"pydantic" not in payload

@@ -251,7 +251,7 @@ def estimate(*, ranges: bool = False, samples: int = 100_000, seed: Any = 0, cat
     (:func:`training_grid`, a row per point); uncertain values a seeded Monte Carlo
     (:func:`~computescale.uncertainty.monte_carlo_training`). ``ranges=True`` draws every input a
     known ``run`` publishes as a range (``runs show NAME``) from that range. ``engine_options``
-    (``scheduler``, ``chunks``, ...) run that Monte Carlo on Dask (:func:`computescale.engine.monte_carlo`).
+    (``scheduler``, ``chunks``, ...) run that Monte Carlo on Dask (:func:`computescale.engine_mc.monte_carlo`).
     """
     from .specs import load_catalog
     from .distributions import DISTRIBUTIONS as _DISTRIBUTIONS
@@ -293,10 +293,10 @@ def monte_carlo_training(*, engine: str = "numpy", chunks: Any = None, scheduler
                          **kwargs: Any):
     """A seeded Monte Carlo of the training model on either engine: ``"numpy"`` (default,
     :func:`computescale.uncertainty.monte_carlo_training`) or ``"dask"`` (seeded blocks, ``chunks``,
-    ``scheduler``: :func:`computescale.engine.monte_carlo`; needs ``computescale[scale]``). Same result type.
+    ``scheduler``: :func:`computescale.engine_mc.monte_carlo`; needs ``computescale[scale]``). Same result type.
     """
     if engine == "dask":
-        from .engine import monte_carlo
+        from .engine_mc import monte_carlo
 
         return monte_carlo(chunks=chunks, scheduler=scheduler, progress=progress, **kwargs)
     if engine != "numpy":

@@ -21,7 +21,6 @@ References
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from . import kernels
 from . import precision as precision_policy
 from .assumptions import Assumption, Resolver, to_base
 from .cluster import Cluster, cluster as _parse_cluster
-from .errors import InputError, UnknownNameError
+from .errors import InputError
 from .models.pipeline import Model, Resolved, estimate as run_pipeline
 from .models.training import TRAINING, implies_mfu
 from .parameters import INPUTS, OUTPUTS
