@@ -17,6 +17,7 @@ import pint
 
 from .errors import InputError
 from .parameters import INPUTS, check_domain
+from .systems import system_overhead
 from .units import BASE, Q_, magnitude_in, parse_quantity, parse_unit
 
 __all__ = ["Assumption", "Resolver", "to_base", "POWER_FRACTION_CONVENTION"]
@@ -141,6 +142,8 @@ class Resolver:
             note = "device TDP (a maximum, not a measured draw)"
             self.note(Assumption(label, Q_(_plain(v), "W"), ", ".join(dict.fromkeys(c.sources("power"))), note))
             return v
+        if name == "server_overhead":
+            return self._system_overhead(label)
         if name == "unit_price" and c.has("price"):
             v = _mean(c, "price")
             self.note(Assumption(label, Q_(_plain(v), "USD"), ", ".join(dict.fromkeys(c.sources("price"))),
@@ -157,6 +160,17 @@ class Resolver:
                 self.note(Assumption(label, d.value, d.source, _join("default for H100", d.note)))
                 return magnitude_in(d.value, "hourly_rate")
         return None
+
+    def _system_overhead(self, label: str):
+        """server_overhead from the devices' rated systems (systems.py); None where none has one."""
+        d = self.catalog.defaults.get("server_overhead")
+        fallback = d.value.m_as("") if d is not None else float("nan")
+        found = system_overhead(self.catalog, self.cluster, fallback)
+        if found is None:
+            return None
+        v, source, note = found
+        self.note(Assumption(label, Q_(_plain(v), ""), source, note))
+        return v
 
     def _from_default(self, name: str, label: str):
         key = INPUTS[name].default
