@@ -102,7 +102,7 @@ def test_energy_chain_and_assumptions_sourced(catalog):
     est = estimate_training(compute="1e24 FLOP", cluster="1000 H100", mfu=0.4, catalog=catalog)
     hours = 1e24 / (1000 * H100_PEAK * 0.4) / 3600
     pue = catalog.default("pue").value.m_as("")
-    over = catalog.default("server_overhead").value.m_as("")
+    over = 10_200 / 8 / 700  # DGX H100 '10.2 kW max.' (User Guide) / 8 GPUs / 700 W TDP: the system share
     assert est.device_time.m_as("GPU_hour") == pytest.approx(1000 * hours)
     assert est.energy.m_as("kWh") == pytest.approx(1000 * hours * 0.7 * over * pue)
     assert est.assumption("pue").source == catalog.default("pue").source

@@ -379,6 +379,7 @@ class System(_Strict):
     power: Power
     primary: bool = False
     notes: str = ""
+    see_also: tuple[str, ...] = ()
 
 
 class ClusterMember(_Strict):

@@ -330,7 +330,8 @@ class _Load:
         for i, raw in enumerate(doc.get("system", [])):
             where = f"system[{i}]"
             sys_ = _validate(System, raw, path, where)
-            _check_source(self.catalog, sys_.power.source, path, f"{where}.power.source")
+            for key, sid in (("power.source", sys_.power.source), *((f"see_also[{j}]", x) for j, x in enumerate(sys_.see_also))):
+                _check_source(self.catalog, sid, path, f"{where}.{key}")
             _check_device(self.catalog, sys_.device, path, f"{where}.device")
             sys_ = sys_.model_copy(update={"device": self.catalog.device(sys_.device).name})
             self.once("system", sys_.name, path, where, sys_.name in self.catalog.systems)
