@@ -259,11 +259,15 @@ def test_deepseek_v3_paper_figures(catalog):
     assert (r.cluster.device, r.cluster.count) == ("H800 SXM5 80GB", 2048)
 
 
-def test_deepseek_r1_keeps_both_conflicting_counts(catalog):
+def test_deepseek_r1_uses_512_and_says_why_648_is_a_misreading(catalog):
+    # Issue 19: '648' is '64x8' misread. The stated cost only works with 512: 512 GPUs x (198 h R1-Zero + 80 h R1)
+    # + 5,000 GPU-hours (HyperAI's reading of the supplementary) at DeepSeek's $2 per H800-hour (V3 paper) ~ $294k.
     r, _ = catalog.run("deepseek-r1")
-    assert (r.cluster.min, r.cluster.max) == (512, 648)
+    assert r.cluster.count == 512 and r.cluster.max is None
+    assert (512 * (198 + 80) + 5_000) * 2 == pytest.approx(294_000, rel=0.01)
+    assert (648 * (198 + 80) + 5_000) * 2 > 294_000 * 1.2
     texts = " ".join(s.text for s in r.statement)
-    assert "512" in texts and "648" in texts and "50,000 Hopper" in texts
+    assert "512" in texts and "64x8" in texts and "50,000 Hopper" in texts and "64x8" in r.notes
 
 
 def test_outside_estimates_are_labelled_as_such(catalog):

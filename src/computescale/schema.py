@@ -240,8 +240,9 @@ class PriceTable(_Strict):
         return self
 
 
-#: What a rental rate is: ``on-demand`` list price, or a ``reserved-1y`` / ``reserved-3y`` commitment rate.
-RentalKind = Literal["on-demand", "reserved-1y", "reserved-3y"]
+#: What a rental rate is: ``on-demand`` list price, a ``reserved-1y`` / ``reserved-3y`` commitment rate, or a
+#: ``capacity-block`` (a short prepaid reservation of days to weeks, e.g. AWS EC2 Capacity Blocks for ML).
+RentalKind = Literal["on-demand", "reserved-1y", "reserved-3y", "capacity-block"]
 #: What a rental rate per device-hour covers: ``accelerator`` (a per-chip rate, e.g. Cloud TPU),
 #: ``server-share`` (an instance or VM price / its devices: host CPUs, memory, networking included).
 RentalScope = Literal["accelerator", "server-share"]
