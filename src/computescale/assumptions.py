@@ -153,7 +153,7 @@ class Resolver:
             dev = c.members[0].device
             if dev.rental is not None:
                 e = dev.rental.hourly
-                self.note(Assumption(label, e.value, e.source, _join(f"{dev.name}'s sourced rental rate", e.note)))
+                self.note(Assumption(label, e.value, e.source, _join(f"{dev.name}'s sourced rental rate ({dev.rental.kind}, {dev.rental.scope})", e.note)))
                 return magnitude_in(e.value, "hourly_rate")
             if dev.name.startswith("H100") and "gpu_hour_rental_h100" in self.catalog.defaults:
                 d = self.catalog.defaults["gpu_hour_rental_h100"]
