@@ -377,3 +377,106 @@ def test_specs_show_prints_dates_price_marker_and_measured_power(cli):
     assert "announced: 2025-03-18" in out and "price: no citable price" in out
     assert "measured, not a rating" in cli("specs", "show", "TPU v4").stdout
     assert "scope: board-share" in cli("specs", "show", "Gaudi 3").stdout
+
+
+# ---- issue 19: rated system power, PUE, prices -----------------------------------------------------------
+# (system, printed rating, devices it holds, document and table); typed from the document, not computed.
+SYSTEM_PRINTED = [
+    ("DGX H100", "10.2 kW", 8, "NVIDIA DGX H100/H200 User Guide, Power Specifications: '10.2 kW max.'"),
+    ("DGX H200", "10.2 kW", 8, "NVIDIA DGX H100/H200 User Guide, one power table for both systems: '10.2 kW max.'"),
+    ("DGX B200", "14.3 kW", 8, "NVIDIA DGX B200 User Guide, Power Specifications: '200-240 volts AC | 14.3 kW max.'"),
+    ("DGX GB200 NVL72 rack", "120 kW", 72, "Yahoo-syndicated report of the GTC 2024 rack (ServeTheHome photos): 'consumes a 120kW'"),
+]
+
+
+@pytest.mark.parametrize("name, printed, devices, document", SYSTEM_PRINTED, ids=[c[0] for c in SYSTEM_PRINTED])
+def test_system_rating_matches_its_document(catalog, name, printed, devices, document):
+    system = catalog.systems[name]
+    assert system.power.value.m_as("W") == pytest.approx(Q_(printed).m_as("W")), document
+    assert system.devices == devices and system.power.source in catalog.sources
+
+
+# (device, printed per-accelerator rate [USD/hour], kind, document and row)
+RENTAL_PRINTED = [
+    ("H200 SXM 141GB", 5.408, "capacity-block", "AWS EC2 Capacity Blocks pricing, 8 x H200 row: 'Effective Accelerator Hourly Rate $5.408'"),
+    ("A100 SXM4 40GB", 1.844, "capacity-block", "AWS EC2 Capacity Blocks pricing, p4d.24xlarge row: '$1.844'"),
+    ("TPU v6e", 2.7, "on-demand", "Google's Trillium GA price as quoted: 'starting at $2.7000 per chip-hour'"),
+]
+
+
+@pytest.mark.parametrize("device, printed, kind, document", RENTAL_PRINTED, ids=[c[0] for c in RENTAL_PRINTED])
+def test_rental_rate_matches_the_price_page(catalog, device, printed, kind, document):
+    rental = catalog.device(device).rental
+    assert rental.hourly.value.m_as("USD/device_hour") == pytest.approx(printed), document
+    assert rental.kind == kind and rental.scope in ("accelerator", "server-share")
+
+
+def test_tpu_v6e_reserved_rate_is_kept_apart():
+    # Google's GA quote: '$1.8900' per chip-hour with a 1-year commitment
+    rental = load_catalog().device("TPU v6e").rental
+    assert rental.reserved.value.m_as("USD/device_hour") == pytest.approx(1.89) and rental.reserved_kind == "reserved-1y"
+
+
+def test_pue_defaults_frontier_and_industry_average(catalog):
+    # Google 2024 Environmental Report: 'average annual power usage effectiveness ... was 1.10 compared with
+    # the industry average of 1.58'; Uptime Institute 2023 survey: 1.58.
+    assert catalog.default("pue").value.m_as("") == pytest.approx(1.10)
+    assert catalog.default("pue").source == "google-environmental-report-2024"
+    assert catalog.default("pue_industry_average").value.m_as("") == pytest.approx(1.58)
+    assert "FALLBACK" in catalog.default("server_overhead").note
+
+
+def test_colossus_facility_power_within_20_percent_of_reported(catalog):
+    power, assumptions = cluster_facility_power("colossus", catalog)
+    reported = catalog.cluster("colossus")[0].power.value.m_as("MW")
+    assert reported == 150  # Tom's Hardware: '150 MW from ... MLGW and ... TVA'
+    assert abs(power.m_as("MW") / reported - 1) <= 0.20
+    overhead = next(a for a in assumptions if a.name == "server_overhead")
+    assert overhead.source == "nvidia-dgx-h100-user-guide" and "DGX H100 rated 10.2 kW / 8" in overhead.note
+
+
+def test_gb200_nvl72_facility_power_per_gpu(catalog):
+    power, assumptions = cluster_facility_power("72 GB200", catalog)
+    assert 1.7 <= power.m_as("kW") / 72 <= 2.4
+    overhead = next(a for a in assumptions if a.name == "server_overhead")
+    assert "DGX GB200 NVL72 rack rated 120 kW / 72" in overhead.note
+
+
+def test_device_without_a_system_keeps_the_labelled_fallback(catalog):
+    _, assumptions = cluster_facility_power("1000 A100 80GB", catalog)
+    overhead = next(a for a in assumptions if a.name == "server_overhead")
+    assert overhead.value.m_as("") == pytest.approx(catalog.default("server_overhead").value.m_as(""))
+    assert "FALLBACK" in overhead.note
+
+
+def test_mixed_cluster_weights_system_overheads(catalog):
+    # 200,000 H100 (DGX H100: 10.2 kW / 8) + 30,000 GB200 (120 kW / 72): IT power is the sum of system shares
+    power, _ = cluster_facility_power("colossus 2025", catalog)
+    it_w = 200_000 * 10_200 / 8 + 30_000 * 120_000 / 72
+    assert power.m_as("W") == pytest.approx(it_w * catalog.default("pue").value.m_as(""))
+
+
+@pytest.mark.parametrize("device", ["H100 SXM5 80GB", "H200 SXM 141GB", "A100 SXM4 40GB", "TPU v6e"])
+def test_train_gives_a_rental_cost_for_every_device_with_a_rental(catalog, device):
+    from computescale import estimate_training
+
+    assert catalog.device(device).rental is not None
+    est = estimate_training(compute="1e24 FLOP", cluster=f"1000 {device}", mfu=0.4, catalog=catalog)
+    assert est.assumption("rental_price").source == catalog.device(device).rental.hourly.source
+    assert est.rental_cost.m_as("USD") > 0
+
+
+def test_every_device_with_a_rental_is_covered(catalog):
+    rented = {d.name for d in catalog.devices.values() if d.rental is not None}
+    assert rented == {"H100 SXM5 80GB", "H200 SXM 141GB", "A100 SXM4 40GB", "TPU v6e"}
+
+
+def test_clusters_command_shows_reported_beside_computed(cli):
+    out = cli("clusters").stdout
+    assert "reported" in out.splitlines()[0] and "150.0 MW [tomshardware-colossus-200k-2025]" in out
+
+
+def cluster_facility_power(name, catalog):
+    from computescale.training import facility_power
+
+    return facility_power(name, catalog=catalog)
