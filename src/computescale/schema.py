@@ -243,14 +243,12 @@ class PriceTable(_Strict):
 #: What a rental rate is: ``on-demand`` list price, a ``reserved-1y`` / ``reserved-3y`` commitment rate, or a
 #: ``capacity-block`` (a short prepaid reservation of days to weeks, e.g. AWS EC2 Capacity Blocks for ML).
 RentalKind = Literal["on-demand", "reserved-1y", "reserved-3y", "capacity-block"]
-#: What a rental rate per device-hour covers: ``accelerator`` (a per-chip rate, e.g. Cloud TPU),
-#: ``server-share`` (an instance or VM price / its devices: host CPUs, memory, networking included).
+#: ``accelerator``: a per-chip rate (Cloud TPU); ``server-share``: an instance price / its devices (host included).
 RentalScope = Literal["accelerator", "server-share"]
 
 
 class RentalTable(_Strict):
-    """A dated cloud list price per device-hour (``hourly``), its kind and scope, and optionally the
-    same provider's reserved rate (``reserved``, with ``reserved_kind``)."""
+    """A dated cloud list price per device-hour, its kind and scope; optionally a ``reserved`` rate of ``reserved_kind``."""
 
     hourly: Any  # USD per device-hour; "1.2 USD/hour" is read as per chip-hour (see validator)
     kind: RentalKind = "on-demand"
