@@ -119,8 +119,8 @@ def test_energy_chain_and_assumptions_sourced(catalog):
 
 
 def test_costs_not_given_without_rate_or_lifetime(catalog):
-    est = estimate_training(compute="1e24 FLOP", cluster="1000 A100", mfu=0.4, catalog=catalog)
-    assert est.rental_cost is None and "defaults exist only for H100" in est.not_given["rental_cost"]
+    est = estimate_training(compute="1e24 FLOP", cluster="1000 A100 80GB", mfu=0.4, catalog=catalog)  # no rental rate
+    assert est.rental_cost is None and "no sourced rental rate" in est.not_given["rental_cost"]
     assert est.amortized_hardware_cost is None and "lifetime" in est.not_given["amortized_hardware_cost"]
     text = str(est)
     assert "not summed" in text and "not given" in text
@@ -162,7 +162,8 @@ def test_to_dict_shape(catalog):
     d = estimate_training(run="gpt-4", catalog=catalog).to_dict()
     assert d["results"]["compute"] == {"magnitude": 2.15e25, "units": "FLOP"}
     assert all({"name", "value", "source", "note"} <= set(a) for a in d["assumptions"])
-    assert d["costs"]["rental_cost"] is None and "rental_cost" in d["not_given"]
+    # GPT-4's cluster is 25,000 A100 40GB: AWS's p4d Capacity Block rate $1.844 per GPU-hour prices it
+    assert d["costs"]["rental_cost"]["units"] == "USD" and "rental_cost" not in d["not_given"]
 
 
 # ---- bad input ----------------------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ WHY = {
     "energy": "needs device-time and a power per device (no cluster with a TDP: give --power)",
     "emissions": "needs energy",
     "electricity_cost": "needs energy",
-    "rental_cost": "no sourced rental rate for this device (defaults exist only for H100); give --rental-price",
+    "rental_cost": "no sourced rental rate for this device (specs: [device.rental]; H100 has a default); give --rental-price",
     "amortized_hardware_cost": "needs a unit price (--unit-price) and a hardware lifetime (--lifetime; no sourced default)",
 }
 

@@ -186,7 +186,9 @@ class Sweep(_Grid):
 
     def _setup_fixed(self) -> None:
         """Inputs that are not axes, resolved once as estimate_training resolves them (sourced defaults)."""
-        res = Resolver(self.catalog)
+        names = list(self.axis("device").values)  # one device: its rated system (systems.toml) sets server_overhead
+        one = Cluster.of(self.catalog.device(names[0]), 1, catalog=self.catalog) if len(names) == 1 else None
+        res = Resolver(self.catalog, cluster=one)
         self._fixed: dict[str, Any] = {}
         needed = []
         if not self._has("mfu") and not (self._has("compute") and self._has("duration")):
@@ -199,6 +201,19 @@ class Sweep(_Grid):
         if self._has("compute") and self._has("duration") and not self._has("mfu"):
             self.notes.append("mfu: not given, so the MFU implied by compute, count and duration is used (as train does)")
         self.assumptions: list[Assumption] = res.assumptions
+        if one is None and "server_overhead" in self._fixed:
+            self._system_shares(names, self._fixed["server_overhead"])
+
+    def _system_shares(self, names: list[str], generic: float) -> None:
+        """Several devices share one fixed server_overhead: a device with a rated system (systems.toml) gets its
+        system share instead, folded into its per-device power so that results equal the scalar API's."""
+        from .systems import system_overhead
+
+        for i, name in enumerate(names):
+            found = system_overhead(self.catalog, Cluster.of(self.catalog.device(name), 1, catalog=self.catalog), generic)
+            if found is not None:
+                self._power_w[i] *= found[0] / generic
+                self.assumptions.append(Assumption("server_overhead", found[0], found[1], f"{name}: " + found[2]))
 
     # -- chunked evaluation ----------------------------------------------------------------------------------
     def _blocks(self) -> Iterator[tuple[int, int, tuple[int, ...], list[np.ndarray]]]:
