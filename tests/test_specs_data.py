@@ -397,19 +397,48 @@ def test_system_rating_matches_its_document(catalog, name, printed, devices, doc
     assert system.devices == devices and system.power.source in catalog.sources
 
 
-# (device, printed per-accelerator rate [USD/hour], kind, document and row)
+# (device, printed rate [USD per instance- or slice-hour], devices it covers, kind, document and row): the rate
+# per device-hour in the spec times the devices must give the printed figure.
+_AWS, _GCP, _OCI = "SkyPilot catalog aws/vms.csv", "SkyPilot catalog gcp/vms.csv", "SkyPilot catalog oci/vms.csv"
 RENTAL_PRINTED = [
-    ("H200 SXM 141GB", 5.408, "capacity-block", "AWS EC2 Capacity Blocks pricing, 8 x H200 row: 'Effective Accelerator Hourly Rate $5.408'"),
-    ("A100 SXM4 40GB", 1.844, "capacity-block", "AWS EC2 Capacity Blocks pricing, p4d.24xlarge row: '$1.844'"),
-    ("TPU v6e", 2.7, "on-demand", "Google's Trillium GA price as quoted: 'starting at $2.7000 per chip-hour'"),
+    ("V100 SXM2 32GB", 31.212, 8, "on-demand", f"{_AWS}: p3dn.24xlarge, V100-32GB x 8, us-east-1, 31.212"),
+    ("A100 SXM4 40GB", 21.957642, 8, "on-demand", f"{_AWS}: p4d.24xlarge, A100 x 8, us-east-1, 21.957642"),
+    ("A100 SXM4 80GB", 27.44705, 8, "on-demand", f"{_AWS}: p4de.24xlarge, A100-80GB x 8, us-east-1, 27.44705"),
+    ("H200 SXM 141GB", 63.296, 8, "on-demand", f"{_AWS}: p5en.48xlarge, H200 x 8, us-east-1, 63.296"),
+    ("B200", 113.9328, 8, "on-demand", f"{_AWS}: p6-b200.48xlarge, B200 x 8, us-east-1, 113.9328"),
+    ("B300", 142.416, 8, "on-demand", f"{_AWS}: p6-b300.48xlarge, B300 x 8, us-west-2, 142.416"),
+    ("L40S", 1.861, 1, "on-demand", f"{_AWS}: g6e.xlarge, L40S x 1, us-east-1, 1.861"),
+    ("TPU v4", 12.88, 4, "on-demand", f"{_GCP}: tpu-v4-8 (4 chips), us-central2, 12.88"),
+    ("TPU v5e", 1.2, 1, "on-demand", f"{_GCP}: tpu-v5litepod-1, us-central1, 1.2"),
+    ("TPU v5p", 16.8, 4, "on-demand", f"{_GCP}: tpu-v5p-8 (4 chips, v5p docs 2x2x1 = 4 chips), us-central1, 16.8"),
+    ("TPU v6e", 2.7, 1, "on-demand", "Google's Trillium GA price as quoted: 'starting at $2.7000 per chip-hour'"),
+    ("GB200", 64, 4, "on-demand", f"{_OCI}: BM.GPU.GB200.4, GB200 x 4, 64"),
+    ("GB300", 72, 4, "on-demand", f"{_OCI}: BM.GPU.GB300.4, GB300 x 4, 72"),
+    ("MI355X", 68.8, 8, "on-demand", f"{_OCI}: BM.GPU.MI355X.8, MI355X x 8, 68.8"),
+    ("MI300X", 48, 8, "on-demand", f"{_OCI}: BM.GPU.MI300X.8, MI300X x 8, 48"),
+    ("A10", 2, 1, "on-demand", f"{_OCI}: VM.GPU.A10.1, A10 x 1, 2"),
+    ("H100 PCIe 80GB", 3.29, 1, "on-demand", "SkyPilot catalog lambda/vms.csv: gpu_1x_h100_pcie, H100 x 1, 3.29"),
+    ("A100 PCIe 80GB", 1.39, 1, "on-demand", "SkyPilot catalog runpod/vms.csv: 1x_A100-80GB_SECURE ('A100 PCIe'), 1.39"),
+    ("H100 SXM5 80GB", 2.95, 1, "on-demand", "AIMultiple GPU index: H100 median 'around $2.95/GPU-hour'"),
 ]
 
 
-@pytest.mark.parametrize("device, printed, kind, document", RENTAL_PRINTED, ids=[c[0] for c in RENTAL_PRINTED])
-def test_rental_rate_matches_the_price_page(catalog, device, printed, kind, document):
+@pytest.mark.parametrize("device, printed, per, kind, document", RENTAL_PRINTED, ids=[c[0] for c in RENTAL_PRINTED])
+def test_rental_rate_matches_the_price_list(catalog, device, printed, per, kind, document):
     rental = catalog.device(device).rental
-    assert rental.hourly.value.m_as("USD/device_hour") == pytest.approx(printed), document
+    assert rental.hourly.value.m_as("USD/device_hour") * per == pytest.approx(printed, rel=1e-4), document
     assert rental.kind == kind and rental.scope in ("accelerator", "server-share")
+
+
+# AWS EC2 Capacity Blocks page: 'Effective Accelerator Hourly Rate' per row (a short prepaid reservation)
+CAPACITY_BLOCKS = [("H100 SXM5 80GB", 4.916), ("H200 SXM 141GB", 5.408), ("A100 SXM4 40GB", 1.844)]
+
+
+@pytest.mark.parametrize("device, printed", CAPACITY_BLOCKS, ids=[c[0] for c in CAPACITY_BLOCKS])
+def test_capacity_block_rates_are_kept_as_reserved(catalog, device, printed):
+    rental = catalog.device(device).rental
+    assert rental.reserved.value.m_as("USD/device_hour") == pytest.approx(printed)
+    assert rental.reserved_kind == "capacity-block" and rental.reserved.source == "aws-ec2-capacity-blocks-pricing-2024"
 
 
 def test_a800_40gb_active_has_no_borrowed_date(catalog):
@@ -462,19 +491,22 @@ def test_mixed_cluster_weights_system_overheads(catalog):
     assert power.m_as("W") == pytest.approx(it_w * catalog.default("pue").value.m_as(""))
 
 
-@pytest.mark.parametrize("device", ["H100 SXM5 80GB", "H200 SXM 141GB", "A100 SXM4 40GB", "TPU v6e"])
+RENTED = sorted({c[0] for c in RENTAL_PRINTED})
+
+
+@pytest.mark.parametrize("device", RENTED)
 def test_train_gives_a_rental_cost_for_every_device_with_a_rental(catalog, device):
     from computescale import estimate_training
 
-    assert catalog.device(device).rental is not None
     est = estimate_training(compute="1e24 FLOP", cluster=f"1000 {device}", mfu=0.4, catalog=catalog)
     assert est.assumption("rental_price").source == catalog.device(device).rental.hourly.source
     assert est.rental_cost.m_as("USD") > 0
 
 
-def test_every_device_with_a_rental_is_covered(catalog):
-    rented = {d.name for d in catalog.devices.values() if d.rental is not None}
-    assert rented == {"H100 SXM5 80GB", "H200 SXM 141GB", "A100 SXM4 40GB", "TPU v6e"}
+def test_every_device_with_a_rental_is_checked_and_most_have_a_price(catalog):
+    assert {d.name for d in catalog.devices.values() if d.rental is not None} == set(RENTED)
+    priced = [d for d in catalog.devices.values() if d.rental is not None or (d.price and d.price.unit_price)]
+    assert len(priced) >= 21
 
 
 def test_clusters_command_shows_reported_beside_computed(cli):
