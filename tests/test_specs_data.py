@@ -419,6 +419,7 @@ RENTAL_PRINTED = [
     ("A10", 2, 1, "on-demand", f"{_OCI}: VM.GPU.A10.1, A10 x 1, 2"),
     ("H100 PCIe 80GB", 3.29, 1, "on-demand", "SkyPilot catalog lambda/vms.csv: gpu_1x_h100_pcie, H100 x 1, 3.29"),
     ("A100 PCIe 80GB", 1.39, 1, "on-demand", "SkyPilot catalog runpod/vms.csv: 1x_A100-80GB_SECURE ('A100 PCIe'), 1.39"),
+    ("H100 NVL", 6.38, 2, "on-demand", "SkyPilot catalog runpod/vms.csv: 2x_H100-NVL_SECURE, H100 NVL x 2, 6.38"),
     ("H100 SXM5 80GB", 2.95, 1, "on-demand", "AIMultiple GPU index: H100 median 'around $2.95/GPU-hour'"),
 ]
 
@@ -506,7 +507,7 @@ def test_train_gives_a_rental_cost_for_every_device_with_a_rental(catalog, devic
 def test_every_device_with_a_rental_is_checked_and_most_have_a_price(catalog):
     assert {d.name for d in catalog.devices.values() if d.rental is not None} == set(RENTED)
     priced = [d for d in catalog.devices.values() if d.rental is not None or (d.price and d.price.unit_price)]
-    assert len(priced) >= 21
+    assert len(priced) >= 22
 
 
 def test_clusters_command_shows_reported_beside_computed(cli):
