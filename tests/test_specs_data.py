@@ -519,3 +519,10 @@ def cluster_facility_power(name, catalog):
     from computescale.training import facility_power
 
     return facility_power(name, catalog=catalog)
+
+
+def test_nemotron_4_340b_tokens_and_mfu(catalog):
+    # Model card: 'pre-trained for a total of 9 trillion tokens'; report Table 2 (second-hand): MFU 41-42%
+    run, _ = catalog.run("nemotron-4 340b")
+    assert run.tokens.value.m_as("") == 9e12 and run.tokens.source == "nvidia-nemotron-4-340b-base-card"
+    assert (run.mfu.value.m_as(""), run.mfu.max.m_as("")) == (0.41, 0.42)
