@@ -387,7 +387,15 @@ SYSTEM_PRINTED = [
     ("DGX H200", "10.2 kW", 8, "NVIDIA DGX H100/H200 User Guide, one power table for both systems: '10.2 kW max.'"),
     ("DGX B200", "14.3 kW", 8, "NVIDIA DGX B200 User Guide, Power Specifications: '200-240 volts AC | 14.3 kW max.'"),
     ("DGX GB200 NVL72 rack", "120 kW", 72, "Yahoo-syndicated report of the GTC 2024 rack (ServeTheHome photos): 'consumes a 120kW'"),
+    ("DGX GB200 compute tray", "6667 W", 4, "NVIDIA DPS device specifications, DGX_GB200: 'maxLoadWatts: 6667', GPU GB200 'count: 4'"),
 ]
+
+
+def test_gb200_rack_figure_agrees_with_nvidias_tray_rating(catalog):
+    # 18 compute trays per NVL72 rack (DGX GB200 user guide) x 6,667 W (DPS) vs the reported 120 kW rack
+    tray, rack = catalog.systems["DGX GB200 compute tray"], catalog.systems["DGX GB200 NVL72 rack"]
+    assert 18 * tray.power.value.m_as("W") == pytest.approx(rack.power.value.m_as("W"), rel=1e-3)
+    assert catalog.system_for(catalog.device("GB200")).name == "DGX GB200 NVL72 rack"  # the primary one
 
 
 @pytest.mark.parametrize("name, printed, devices, document", SYSTEM_PRINTED, ids=[c[0] for c in SYSTEM_PRINTED])
