@@ -534,3 +534,9 @@ def test_nemotron_4_340b_tokens_and_mfu(catalog):
     run, _ = catalog.run("nemotron-4 340b")
     assert run.tokens.value.m_as("") == 9e12 and run.tokens.source == "nvidia-nemotron-4-340b-base-card"
     assert (run.mfu.value.m_as(""), run.mfu.max.m_as("")) == (0.41, 0.42)
+
+
+def test_specs_show_prints_rated_system_and_rental_kind(cli):
+    out = cli("specs", "show", "H200").stdout
+    assert "rated system: DGX H200, 10.2 kW for 8 devices" in out and "(used for facility power)" in out
+    assert "rental: on-demand, scope server-share; reserved: capacity-block" in out
