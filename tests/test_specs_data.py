@@ -540,3 +540,18 @@ def test_specs_show_prints_rated_system_and_rental_kind(cli):
     out = cli("specs", "show", "H200").stdout
     assert "rated system: DGX H200, 10.2 kW for 8 devices" in out and "(used for facility power)" in out
     assert "rental: on-demand, scope server-share; reserved: capacity-block" in out
+
+
+def test_colossus_2025_facility_power_near_reported(catalog):
+    # SemiAnalysis (outside estimate): 'about 300 MW' for ~200,000 H100/H200 + ~30,000 GB200
+    power, _ = cluster_facility_power("colossus 2025", catalog)
+    assert catalog.cluster("colossus 2025")[0].power.value.m_as("MW") == 300
+    assert abs(power.m_as("MW") / 300 - 1) <= 0.20
+
+
+def test_clusters_json_carries_reported_power_and_pue_keys(cli):
+    import json
+
+    data = json.loads(cli("clusters", "--json").stdout)
+    colossus = next(c for c in data if c["name"] == "xAI Colossus (2024)")
+    assert colossus["facility_power"]["value"]["magnitude"] == 150 and "reported_pue" in colossus
