@@ -555,3 +555,30 @@ def test_clusters_json_carries_reported_power_and_pue_keys(cli):
     data = json.loads(cli("clusters", "--json").stdout)
     colossus = next(c for c in data if c["name"] == "xAI Colossus (2024)")
     assert colossus["facility_power"]["value"]["magnitude"] == 150 and "reported_pue" in colossus
+
+
+def test_a_clusters_reported_pue_replaces_the_default(tmp_path):
+    from computescale.training import facility_power
+
+    (tmp_path / "site.toml").write_text(textwrap.dedent("""
+        [[source]]
+        id = "my-site-report"
+        title = "My site report"
+        publisher = "Me"
+        url = "https://example.org/report"
+        kind = "other"
+        date = "2026"
+        accessed = "2026-12-04"
+
+        [[cluster]]
+        name = "My site"
+        members = [{ device = "H100", count = 1000 }]
+        source = "my-site-report"
+        confidence = "lab-statement"
+        pue = { value = "1.3", source = "my-site-report" }
+    """))
+    catalog = load_catalog([tmp_path / "site.toml"])
+    power, assumptions = facility_power("my site", catalog=catalog)
+    pue = next(a for a in assumptions if a.name == "pue")
+    assert pue.source == "my-site-report" and "reported PUE" in pue.note
+    assert power.m_as("W") == pytest.approx(1000 * 10_200 / 8 * 1.3)  # DGX H100 share x the site's PUE

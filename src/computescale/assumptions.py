@@ -144,6 +144,11 @@ class Resolver:
             return v
         if name == "server_overhead":
             return self._system_overhead(label)
+        known = self.catalog.clusters.get(c.known) if c.known else None
+        if name == "pue" and known is not None and known.pue is not None:  # the site's own reported PUE
+            e = known.pue
+            self.note(Assumption(label, e.value, e.source, _join(f"{known.name}'s reported PUE", e.note)))
+            return to_base("pue", e.value)  # range-checked: a PUE is >= 1
         if name == "unit_price" and c.has("price"):
             v = _mean(c, "price")
             self.note(Assumption(label, Q_(_plain(v), "USD"), ", ".join(dict.fromkeys(c.sources("price"))),
