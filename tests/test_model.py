@@ -54,7 +54,7 @@ def test_train_range_keeps_thresholds_and_assumptions(capsys):
     code, out, _ = run_cli(capsys, "train", "--flop", "2.15e25", "--cluster", "25k A100", "--days", "90..120")
     assert code == 0
     assert "P(crosses)" in out and "eu-ai-act-systemic-risk" in out and "100.0%" in out
-    assert "Assumptions (fixed inputs)" in out and "uptime-pue-2023" in out
+    assert "Assumptions (fixed inputs)" in out and "google-environmental-report-2024" in out
     data = json.loads(run_cli(capsys, "train", "--flop", "2.15e25", "--cluster", "25k A100", "--days", "90..120",
                               "--json")[1])
     eu = next(t for t in data["thresholds"] if t["id"] == "eu-ai-act-systemic-risk")
@@ -95,10 +95,10 @@ def test_one_name_per_concept_in_api_cli_and_json(capsys):
 
 # ---- new outputs -------------------------------------------------------------------------------------------
 def test_facility_power_is_count_times_power_times_factors(catalog):
-    # 100k H100 at the defaults: 100,000 x 700 W (TDP) x 1.0 x server_overhead x PUE
+    # 100k H100 at the defaults: 100,000 x DGX H100 '10.2 kW max.' / 8 GPUs (NVIDIA DGX H100/H200 User Guide,
+    # Power Specifications) x 1.0 x PUE; the model's TDP x server_overhead equals the system share.
     est = estimate_training(cluster="100k H100", duration="1 day", mfu=0.4, catalog=catalog)
-    d = catalog.defaults
-    expected = 100_000 * 700 * d["server_overhead"].value.m_as("") * d["pue"].value.m_as("")
+    expected = 100_000 * 10_200 / 8 * catalog.defaults["pue"].value.m_as("")
     assert est.facility_power.m_as("W") == pytest.approx(expected, rel=1e-12)
     assert est.facility_power.units == "megawatt"
 

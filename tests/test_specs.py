@@ -24,7 +24,8 @@ def test_catalog_loads_and_is_not_empty(catalog):
 def test_every_value_has_a_resolvable_source_and_the_right_dimension(catalog):
     expected = {"memory.capacity": "information", "memory.bandwidth": "bandwidth", "power.tdp": "power",
                 "power.measured_max": "power", "power.measured_mean": "power",
-                "interconnect.bandwidth": "bandwidth", "price.unit_price": "currency", "rental.hourly": "hourly_rate"}
+                "interconnect.bandwidth": "bandwidth", "price.unit_price": "currency", "rental.hourly": "hourly_rate",
+                "rental.reserved": "hourly_rate"}
     checked = 0
     for device in catalog.devices.values():
         for field, entry in device.entries():
@@ -84,6 +85,9 @@ def test_every_source_is_used(catalog):
         used |= {s.source for s in run.statement}
     used |= {t.compute.source for t in catalog.thresholds.values()} | {t.status_source for t in catalog.thresholds.values()}
     used |= {d.source for d in catalog.defaults.values()}
+    used |= {sid for d in catalog.defaults.values() for sid in catalog.sources if f"({sid})" in d.note}  # cited in a note
+    used |= {s.power.source for s in catalog.systems.values()} | {sid for s in catalog.systems.values() for sid in s.see_also}
+    used |= {c.pue.source for c in catalog.clusters.values() if c.pue is not None}
     unused = set(catalog.sources) - used
     assert not unused, f"sources never cited: {sorted(unused)}"
 

@@ -157,7 +157,8 @@ def test_blackwell_ultra_cuts_fp64_and_int8(catalog):
 
 
 # ---- dates, prices, measured power ---------------------------------------------------------------------
-NEW_DEVICES = ["B300", "GB300", "A800 40GB Active", "MI350X", "MI355X", "TPU7x"]
+# A800 40GB Active has none: its former date cited a story about another product (issue 19); see its notes.
+NEW_DEVICES = ["B300", "GB300", "MI350X", "MI355X", "TPU7x"]
 
 
 @pytest.mark.parametrize("name", NEW_DEVICES)
@@ -259,11 +260,15 @@ def test_deepseek_v3_paper_figures(catalog):
     assert (r.cluster.device, r.cluster.count) == ("H800 SXM5 80GB", 2048)
 
 
-def test_deepseek_r1_keeps_both_conflicting_counts(catalog):
+def test_deepseek_r1_uses_512_and_says_why_648_is_a_misreading(catalog):
+    # Issue 19: '648' is '64x8' misread. The stated cost only works with 512: 512 GPUs x (198 h R1-Zero + 80 h R1)
+    # + 5,000 GPU-hours (HyperAI's reading of the supplementary) at DeepSeek's $2 per H800-hour (V3 paper) ~ $294k.
     r, _ = catalog.run("deepseek-r1")
-    assert (r.cluster.min, r.cluster.max) == (512, 648)
+    assert r.cluster.count == 512 and r.cluster.max is None
+    assert (512 * (198 + 80) + 5_000) * 2 == pytest.approx(294_000, rel=0.01)
+    assert (648 * (198 + 80) + 5_000) * 2 > 294_000 * 1.2
     texts = " ".join(s.text for s in r.statement)
-    assert "512" in texts and "648" in texts and "50,000 Hopper" in texts
+    assert "512" in texts and "64x8" in texts and "50,000 Hopper" in texts and "64x8" in r.notes
 
 
 def test_outside_estimates_are_labelled_as_such(catalog):
@@ -373,3 +378,207 @@ def test_specs_show_prints_dates_price_marker_and_measured_power(cli):
     assert "announced: 2025-03-18" in out and "price: no citable price" in out
     assert "measured, not a rating" in cli("specs", "show", "TPU v4").stdout
     assert "scope: board-share" in cli("specs", "show", "Gaudi 3").stdout
+
+
+# ---- issue 19: rated system power, PUE, prices -----------------------------------------------------------
+# (system, printed rating, devices it holds, document and table); typed from the document, not computed.
+SYSTEM_PRINTED = [
+    ("DGX H100", "10.2 kW", 8, "NVIDIA DGX H100/H200 User Guide, Power Specifications: '10.2 kW max.'"),
+    ("DGX H200", "10.2 kW", 8, "NVIDIA DGX H100/H200 User Guide, one power table for both systems: '10.2 kW max.'"),
+    ("DGX B200", "14.3 kW", 8, "NVIDIA DGX B200 User Guide, Power Specifications: '200-240 volts AC | 14.3 kW max.'"),
+    ("DGX GB200 NVL72 rack", "120 kW", 72, "Yahoo-syndicated report of the GTC 2024 rack (ServeTheHome photos): 'consumes a 120kW'"),
+    ("DGX GB200 compute tray", "6667 W", 4, "NVIDIA DPS device specifications, DGX_GB200: 'maxLoadWatts: 6667', GPU GB200 'count: 4'"),
+]
+
+
+def test_gb200_rack_figure_agrees_with_nvidias_tray_rating(catalog):
+    # 18 compute trays per NVL72 rack (DGX GB200 user guide) x 6,667 W (DPS) vs the reported 120 kW rack
+    tray, rack = catalog.systems["DGX GB200 compute tray"], catalog.systems["DGX GB200 NVL72 rack"]
+    assert 18 * tray.power.value.m_as("W") == pytest.approx(rack.power.value.m_as("W"), rel=1e-3)
+    assert catalog.system_for(catalog.device("GB200")).name == "DGX GB200 NVL72 rack"  # the primary one
+
+
+@pytest.mark.parametrize("name, printed, devices, document", SYSTEM_PRINTED, ids=[c[0] for c in SYSTEM_PRINTED])
+def test_system_rating_matches_its_document(catalog, name, printed, devices, document):
+    system = catalog.systems[name]
+    assert system.power.value.m_as("W") == pytest.approx(Q_(printed).m_as("W")), document
+    assert system.devices == devices and system.power.source in catalog.sources
+
+
+# (device, printed rate [USD per instance- or slice-hour], devices it covers, kind, document and row): the rate
+# per device-hour in the spec times the devices must give the printed figure.
+_AWS, _GCP, _OCI = "SkyPilot catalog aws/vms.csv", "SkyPilot catalog gcp/vms.csv", "SkyPilot catalog oci/vms.csv"
+RENTAL_PRINTED = [
+    ("V100 SXM2 32GB", 31.212, 8, "on-demand", f"{_AWS}: p3dn.24xlarge, V100-32GB x 8, us-east-1, 31.212"),
+    ("A100 SXM4 40GB", 21.957642, 8, "on-demand", f"{_AWS}: p4d.24xlarge, A100 x 8, us-east-1, 21.957642"),
+    ("A100 SXM4 80GB", 27.44705, 8, "on-demand", f"{_AWS}: p4de.24xlarge, A100-80GB x 8, us-east-1, 27.44705"),
+    ("H200 SXM 141GB", 63.296, 8, "on-demand", f"{_AWS}: p5en.48xlarge, H200 x 8, us-east-1, 63.296"),
+    ("B200", 113.9328, 8, "on-demand", f"{_AWS}: p6-b200.48xlarge, B200 x 8, us-east-1, 113.9328"),
+    ("B300", 142.416, 8, "on-demand", f"{_AWS}: p6-b300.48xlarge, B300 x 8, us-west-2, 142.416"),
+    ("L40S", 1.861, 1, "on-demand", f"{_AWS}: g6e.xlarge, L40S x 1, us-east-1, 1.861"),
+    ("TPU v4", 12.88, 4, "on-demand", f"{_GCP}: tpu-v4-8 (4 chips), us-central2, 12.88"),
+    ("TPU v5e", 1.2, 1, "on-demand", f"{_GCP}: tpu-v5litepod-1, us-central1, 1.2"),
+    ("TPU v5p", 16.8, 4, "on-demand", f"{_GCP}: tpu-v5p-8 (4 chips, v5p docs 2x2x1 = 4 chips), us-central1, 16.8"),
+    ("TPU v6e", 2.7, 1, "on-demand", "Google's Trillium GA price as quoted: 'starting at $2.7000 per chip-hour'"),
+    ("GB200", 64, 4, "on-demand", f"{_OCI}: BM.GPU.GB200.4, GB200 x 4, 64"),
+    ("GB300", 72, 4, "on-demand", f"{_OCI}: BM.GPU.GB300.4, GB300 x 4, 72"),
+    ("MI355X", 68.8, 8, "on-demand", f"{_OCI}: BM.GPU.MI355X.8, MI355X x 8, 68.8"),
+    ("MI300X", 48, 8, "on-demand", f"{_OCI}: BM.GPU.MI300X.8, MI300X x 8, 48"),
+    ("A10", 2, 1, "on-demand", f"{_OCI}: VM.GPU.A10.1, A10 x 1, 2"),
+    ("H100 PCIe 80GB", 3.29, 1, "on-demand", "SkyPilot catalog lambda/vms.csv: gpu_1x_h100_pcie, H100 x 1, 3.29"),
+    ("A100 PCIe 80GB", 1.39, 1, "on-demand", "SkyPilot catalog runpod/vms.csv: 1x_A100-80GB_SECURE ('A100 PCIe'), 1.39"),
+    ("H100 NVL", 6.38, 2, "on-demand", "SkyPilot catalog runpod/vms.csv: 2x_H100-NVL_SECURE, H100 NVL x 2, 6.38"),
+    ("H100 SXM5 80GB", 2.95, 1, "on-demand", "AIMultiple GPU index: H100 median 'around $2.95/GPU-hour'"),
+]
+
+
+@pytest.mark.parametrize("device, printed, per, kind, document", RENTAL_PRINTED, ids=[c[0] for c in RENTAL_PRINTED])
+def test_rental_rate_matches_the_price_list(catalog, device, printed, per, kind, document):
+    rental = catalog.device(device).rental
+    assert rental.hourly.value.m_as("USD/device_hour") * per == pytest.approx(printed, rel=1e-4), document
+    assert rental.kind == kind and rental.scope in ("accelerator", "server-share")
+
+
+# AWS EC2 Capacity Blocks page: 'Effective Accelerator Hourly Rate' per row (a short prepaid reservation)
+CAPACITY_BLOCKS = [("H100 SXM5 80GB", 4.916), ("H200 SXM 141GB", 5.408), ("A100 SXM4 40GB", 1.844)]
+
+
+@pytest.mark.parametrize("device, printed", CAPACITY_BLOCKS, ids=[c[0] for c in CAPACITY_BLOCKS])
+def test_capacity_block_rates_are_kept_as_reserved(catalog, device, printed):
+    rental = catalog.device(device).rental
+    assert rental.reserved.value.m_as("USD/device_hour") == pytest.approx(printed)
+    assert rental.reserved_kind == "capacity-block" and rental.reserved.source == "aws-ec2-capacity-blocks-pricing-2024"
+
+
+def test_a800_40gb_active_has_no_borrowed_date(catalog):
+    device = catalog.device("A800 40GB Active")
+    assert device.dates.announced is None and "another product" in device.notes
+
+
+def test_tpu_v6e_reserved_rate_is_kept_apart():
+    # Google's GA quote: '$1.8900' per chip-hour with a 1-year commitment
+    rental = load_catalog().device("TPU v6e").rental
+    assert rental.reserved.value.m_as("USD/device_hour") == pytest.approx(1.89) and rental.reserved_kind == "reserved-1y"
+
+
+def test_pue_defaults_frontier_and_industry_average(catalog):
+    # Google 2024 Environmental Report: 'average annual power usage effectiveness ... was 1.10 compared with
+    # the industry average of 1.58'; Uptime Institute 2023 survey: 1.58.
+    assert catalog.default("pue").value.m_as("") == pytest.approx(1.10)
+    assert catalog.default("pue").source == "google-environmental-report-2024"
+    assert catalog.default("pue_industry_average").value.m_as("") == pytest.approx(1.58)
+    assert "FALLBACK" in catalog.default("server_overhead").note
+
+
+def test_colossus_facility_power_within_20_percent_of_reported(catalog):
+    power, assumptions = cluster_facility_power("colossus", catalog)
+    reported = catalog.cluster("colossus")[0].power.value.m_as("MW")
+    assert reported == 150  # Tom's Hardware: '150 MW from ... MLGW and ... TVA'
+    assert abs(power.m_as("MW") / reported - 1) <= 0.20
+    overhead = next(a for a in assumptions if a.name == "server_overhead")
+    assert overhead.source == "nvidia-dgx-h100-user-guide" and "DGX H100 rated 10.2 kW / 8" in overhead.note
+
+
+def test_gb200_nvl72_facility_power_per_gpu(catalog):
+    power, assumptions = cluster_facility_power("72 GB200", catalog)
+    assert 1.7 <= power.m_as("kW") / 72 <= 2.4
+    overhead = next(a for a in assumptions if a.name == "server_overhead")
+    assert "DGX GB200 NVL72 rack rated 120 kW / 72" in overhead.note
+
+
+def test_device_without_a_system_keeps_the_labelled_fallback(catalog):
+    _, assumptions = cluster_facility_power("1000 A100 80GB", catalog)
+    overhead = next(a for a in assumptions if a.name == "server_overhead")
+    assert overhead.value.m_as("") == pytest.approx(catalog.default("server_overhead").value.m_as(""))
+    assert "FALLBACK" in overhead.note
+
+
+def test_mixed_cluster_weights_system_overheads(catalog):
+    # 200,000 H100 (DGX H100: 10.2 kW / 8) + 30,000 GB200 (120 kW / 72): IT power is the sum of system shares
+    power, _ = cluster_facility_power("colossus 2025", catalog)
+    it_w = 200_000 * 10_200 / 8 + 30_000 * 120_000 / 72
+    assert power.m_as("W") == pytest.approx(it_w * catalog.default("pue").value.m_as(""))
+
+
+RENTED = sorted({c[0] for c in RENTAL_PRINTED})
+
+
+@pytest.mark.parametrize("device", RENTED)
+def test_train_gives_a_rental_cost_for_every_device_with_a_rental(catalog, device):
+    from computescale import estimate_training
+
+    est = estimate_training(compute="1e24 FLOP", cluster=f"1000 {device}", mfu=0.4, catalog=catalog)
+    assert est.assumption("rental_price").source == catalog.device(device).rental.hourly.source
+    assert est.rental_cost.m_as("USD") > 0
+
+
+def test_every_device_with_a_rental_is_checked_and_most_have_a_price(catalog):
+    assert {d.name for d in catalog.devices.values() if d.rental is not None} == set(RENTED)
+    priced = [d for d in catalog.devices.values() if d.rental is not None or (d.price and d.price.unit_price)]
+    assert len(priced) >= 22
+
+
+def test_clusters_command_shows_reported_beside_computed(cli):
+    out = cli("clusters").stdout
+    assert "reported" in out.splitlines()[0] and "150.0 MW [tomshardware-colossus-200k-2025]" in out
+
+
+def cluster_facility_power(name, catalog):
+    from computescale.training import facility_power
+
+    return facility_power(name, catalog=catalog)
+
+
+def test_nemotron_4_340b_tokens_and_mfu(catalog):
+    # Model card: 'pre-trained for a total of 9 trillion tokens'; report Table 2 (second-hand): MFU 41-42%
+    run, _ = catalog.run("nemotron-4 340b")
+    assert run.tokens.value.m_as("") == 9e12 and run.tokens.source == "nvidia-nemotron-4-340b-base-card"
+    assert (run.mfu.value.m_as(""), run.mfu.max.m_as("")) == (0.41, 0.42)
+
+
+def test_specs_show_prints_rated_system_and_rental_kind(cli):
+    out = cli("specs", "show", "H200").stdout
+    assert "rated system: DGX H200, 10.2 kW for 8 devices" in out and "(used for facility power)" in out
+    assert "rental: on-demand, scope server-share; reserved: capacity-block" in out
+
+
+def test_colossus_2025_facility_power_near_reported(catalog):
+    # SemiAnalysis (outside estimate): 'about 300 MW' for ~200,000 H100/H200 + ~30,000 GB200
+    power, _ = cluster_facility_power("colossus 2025", catalog)
+    assert catalog.cluster("colossus 2025")[0].power.value.m_as("MW") == 300
+    assert abs(power.m_as("MW") / 300 - 1) <= 0.20
+
+
+def test_clusters_json_carries_reported_power_and_pue_keys(cli):
+    import json
+
+    data = json.loads(cli("clusters", "--json").stdout)
+    colossus = next(c for c in data if c["name"] == "xAI Colossus (2024)")
+    assert colossus["facility_power_reported"]["value"]["magnitude"] == 150 and "reported_pue" in colossus
+
+
+def test_a_clusters_reported_pue_replaces_the_default(tmp_path):
+    from computescale.training import facility_power
+
+    (tmp_path / "site.toml").write_text(textwrap.dedent("""
+        [[source]]
+        id = "my-site-report"
+        title = "My site report"
+        publisher = "Me"
+        url = "https://example.org/report"
+        kind = "other"
+        date = "2026"
+        accessed = "2026-12-04"
+
+        [[cluster]]
+        name = "My site"
+        members = [{ device = "H100", count = 1000 }]
+        source = "my-site-report"
+        confidence = "lab-statement"
+        pue = { value = "1.3", source = "my-site-report" }
+    """))
+    catalog = load_catalog([tmp_path / "site.toml"])
+    power, assumptions = facility_power("my site", catalog=catalog)
+    pue = next(a for a in assumptions if a.name == "pue")
+    assert pue.source == "my-site-report" and "reported PUE" in pue.note
+    assert power.m_as("W") == pytest.approx(1000 * 10_200 / 8 * 1.3)  # DGX H100 share x the site's PUE

@@ -102,7 +102,7 @@ def test_energy_chain_and_assumptions_sourced(catalog):
     est = estimate_training(compute="1e24 FLOP", cluster="1000 H100", mfu=0.4, catalog=catalog)
     hours = 1e24 / (1000 * H100_PEAK * 0.4) / 3600
     pue = catalog.default("pue").value.m_as("")
-    over = catalog.default("server_overhead").value.m_as("")
+    over = 10_200 / 8 / 700  # DGX H100 '10.2 kW max.' (User Guide) / 8 GPUs / 700 W TDP: the system share
     assert est.device_time.m_as("GPU_hour") == pytest.approx(1000 * hours)
     assert est.energy.m_as("kWh") == pytest.approx(1000 * hours * 0.7 * over * pue)
     assert est.assumption("pue").source == catalog.default("pue").source
@@ -119,7 +119,7 @@ def test_energy_chain_and_assumptions_sourced(catalog):
 
 
 def test_costs_not_given_without_rate_or_lifetime(catalog):
-    est = estimate_training(compute="1e24 FLOP", cluster="1000 A100", mfu=0.4, catalog=catalog)
+    est = estimate_training(compute="1e24 FLOP", cluster="1000 MI325X", mfu=0.4, catalog=catalog)  # no rental rate
     assert est.rental_cost is None and "no sourced rate for this device" in est.not_given["rental_cost"]
     assert est.amortized_hardware_cost is None and "lifetime" in est.not_given["amortized_hardware_cost"]
     text = str(est)
@@ -162,7 +162,8 @@ def test_to_dict_shape(catalog):
     d = estimate_training(run="gpt-4", catalog=catalog).to_dict()
     assert d["results"]["compute"] == {"magnitude": 2.15e25, "units": "FLOP"}
     assert all({"name", "value", "source", "note"} <= set(a) for a in d["assumptions"])
-    assert d["costs"]["rental_cost"] is None and "rental_cost" in d["not_given"]
+    # GPT-4's cluster is 25,000 A100 40GB: AWS's p4d Capacity Block rate $1.844 per GPU-hour prices it
+    assert d["costs"]["rental_cost"]["units"] == "USD" and "rental_cost" not in d["not_given"]
 
 
 # ---- bad input ----------------------------------------------------------------------------------------------------------

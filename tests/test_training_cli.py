@@ -15,7 +15,7 @@ def test_train_run_json_matches_api(cli, catalog):
         assert data["results"][key]["magnitude"] == pytest.approx(q.magnitude), key
         assert data["results"][key]["units"] == f"{q.units:~}"
     assert data["costs"]["electricity_cost"]["magnitude"] == pytest.approx(est.electricity_cost.m_as("USD"))
-    assert data["costs"]["rental_cost"] is None
+    assert data["costs"]["rental_cost"]["magnitude"] == pytest.approx(est.rental_cost.m_as("USD"))
     assert {t["id"] for t in data["thresholds"]} == set(catalog.thresholds)
     for a in data["assumptions"]:
         if a["source"]:
@@ -28,7 +28,7 @@ def test_train_flop_cluster_mfu_text(cli):
     assert "100,000 × H100 SXM5 80GB" in out
     assert "7.397 d" in out  # 2.15e25 / (1e5 x 989.4e12 x 0.34) s
     assert "Costs (separate answers, not summed)" in out
-    assert "uptime-pue-2023" in out and "Sources:" in out
+    assert "google-environmental-report-2024" in out and "Sources:" in out
     assert "revoked" in out
 
 

@@ -17,6 +17,7 @@ import pint
 
 from .errors import InputError
 from .parameters import INPUTS, check_domain
+from .systems import system_overhead
 from .units import BASE, Q_, magnitude_in, parse_quantity, parse_unit
 
 __all__ = ["Assumption", "Resolver", "to_base", "POWER_FRACTION_CONVENTION"]
@@ -143,6 +144,13 @@ class Resolver:
             note = "device TDP (a maximum, not a measured draw)"
             self.note(Assumption(label, Q_(_plain(v), "W"), ", ".join(dict.fromkeys(c.sources("power"))), note))
             return v
+        if name == "server_overhead":
+            return self._system_overhead(label)
+        known = self.catalog.clusters.get(c.known) if c.known else None
+        if name == "pue" and known is not None and known.pue is not None:  # the site's own reported PUE
+            e = known.pue
+            self.note(Assumption(label, e.value, e.source, _join(f"{known.name}'s reported PUE", e.note)))
+            return to_base("pue", e.value)  # range-checked: a PUE is >= 1
         if name == "unit_price" and c.has("price"):
             v = _mean(c, "price")
             self.note(Assumption(label, Q_(_plain(v), "USD"), ", ".join(dict.fromkeys(c.sources("price"))),
@@ -152,13 +160,24 @@ class Resolver:
             dev = c.members[0].device
             if dev.rental is not None:
                 e = dev.rental.hourly
-                self.note(Assumption(label, e.value, e.source, _join(f"{dev.name}'s sourced rental rate", e.note)))
+                self.note(Assumption(label, e.value, e.source, _join(f"{dev.name}'s sourced rental rate ({dev.rental.kind}, {dev.rental.scope})", e.note)))
                 return magnitude_in(e.value, "hourly_rate")
             if dev.name.startswith("H100") and "gpu_hour_rental_h100" in self.catalog.defaults:
                 d = self.catalog.defaults["gpu_hour_rental_h100"]
                 self.note(Assumption(label, d.value, d.source, _join("default for H100", d.note)))
                 return magnitude_in(d.value, "hourly_rate")
         return None
+
+    def _system_overhead(self, label: str):
+        """server_overhead from the devices' rated systems (systems.py); None where none has one."""
+        d = self.catalog.defaults.get("server_overhead")
+        fallback = d.value.m_as("") if d is not None else float("nan")
+        found = system_overhead(self.catalog, self.cluster, fallback)
+        if found is None:
+            return None
+        v, source, note = found
+        self.note(Assumption(label, Q_(_plain(v), ""), source, note))
+        return v
 
     def _from_default(self, name: str, label: str):
         key = self.specs[name].default

@@ -93,11 +93,14 @@ def _flags(field: str, entry) -> list[str]:
 
 def _specs_show(catalog, args) -> str:
     from .render import dumps, fmt, table
+    from .units import format_quantity
 
     device, resolved = catalog.resolve_device(args.name)
     fields = list(device.entries())
     dated = list(device.dated())
-    source_ids = list(dict.fromkeys([*(entry.source for _, entry in fields), *(e.source for _, e in dated), *device.see_also]))
+    systems = [x for x in catalog.systems.values() if x.device == device.name]  # rated system power (systems.toml)
+    source_ids = list(dict.fromkeys([*(entry.source for _, entry in fields), *(e.source for _, e in dated), *device.see_also,
+                                     *(x.power.source for x in systems)]))
     if args.json:
         return dumps({
             "query": args.name,
@@ -111,6 +114,8 @@ def _specs_show(catalog, args) -> str:
             ],
             "dates": {f.split(".")[1]: {"date": e.date, "source": e.source, "note": e.note or None} for f, e in dated},
             "no_citable_price": (device.price.no_citable_price or None) if device.price else None,
+            "systems": [{"name": x.name, "power": x.power.value, "devices": x.devices, "primary": x is catalog.system_for(device),
+                         "source": x.power.source} for x in systems],
             "sources": {sid: catalog.sources[sid] for sid in source_ids},
         })
     head = [f"{device.name}  ({device.vendor} {device.family}, {device.form_factor or 'form factor n/a'}, {device.launch_year})"]
@@ -123,8 +128,15 @@ def _specs_show(catalog, args) -> str:
         head.append(f"interconnect: {device.interconnect.name} ({device.interconnect.direction})")
     for f, e in dated:
         head.append(f"{f.split('.')[1]}: {e.date} [{source_ids.index(e.source) + 1}]" + (f" ({e.note})" if e.note else ""))
+    for x in systems:
+        used = " (used for facility power)" if x is catalog.system_for(device) else ""
+        head.append(f"rated system: {x.name}, {format_quantity(x.power.value)} for {x.devices} devices "
+                    f"[{source_ids.index(x.power.source) + 1}]{used}")
     if device.price is not None and device.price.no_citable_price:
         head.append(f"price: no citable price ({device.price.no_citable_price})")
+    if device.rental is not None:
+        reserved = f"; reserved: {device.rental.reserved_kind}" if device.rental.reserved is not None else ""
+        head.append(f"rental: {device.rental.kind}, scope {device.rental.scope}{reserved}")
     if device.notes:
         head.append(f"notes: {device.notes}")
     rows = [[f, fmt(e.value, 6), f"[{source_ids.index(e.source) + 1}]", "; ".join(_flags(f, e))] for f, e in fields]

@@ -163,19 +163,29 @@ def _cmd_clusters(args) -> str:
              "bf16_dense": bf16, "h100_equivalents": None if h != h else h, "h100e_definition": h100e_definition(catalog),
              "power_tdp": c.total("power") if c.has("power") else None,
              "facility_power": fp if fp.magnitude == fp.magnitude else None,  # the model's estimate, as in train
-             "facility_power_reported": k.power,
+             "facility_power_reported": k.power, "reported_pue": k.pue,
              "source": k.source, "confidence": k.confidence, "notes": k.notes}
             for k, c, bf16, h, fp in items
         ])
     rows = [[k.name, ", ".join(k.aliases) or "—", k.owner, k.date, c.label.removeprefix(f"{k.name} (").removesuffix(")"),
              bf16.to("EFLOP/s") if bf16 is not None else None, f"{h:,.0f}" + ("+" if k.ranged else "") if h == h else "—",
-             fp if fp.magnitude == fp.magnitude else None, k.confidence, k.source] for k, c, bf16, h, fp in items]
+             fp if fp.magnitude == fp.magnitude else None, _reported(k), k.confidence, k.source]
+            for k, c, bf16, h, fp in items]
     out = table(rows, ["cluster", "aliases", "owner", "date", "members", "BF16 dense", "H100e", "facility power (est.)",
-                       "confidence", "source"], "llllllrrrll")
+                       "reported", "confidence", "source"], "llllllrrlll")
     return (out + f"\n\n{h100e_definition(catalog)}; '+': a vague count, low end used."
             "\nfacility power (est.): count x TDP x average draw x server overhead x PUE at the sourced defaults "
-            "(computescale train --cluster NAME lists each with its source)."
+            "(computescale train --cluster NAME lists each with its source); reported: the facility power the "
+            "cluster's source publishes [its source id], '—' where none is published."
             f'\n{len(items)} clusters. Use a name or alias in other commands, e.g. computescale train --flop 3.8e25 --cluster "{items[0][0].aliases[0] if items and items[0][0].aliases else "100k H100"}"')
+
+
+def _reported(k) -> str:
+    """A cluster's published facility power (and PUE) with its source id, or '—'."""
+    if k.power is None:
+        return "—"
+    pue = f", PUE {k.pue.value.m_as(''):g} [{k.pue.source}]" if k.pue is not None else ""
+    return f"{k.power.value:~P} [{k.power.source}]{pue}"
 
 
 # ---- parsers ------------------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ __all__ = [
     "Cluster",
     "Run",
     "Threshold",
+    "System",
     "default_entry",
 ]
 
@@ -239,10 +240,29 @@ class PriceTable(_Strict):
         return self
 
 
-class RentalTable(_Strict):
-    hourly: Any  # USD per device-hour; "1.2 USD/hour" is read as per chip-hour (see validator)
+#: What a rental rate is: ``on-demand`` list price, a ``reserved-1y`` / ``reserved-3y`` commitment rate, or a
+#: ``capacity-block`` (a short prepaid reservation of days to weeks, e.g. AWS EC2 Capacity Blocks for ML).
+RentalKind = Literal["on-demand", "reserved-1y", "reserved-3y", "capacity-block"]
+#: ``accelerator``: a per-chip rate (Cloud TPU); ``server-share``: an instance price / its devices (host included).
+RentalScope = Literal["accelerator", "server-share"]
 
-    @field_validator("hourly", mode="before")
+
+class RentalTable(_Strict):
+    """A dated cloud list price per device-hour, its kind and scope; optionally a ``reserved`` rate of ``reserved_kind``."""
+
+    hourly: Any  # USD per device-hour; "1.2 USD/hour" is read as per chip-hour (see validator)
+    kind: RentalKind = "on-demand"
+    scope: RentalScope
+    reserved: Any = None
+    reserved_kind: RentalKind | None = None
+
+    @model_validator(mode="after")
+    def _reserved_kind(self):
+        if (self.reserved is None) != (self.reserved_kind is None):
+            raise ValueError("give reserved together with reserved_kind (reserved-1y or reserved-3y), or neither")
+        return self
+
+    @field_validator("hourly", "reserved", mode="before")
     @classmethod
     def _per_device_hour(cls, v: Any) -> Any:
         # Cloud price lists print "$/chip-hour" as USD/hour; a device's rental is per device, so a
@@ -252,7 +272,7 @@ class RentalTable(_Strict):
             for key in ("min", "max"):
                 if isinstance(v.get(key), str):
                     v[key] = v[key].replace("/hour", "/device_hour")
-        return HourlyRate.model_validate(v)
+        return None if v is None else HourlyRate.model_validate(v)
 
 
 class DateEntry(_Strict):
@@ -340,6 +360,25 @@ class Device(_Strict):
             yield "price.unit_price", self.price.unit_price
         if self.rental is not None:
             yield "rental.hourly", self.rental.hourly
+            if self.rental.reserved is not None:
+                yield "rental.reserved", self.rental.reserved
+
+
+class System(_Strict):
+    """A vendor's rated system (server or rack) power and the devices it holds (``specs/systems.toml``).
+
+    ``power`` is the rated maximum input of the whole system (GPUs, CPUs, memory, NICs, switches
+    inside it, fans, PSU losses); ``power / devices`` is the per-device IT power the model uses in
+    place of TDP x a generic overhead. ``primary`` marks the one used for ``device`` where several exist."""
+
+    name: str
+    device: str
+    devices: int = Field(gt=0)
+    scope: Literal["server", "rack"]
+    power: Power
+    primary: bool = False
+    notes: str = ""
+    see_also: tuple[str, ...] = ()
 
 
 class ClusterMember(_Strict):
@@ -374,6 +413,7 @@ class Cluster(_Strict):
     source: str
     confidence: Confidence
     power: Power | None = None  # facility / IT power where published
+    pue: Ratio | None = None  # the site's reported PUE, where published
     notes: str = ""
     see_also: tuple[str, ...] = ()
 

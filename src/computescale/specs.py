@@ -25,14 +25,14 @@ from typing import Any, Iterable
 from pydantic import ValidationError
 
 from .errors import SpecFileError, UnitError, UnknownNameError
-from .schema import Cluster, Device, QuantityEntry, Run, Source, Threshold, default_entry
+from .schema import Cluster, Device, QuantityEntry, Run, Source, System, Threshold, default_entry
 
 __all__ = ["Catalog", "Resolved", "load_catalog", "builtin_specs_dir", "normalize_name", "DEFAULT_DIMENSIONS"]
 
 # The dimension each known default parameter must have (specs/defaults.toml).
 DEFAULT_DIMENSIONS = {
     "pue": "dimensionless",
-    "pue_hyperscale": "dimensionless",
+    "pue_industry_average": "dimensionless",
     "server_overhead": "dimensionless",
     "average_power_fraction": "dimensionless",
     "grid_carbon_intensity": "carbon_intensity",
@@ -90,6 +90,7 @@ class Catalog:
     clusters: dict[str, Cluster] = field(default_factory=dict)
     runs: dict[str, Run] = field(default_factory=dict)
     thresholds: dict[str, Threshold] = field(default_factory=dict)
+    systems: dict[str, System] = field(default_factory=dict)  # rated system power (specs/systems.toml)
     defaults: dict[str, QuantityEntry] = field(default_factory=dict)
     origin: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> file
     overrides: list[str] = field(default_factory=list)  # built-in entries a user's file replaced, one line each
@@ -169,6 +170,11 @@ class Catalog:
             out += [n for n in self._suggest(kind, tables[kind], query) if n not in out]
         return out[:6]
 
+    def system_for(self, device: Device) -> System | None:
+        """The rated system used for ``device``'s per-device IT power (its ``primary`` one), or None."""
+        found = [s for s in self.systems.values() if normalize_name(s.device) == normalize_name(device.name)]
+        return next((s for s in found if s.primary), found[0] if found else None)
+
     def source(self, source_id: str) -> Source:
         try:
             return self.sources[source_id]
@@ -247,7 +253,7 @@ def _files(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-_SECTIONS = {"source", "device", "cluster", "run", "threshold", "default"}
+_SECTIONS = {"source", "device", "cluster", "run", "threshold", "default", "system"}
 
 
 class _Load:
@@ -320,6 +326,21 @@ class _Load:
             self.once("cluster", clu.name, path, where, clu.name in self.catalog.clusters)
             self.catalog._add("cluster", self.catalog.clusters, clu, (clu.name, *clu.aliases), str(path), where)
 
+    def systems(self, path: Path, doc: dict) -> None:
+        for i, raw in enumerate(doc.get("system", [])):
+            where = f"system[{i}]"
+            sys_ = _validate(System, raw, path, where)
+            for key, sid in (("power.source", sys_.power.source), *((f"see_also[{j}]", x) for j, x in enumerate(sys_.see_also))):
+                _check_source(self.catalog, sid, path, f"{where}.{key}")
+            _check_device(self.catalog, sys_.device, path, f"{where}.device")
+            sys_ = sys_.model_copy(update={"device": self.catalog.device(sys_.device).name})
+            self.once("system", sys_.name, path, where, sys_.name in self.catalog.systems)
+            others = [s for s in self.catalog.systems.values() if s.device == sys_.device and s.primary and s.name != sys_.name]
+            if sys_.primary and others:
+                raise SpecFileError(str(path), f"{where}.primary", f"device {sys_.device!r} already has a primary system ({others[0].name!r})")
+            self.catalog.systems[sys_.name] = sys_
+            self.catalog.origin[("system", sys_.name)] = str(path)
+
     def runs(self, path: Path, doc: dict) -> None:
         for i, raw in enumerate(doc.get("run", [])):
             where = f"run[{i}]" + (f" ({raw.get('name')})" if isinstance(raw, dict) and raw.get("name") else "")
@@ -348,7 +369,7 @@ def _read_into(catalog: Catalog, files: list[Path]) -> None:
     load = _Load(catalog)
     # Sources first, so every other file is checked against the full table; clusters and runs name
     # devices, so they come once every device is known.
-    for steps in ((load.sources,), (load.devices, load.thresholds, load.defaults), (load.clusters, load.runs)):
+    for steps in ((load.sources,), (load.devices, load.thresholds, load.defaults), (load.clusters, load.runs, load.systems)):
         for path, doc in docs:
             for step in steps:
                 step(path, doc)
@@ -375,8 +396,9 @@ def _check_links(catalog: Catalog) -> None:
             _check_source(catalog, entry.source, path, f"device ({dev.name}).{fld}.source")
     for clu in catalog.clusters.values():
         path, where = Path(catalog.origin.get(("cluster", clu.name), "?")), f"cluster ({clu.name})"
-        if clu.power is not None:
-            _check_source(catalog, clu.power.source, path, f"{where}.power.source")
+        for key in ("power", "pue"):
+            if getattr(clu, key) is not None:
+                _check_source(catalog, getattr(clu, key).source, path, f"{where}.{key}.source")
         for j, member in enumerate(clu.members):
             if member.source:
                 _check_source(catalog, member.source, path, f"{where}.members[{j}].source")

@@ -138,8 +138,10 @@ class Sweep(_Grid):
             precisions = [[precision_policy.choose([d])[0]] for d in devices]
             self.notes += [f"{d.name} has no BF16 figure; its FP16 dense peak is used" for d, p in zip(devices, precisions)
                            if p[0] != precision_policy.DEFAULT]
-        rows = [[self.model.device_inputs(d, p) for p in ps] for d, ps in zip(devices, precisions)]
-        tables = {k: np.array([[cell[k] for cell in row] for row in rows]) for k in rows[0][0]}
+        cells = [[self.model.device_inputs(self.catalog, d, p) for p in ps] for d, ps in zip(devices, precisions)]
+        self._device_assumptions = list(dict.fromkeys(a for row in cells for _, found in row[:1] for a in found))
+        names = [k for k in cells[0][0][0] if all(k in values for row in cells for values, _ in row) and not self._has(k)]
+        tables = {k: np.array([[values[k] for values, _ in row] for row in cells]) for k in names}
         for d, row, ps in zip(devices, tables.get("peak_per_device", []), precisions):
             missing = [p.upper() for p, v in zip(ps, row) if np.isnan(v)]
             if missing:
@@ -194,7 +196,8 @@ class Sweep(_Grid):
         for given, out in self.model.implied.items():
             if given not in fixed and not self._has(given) and out in self.model.chain.available(present):
                 self.notes.append(f"{given}: not given, so the {out.replace('_', ' ')} is used (as the scalar path does)")
-        self.assumptions: list[Assumption] = res.assumptions
+        self.assumptions: list[Assumption] = res.assumptions + [
+            a for a in getattr(self, "_device_assumptions", []) if any(a.name.startswith(k) for k in tables)]
         return fixed
 
     # -- chunked evaluation ----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -452,11 +453,17 @@ def _thresholds(out: dict, catalog: Catalog) -> list[ThresholdCheck]:
     return checks
 
 
-def _device_inputs(device, precision: str) -> dict[str, float]:
-    """A sweep's per-device inputs: dense peak at ``precision`` [FLOP/s] (NaN where not published) and TDP [W]."""
-    single = Cluster.of(device, 1)
-    return {"peak_per_device": float(single.per_device(f"{precision}.dense")[0]),
-            "power": float(single.per_device("power")[0])}
+def _device_inputs(catalog: Catalog, device, precision: str) -> tuple[dict[str, float], list[Assumption]]:
+    """A sweep's per-device inputs: dense peak at ``precision`` [FLOP/s] (NaN where not published), TDP [W]
+    and, where the device has a rated system (systems.py), its server overhead; with their assumptions."""
+    single = Cluster.of(device, 1, catalog=catalog)
+    values = {"peak_per_device": float(single.per_device(f"{precision}.dense")[0]),
+              "power": float(single.per_device("power")[0])}
+    res = Resolver(catalog, cluster=single)
+    overhead = res.resolve("server_overhead", required=False)  # its rated system, else the generic default
+    if overhead is not None:
+        values["server_overhead"] = float(overhead)
+    return values, [dataclasses.replace(a, name=f"{a.name} ({device.name})") for a in res.assumptions]
 
 
 def _sampled_achieved(achieved_flop_per_s, x: dict) -> tuple[str, Any]:
