@@ -41,10 +41,16 @@ def test_unknown_architecture_suggests_close_names(catalog):
 
 
 def test_runs_link_to_their_architecture(catalog):
-    linked = {a.run for a in catalog.architectures.values() if a.run}
-    assert {"Llama 3.1 405B", "DeepSeek-V3", "Qwen3-235B-A22B"} <= linked
-    for run in linked:
-        catalog.run(run)
+    linked = {r.name: catalog.architecture(r.architecture).name for r in catalog.runs.values() if r.architecture}
+    assert linked["Llama 3.1 405B"] == "Llama 3.1 405B" and linked["DeepSeek-R1"] == "DeepSeek-R1"
+    assert len(linked) >= 8
+
+
+def test_a_run_naming_an_unknown_architecture_is_an_error(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text(_SOURCE + '[[run]]\nname = "R"\narchitecture = "No Such Model"\n')
+    with pytest.raises(SpecFileError, match=r"run \(R\)\.architecture: unknown architecture 'No Such Model'"):
+        load_catalog(path, builtin=False)
 
 
 _SOURCE = '''[[source]]
@@ -86,7 +92,6 @@ head_dim = {{ value = "64", source = "s1" }}
         ({"kind": "ring"}, "attention.0.kind", "Input should be"),
         ({"active": "2e9"}, "architecture[0] (Tiny)", "active_params exceeds parameters"),
         ({"active": "5e8"}, "architecture[0] (Tiny)", "a dense model (no [architecture.experts]) has active_params equal to parameters"),
-        ({"extra": 'run = "No Such Run"'}, "architecture[0] (Tiny).run", "unknown run 'No Such Run'"),
         ({"extra": 'speed = "fast"'}, "speed", "unknown field"),
     ],
 )
@@ -118,6 +123,7 @@ def test_models_show_prints_sources(cli):
     out = cli("models", "show", "deepseek r1").stdout
     assert "resolved: 'deepseek r1' -> DeepSeek-R1" in out
     assert "attention[0].kv_lora_rank" in out and "[deepseek-r1-readme]" in out and "https://" in out
+    assert "training run: DeepSeek-R1" in out
 
 
 def test_models_json(cli):
@@ -136,3 +142,20 @@ def test_models_errors(cli):
 
 def test_models_console_script(cli_subprocess):
     assert "Qwen3-Next-80B-A3B" in cli_subprocess("models").stdout
+
+
+def test_architectures_survive_the_catalog_cache(tmp_path, monkeypatch):
+    from computescale.specs import _load
+
+    monkeypatch.setenv("COMPUTESCALE_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("COMPUTESCALE_NO_CACHE", raising=False)
+    _load.cache_clear()
+    try:
+        cold = load_catalog()
+        assert list(tmp_path.glob("catalog-*.pickle")), "the catalog with architectures was not cached"
+        _load.cache_clear()
+        warm = load_catalog()
+        assert warm is not cold and warm.architectures == cold.architectures
+        assert warm.architecture("qwen3-next").experts.shared.value.m_as("") == 1
+    finally:
+        _load.cache_clear()

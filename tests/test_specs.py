@@ -84,6 +84,8 @@ def test_every_source_is_used(catalog):
         used |= {s.source for s in run.statement}
     used |= {t.compute.source for t in catalog.thresholds.values()} | {t.status_source for t in catalog.thresholds.values()}
     used |= {d.source for d in catalog.defaults.values()}
+    used |= {e.source for a in catalog.architectures.values() for _, e in a.entries()}
+    used |= {sid for a in catalog.architectures.values() for sid in a.see_also}
     unused = set(catalog.sources) - used
     assert not unused, f"sources never cited: {sorted(unused)}"
 

@@ -58,7 +58,7 @@ def _cmd_models(args) -> str:
 
 def _summary(a) -> dict:
     return {
-        "name": a.name, "aliases": list(a.aliases), "organization": a.organization, "run": a.run or None,
+        "name": a.name, "aliases": list(a.aliases), "organization": a.organization,
         **{f: getattr(a, f).value for f in ("parameters", "active_params", "layers", "hidden_size", "attention_heads",
                                              "kv_heads", "head_dim", "vocab_size", "max_context")},
         "attention": [{"kind": g.kind, "layers": g.layers.value, "window": g.window.value if g.window else None,
@@ -81,7 +81,8 @@ def _models_show(catalog, args) -> str:
         head.append("aliases: " + ", ".join(a.aliases))
     head.append(f"attention: {a.attention_kinds()}")
     head += [f"  {g.kind}: {g.pattern}" for g in a.attention if g.pattern]
-    for label, text in (("configuration", a.config), ("training run", a.run), ("notes", a.notes)):
+    runs = ", ".join(r.name for r in catalog.runs.values() if r.architecture and catalog.architecture(r.architecture) is a)
+    for label, text in (("configuration", a.config), ("training run", runs), ("notes", a.notes)):
         if text:
             head.append(f"{label}: {text}")
     rows = []

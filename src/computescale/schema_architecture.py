@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .schema import Count, QuantityEntry, _entry, _Strict
+from .schema import Count, QuantityEntry, _Strict
 
 __all__ = ["Architecture", "AttentionGroup", "Experts", "ATTENTION_KINDS"]
 
@@ -24,8 +24,9 @@ __all__ = ["Architecture", "AttentionGroup", "Experts", "ATTENTION_KINDS"]
 #: ``linear`` (linear attention / recurrent layers: a state of constant size per sequence).
 ATTENTION_KINDS = ("full", "sliding", "chunked", "mla", "linear")
 
-#: A count that may be zero (e.g. no shared expert), unlike :class:`~computescale.schema.Count`.
-CountOrZero = _entry("CountOrZero", "dimensionless", allow_zero=True)
+#: A count that may be zero (e.g. no shared expert), unlike :class:`~computescale.schema.Count`. Made
+#: here, not with ``schema._entry`` (which names schema.py as its module), so the catalog cache can pickle it.
+CountOrZero = type("CountOrZero", (QuantityEntry,), {"dimension": "dimensionless", "allow_zero": True, "__module__": __name__})
 
 #: The fields each attention kind needs; any other field given for that kind is an error.
 _NEEDS = {
@@ -125,7 +126,6 @@ class Architecture(_Strict):
     aliases: tuple[str, ...] = ()
     organization: str = ""
     config: str = ""  # where the configuration is published (a config.json at a repo and revision)
-    run: str = ""  # the training run of specs/runs.toml this model comes from, where one is recorded
     notes: str = ""
     parameters: Count
     active_params: Count

@@ -354,8 +354,6 @@ class _Load:
                 _check_source(self.catalog, entry.source, path, f"{where}.{fld}.source")
             for j, sid in enumerate(arch.see_also):
                 _check_source(self.catalog, sid, path, f"{where}.see_also[{j}]")
-            if arch.run and normalize_name(arch.run) not in self.catalog._index.get("run", {}):
-                raise SpecFileError(str(path), f"{where}.run", f"unknown run {arch.run!r} (see specs/runs.toml)")
             self.once("architecture", arch.name, path, where, arch.name in self.catalog.architectures)
             self.catalog._add("architecture", self.catalog.architectures, arch, (arch.name, *arch.aliases), str(path), where)
 
@@ -370,8 +368,7 @@ def _read_into(catalog: Catalog, files: list[Path]) -> None:
     load = _Load(catalog)
     # Sources first, so every other file is checked against the full table; clusters and runs name
     # devices, so they come once every device is known.
-    # Architectures may name a run, so they come last.
-    for steps in ((load.sources,), (load.devices, load.thresholds, load.defaults), (load.clusters, load.runs), (load.architectures,)):
+    for steps in ((load.sources,), (load.devices, load.thresholds, load.defaults, load.architectures), (load.clusters, load.runs)):
         for path, doc in docs:
             for step in steps:
                 step(path, doc)
@@ -391,7 +388,7 @@ def _check_device(catalog: Catalog, name: str, path: Path, where: str) -> None:
 
 def _check_links(catalog: Catalog) -> None:
     """Sources and names that the per-section reading does not check: device dates, cluster power,
-    member sources, see_also lists, and runs' ``cluster_ref``."""
+    member sources, see_also lists, and runs' ``cluster_ref`` and ``architecture``."""
     for dev in catalog.devices.values():
         path = Path(catalog.origin.get(("device", dev.name), "?"))
         for fld, entry in dev.dated():
@@ -411,6 +408,8 @@ def _check_links(catalog: Catalog) -> None:
             _check_source(catalog, run.active_params.source, path, f"{where}.active_params.source")
         if run.cluster_ref and normalize_name(run.cluster_ref) not in catalog._index.get("cluster", {}):
             raise SpecFileError(str(path), f"{where}.cluster_ref", f"unknown cluster {run.cluster_ref!r}")
+        if run.architecture and normalize_name(run.architecture) not in catalog._index.get("architecture", {}):
+            raise SpecFileError(str(path), f"{where}.architecture", f"unknown architecture {run.architecture!r} (see specs/models.toml)")
 
 
 @functools.lru_cache(maxsize=8)
