@@ -130,6 +130,9 @@ def test_cache_groups_broadcast_over_a_grid():
 
 def test_block_scaled_and_weight_bytes():
     assert ik.block_scaled_bytes_per_element(4, 8, 32) == 4.25 / 8
+    # MXFP4: 32 x 4-bit elements + one 8-bit scale = 17 bytes a block; NVFP4: 16 x 4 bits + 8 bits = 9 bytes
+    assert ik.block_scaled_bytes_per_element(*ik.BLOCK_SCALED_FORMATS["mxfp4"]) * 32 == 17
+    assert ik.block_scaled_bytes_per_element(*ik.BLOCK_SCALED_FORMATS["nvfp4"]) * 16 == 9
     np.testing.assert_allclose(ik.weight_bytes([70e9, 405e9], ik.BYTES_PER_PARAMETER["fp8"]), [70e9, 405e9])
 
 

@@ -24,6 +24,10 @@ References
    per token per layer); "DeepSeek-V3 Technical Report", arXiv:2412.19437.
 .. [4] Shoeybi et al., "Megatron-LM", arXiv:1909.08053, Section 3 (two all-reduces per transformer
    layer in the forward pass under tensor parallelism).
+.. [5] NVIDIA Transformer Engine documentation, "MXFP8": one E8M0 scaling factor shared by a block of 32
+   elements (the OCP MX block); https://nvidia.github.io/TransformerEngine/features/low_precision_training/mxfp8/mxfp8.html
+.. [6] Modular MAX kernels, ``linalg.fp4_utils``: MXFP4_SF_DTYPE float8_e8m0fnu, MXFP4_SF_VECTOR_SIZE 32;
+   NVFP4_SF_DTYPE float8_e4m3fn, NVFP4_SF_VECTOR_SIZE 16; https://docs.modular.com/max/api/kernels/linalg/fp4_utils/
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import numpy as np
 
 __all__ = [
     "BYTES_PER_PARAMETER",
+    "BLOCK_SCALED_FORMATS",
     "block_scaled_bytes_per_element",
     "weight_bytes",
     "kv_cache_bytes_per_token",
@@ -54,6 +59,12 @@ __all__ = [
 #: Bytes per parameter (or per cached element) of plain formats: the element width only. Block-scaled
 #: formats (MXFP4, NVFP4) also store a scale per block: see :func:`block_scaled_bytes_per_element`.
 BYTES_PER_PARAMETER = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "fp4": 0.5, "int4": 0.5}
+
+#: Block-scaled 4-bit formats as (element bits, scale bits, elements per scale) [5]_ [6]_: MXFP4 (OCP
+#: microscaling) shares one E8M0 scale among 32 E2M1 elements, NVFP4 one FP8 E4M3 scale among 16 (plus
+#: one FP32 scale per tensor, negligible and not counted). Bytes per element:
+#: ``block_scaled_bytes_per_element(*BLOCK_SCALED_FORMATS["mxfp4"])`` = 4.25 / 8.
+BLOCK_SCALED_FORMATS = {"mxfp4": (4.0, 8.0, 32.0), "nvfp4": (4.0, 8.0, 16.0)}
 
 
 def _f(x):
