@@ -140,10 +140,6 @@ def test_models_errors(cli):
     assert proc.returncode == 2 and "unknown architecture 'gpt-5'" in proc.stderr
 
 
-def test_models_console_script(cli_subprocess):
-    assert "Qwen3-Next-80B-A3B" in cli_subprocess("models").stdout
-
-
 def test_architectures_survive_the_catalog_cache(tmp_path, monkeypatch):
     from computescale.specs import _load
 
