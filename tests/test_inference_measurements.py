@@ -4,10 +4,11 @@ time per output token or time to first token at least the bound's time.
 
 The bounds are made as optimistic as the row allows, so that a bound is a bound whatever the row leaves
 unstated: weights touched = the active parameters only (MoE: the fewest experts a step can read); an
-unstated weight precision is 0.5 byte per parameter at the device's fastest published float peak; the
-KV cache at 0.5 byte per element (no row states its KV precision); tensor parallelism splits every byte
-and FLOP evenly; no communication. Where the rows give input and output lengths, the batch is at most
-what fits in the devices' memory beside the weights (all parameters resident) at the input length.
+unstated weight precision is 0.5 byte per parameter at the device's fastest published float peak; an
+unstated KV precision is 0.5 byte per element; tensor parallelism splits every byte and FLOP evenly; no
+communication. Where the rows give input and output lengths, the batch is at most what fits in the
+devices' memory beside the weights (all parameters resident) at the input length, and at most the
+stated concurrency.
 """
 
 import csv
@@ -31,6 +32,12 @@ def _int(text):
     return int(text) if text.strip().isdigit() else None
 
 
+def _concurrency(text):
+    """The most sequences in flight: a stated batch, or 'concurrency N'."""
+    words = text.split()
+    return _int(words[-1]) if words and (text.strip().isdigit() or words[0] == "concurrency") else None
+
+
 def _precision(device, stated):
     """(bytes per parameter, dense peak FLOP/s) for the row's weight precision, or the most optimistic."""
     if stated in ik.BYTES_PER_PARAMETER and device.peak(stated) is not None:
@@ -47,9 +54,11 @@ class Bound:
         self.bw = dev.memory.bandwidth.value.m_as("byte/s")
         self.capacity = dev.memory.capacity.value.m_as("byte")
         self.active = self.arch.figure("active_params")
-        self.cache = cache_profile(self.arch, KV_BYTES)
+        kv = ik.BYTES_PER_PARAMETER.get(row["kv_precision"], KV_BYTES)
+        self.cache = cache_profile(self.arch, kv)
         self.attn = attention_profile(self.arch)
-        self.isl, self.osl, self.batch = _int(row["input_tokens"]), _int(row["output_tokens"]), _int(row["batch_or_concurrency"])
+        self.isl, self.osl = _int(row["input_tokens"]), _int(row["output_tokens"])
+        self.batch, self.in_flight = _int(row["batch_or_concurrency"]), _concurrency(row["batch_or_concurrency"])
 
     def compute_tokens_per_s(self):
         """Output tokens per second if every FLOP of every request ran at peak on every device."""
@@ -65,6 +74,7 @@ class Bound:
         per_seq = float(self.cache.bytes_per_sequence(self.isl))
         resident = ik.weight_bytes(self.arch.figure("parameters"), self.wb)  # every expert is held in memory
         batch = self.batch or float(ik.max_batch_in_memory(self.capacity, self.n, resident, per_seq))
+        batch = min(batch, self.in_flight or batch)
         assert batch >= 1, f"{self.row['model']} does not fit on {self.row['count']} x {self.row['device']}: check the row"
         step = ik.decode_step_time_s(ik.decode_bytes_per_step(ik.weight_bytes(self.active, self.wb), per_seq, batch), self.bw, self.n)
         return float(ik.tokens_per_s(batch, step))
