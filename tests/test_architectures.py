@@ -126,6 +126,10 @@ def test_models_show_prints_sources(cli):
     assert "training run: DeepSeek-R1" in out
 
 
+def test_runs_show_names_the_architecture(cli):
+    assert 'architecture: DeepSeek-V3 (computescale models show "DeepSeek-V3")' in cli("runs", "show", "deepseek-v3").stdout
+
+
 def test_models_json(cli):
     listed = json.loads(cli("models", "--json").stdout)
     assert {m["name"] for m in listed} >= {"gpt-oss-20b", "Llama 4 Scout"}

@@ -168,11 +168,45 @@ def test_bounds_scale_as_one_over_devices_without_comm(bytes_g, flop_t, n):
 
 
 def test_allreduce_latency_only_with_several_devices():
-    one = ik.decode_step_time_s(1e9, 1e12, 1, allreduce_latency_s=1e-5, allreduces=160)
-    eight = ik.decode_step_time_s(8e9, 1e12, 8, allreduce_latency_s=1e-5, allreduces=160)
+    one = ik.decode_step_time_s(1e9, 1e12, 1, allreduce_latency_s=1e-5, allreduces_per_step=160)
+    eight = ik.decode_step_time_s(8e9, 1e12, 8, allreduce_latency_s=1e-5, allreduces_per_step=160)
     assert float(one) == pytest.approx(1e-3) and float(eight) == pytest.approx(1e-3 + 160e-5)
 
 
 def test_throughput_of_a_step():
     assert float(ik.tokens_per_s(64, 0.02)) == pytest.approx(3200)
     assert math.isinf(float(ik.tokens_per_s(1, 0.0)))
+
+
+# ---- every kernel on scalar, list, ndarray and broadcast inputs --------------------------------------------
+# (kernel, positional arguments; the first is the one varied). Each result must equal the kernel applied to
+# the scalars one at a time, whatever container the first argument comes in.
+SCALAR_CASES = [
+    (ik.weight_bytes, (70e9, 1.0)),
+    (ik.kv_cache_bytes_per_token, (80, 8, 128, 2.0)),
+    (ik.mla_cache_bytes_per_token, (61, 512, 64, 1.0)),
+    (ik.linear_state_bytes_per_sequence, (36, 32, 128, 128, 2.0, 16, 4)),
+    (ik.attended_tokens, (10_000, 8192, True)),
+    (ik.expected_distinct_experts, (256, 8, 64)),
+    (ik.moe_params_touched, (671e9, 37e9, 256, 8, 100)),
+    (ik.prefill_flop, (8e9, 2048, 1e12)),
+    (ik.decode_flop_per_step, (70e9, 64, 1e9)),
+    (ik.decode_bytes_per_step, (70e9, 1e9, 64)),
+    (ik.prefill_time_s, (1e15, 1e15, 8, 1e-5, 160)),
+    (ik.decode_step_time_s, (80e9, 3.35e12, 8, 1e13, 1e15, 1e-5, 160)),
+    (ik.tokens_per_s, (64, 0.02)),
+    (ik.max_batch_in_memory, (80e9, 8, 140e9, 1e9)),
+]
+VALUES = [1.0, 2.0, 4.0]
+
+
+@pytest.mark.parametrize("kind", ["list", "ndarray", "broadcast"])
+@pytest.mark.parametrize("fn, args", SCALAR_CASES, ids=[f.__name__ for f, _ in SCALAR_CASES])
+def test_every_kernel_broadcasts(fn, args, kind):
+    first = [args[0] * v for v in VALUES]
+    varied = {"list": first, "ndarray": np.array(first), "broadcast": np.array(first)[:, None]}[kind]
+    got = fn(varied, *args[1:])
+    expected = np.array([float(fn(x, *args[1:])) for x in first])
+    np.testing.assert_allclose(np.ravel(got), expected, rtol=1e-12)
+    assert np.shape(got) == np.shape(varied)
+    assert np.ndim(fn(*args)) == 0  # scalars in, a scalar out

@@ -215,29 +215,30 @@ def decode_bytes_per_step(weight_bytes_read, cache_bytes_per_sequence_, batch):
     return _f(weight_bytes_read) + _f(batch) * _f(cache_bytes_per_sequence_)
 
 
-def prefill_time_s(flop, peak_flop_per_s, n_devices=1.0, allreduce_latency_s=0.0, allreduces=0.0):
+def prefill_time_s(flop, peak_flop_per_s, n_devices=1.0, allreduce_latency_s=0.0, allreduces_per_step=0.0):
     """Roofline lower bound on prefill time [s]: ``flop / (n_devices x peak)`` plus, under tensor
-    parallelism (``n_devices > 1``), ``allreduces x allreduce_latency_s`` (latency only; the data
-    volume of the all-reduces is left out, so the bound stays a bound)."""
+    parallelism (``n_devices > 1``), ``allreduces_per_step x allreduce_latency_s`` (latency only; the
+    data volume of the all-reduces is left out, so the bound stays a bound)."""
     n = _f(n_devices)
-    comm = np.where(n > 1.0, _f(allreduces) * _f(allreduce_latency_s), 0.0)
+    comm = np.where(n > 1.0, _f(allreduces_per_step) * _f(allreduce_latency_s), 0.0)
     return _f(flop) / (n * _f(peak_flop_per_s)) + comm
 
 
 def decode_step_time_s(bytes_per_step, bandwidth_byte_per_s, n_devices=1.0, flop_per_step=0.0,
-                       peak_flop_per_s=np.inf, allreduce_latency_s=0.0, allreduces=0.0):
+                       peak_flop_per_s=np.inf, allreduce_latency_s=0.0, allreduces_per_step=0.0):
     """Roofline lower bound on one decode step [s] with tensor parallelism over ``n_devices``.
 
     Weights and cache are split over the devices (each reads ``1 / n`` of the bytes and does ``1 / n``
-    of the FLOP): ``max(bytes / (n x bandwidth), flop / (n x peak)) + allreduces x latency`` for
-    ``n > 1`` [1]_ [4]_; ``allreduces`` is per step (2 per layer in Megatron-style tensor parallelism).
+    of the FLOP): ``max(bytes / (n x bandwidth), flop / (n x peak)) + allreduces_per_step x latency``
+    for ``n > 1`` [1]_ [4]_; Megatron-style tensor parallelism makes 2 all-reduces per layer per step
+    (``allreduces_per_step = 2 x layers``), each costing at least ``allreduce_latency_s``.
     Where the cache cannot split (MLA's latent is replicated, KV heads fewer than devices), pass the
     bytes a device actually reads times ``n_devices`` to keep the bound honest.
     """
     n = _f(n_devices)
     memory = _f(bytes_per_step) / (n * _f(bandwidth_byte_per_s))
     compute = _f(flop_per_step) / (n * _f(peak_flop_per_s))
-    comm = np.where(n > 1.0, _f(allreduces) * _f(allreduce_latency_s), 0.0)
+    comm = np.where(n > 1.0, _f(allreduces_per_step) * _f(allreduce_latency_s), 0.0)
     return np.maximum(memory, compute) + comm
 
 
