@@ -53,6 +53,14 @@ def test_cache_per_sequence_equals_published_config(name, context, expected, whe
     assert float(got) == pytest.approx(expected, rel=1e-12), where
 
 
+# A published figure, not our own arithmetic: Zhao et al., "Insights into DeepSeek-V3: Scaling Challenges and
+# Reflections on Hardware for AI Architectures", ISCA '25 (arXiv:2505.09343), Table 1, KV cache per token at
+# BF16: DeepSeek-V3 (MLA) 70.272 KB, LLaMA-3.1 405B (GQA) 516.096 KB (decimal kB).
+@pytest.mark.parametrize("name, published_kb", [("DeepSeek-V3", 70.272), ("Llama 3.1 405B", 516.096)])
+def test_kv_per_token_equals_deepseek_isca25_table1(name, published_kb):
+    assert float(cache_profile(_arch(name), BF16).bytes_per_sequence(1)) == pytest.approx(published_kb * 1000, rel=1e-12)
+
+
 def test_kv_per_token_kernels_by_formula():
     assert ik.kv_cache_bytes_per_token(80, 8, 128, 2) == 327_680  # Llama 3.1 70B at BF16, 320 KiB per token
     assert ik.mla_cache_bytes_per_token(61, 512, 64, 1) == 35_136  # DeepSeek-V3 at FP8
