@@ -218,3 +218,26 @@ def test_every_kernel_broadcasts(fn, args, kind):
     np.testing.assert_allclose(np.ravel(got), expected, rtol=1e-12)
     assert np.shape(got) == np.shape(varied)
     assert np.ndim(fn(*args)) == 0  # scalars in, a scalar out
+
+
+def test_distinct_experts_matches_a_seeded_simulation():
+    """Each token draws k distinct experts of E uniformly: the mean number of distinct experts a batch
+    reads approaches E x (1 - (1 - k/E) ** tokens)."""
+    rng = np.random.default_rng(0)
+    e, k, tokens, trials = 8, 2, 5, 20_000
+    picks = np.argsort(rng.random((trials, tokens, e)), axis=-1)[..., :k]  # k distinct experts per token
+    used = np.zeros((trials, e), dtype=bool)
+    np.put_along_axis(used, picks.reshape(trials, -1), True, axis=-1)
+    assert used.sum(axis=-1).mean() == pytest.approx(float(ik.expected_distinct_experts(e, k, tokens)), rel=0.01)
+
+
+@given(st.floats(1.0, 256.0), st.floats(0.0, 1.0), st.floats(0.0, 1.0))
+def test_params_touched_lies_between_active_and_total(experts, k_share, d_share):
+    experts = float(np.floor(experts))
+    k = max(1.0, np.floor(k_share * experts))
+    if k == experts:
+        return  # every expert used by every token: a dense model
+    distinct = k + d_share * (experts - k)
+    touched = float(ik.moe_params_touched(671e9, 37e9, experts, k, distinct))
+    assert 37e9 * (1 - 1e-12) <= touched <= 671e9 * (1 + 1e-12)
+    assert touched <= float(ik.moe_params_touched(671e9, 37e9, experts, k, min(experts, distinct + 1))) * (1 + 1e-12)
