@@ -16,6 +16,7 @@ COMMANDS = {
     "clusters": ["clusters"],
     "thresholds": ["thresholds"],
     "glossary": ["glossary"],
+    "models": ["models", "show", "qwen3-next"],
     "sweep": ["sweep", "--device", "H100", "--count", "10k,20k", "--flop", "1e25", "--mfu", "0.4"],
 }
 

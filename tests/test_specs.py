@@ -88,6 +88,8 @@ def test_every_source_is_used(catalog):
     used |= {sid for d in catalog.defaults.values() for sid in catalog.sources if f"({sid})" in d.note}  # cited in a note
     used |= {s.power.source for s in catalog.systems.values()} | {sid for s in catalog.systems.values() for sid in s.see_also}
     used |= {c.pue.source for c in catalog.clusters.values() if c.pue is not None}
+    used |= {e.source for a in catalog.architectures.values() for _, e in a.entries()}
+    used |= {sid for a in catalog.architectures.values() for sid in a.see_also}
     unused = set(catalog.sources) - used
     assert not unused, f"sources never cited: {sorted(unused)}"
 

@@ -22,7 +22,7 @@ from typing import Any, Iterable
 __all__ = ["cache_dir", "cache_key", "load", "store"]
 
 _KEEP = 16  # entries kept; older ones are removed when a new one is written
-_MODULES = ("schema.py", "specs.py", "units.py", "units.txt", "cluster.py")
+_MODULES = ("schema.py", "schema_architecture.py", "specs.py", "units.py", "units.txt", "cluster.py")
 
 
 def cache_dir() -> Path | None:

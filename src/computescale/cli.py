@@ -269,10 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_claim_parser(sub, common)
     _add_check_text_parser(sub, common)
 
-    # train, runs, clusters and sweep live in their own modules; each adds its parsers and COMMANDS
-    from . import cli_sweep, cli_train
+    # train, runs, clusters, models and sweep live in their own modules; each adds its parsers and COMMANDS
+    from . import cli_models, cli_sweep, cli_train
 
     COMMANDS.update(cli_train.register(sub, common))
+    COMMANDS.update(cli_models.register(sub, common))
     COMMANDS.update(cli_sweep.register(sub, common))
     return parser
 

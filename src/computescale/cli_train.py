@@ -111,6 +111,8 @@ def _runs_show(catalog, args) -> str:
         return dumps({"query": args.name, "resolved": r.name, "run": r,
                       "sources": {s: catalog.sources[s] for s in _run_source_ids(r)}})
     head = [f"{r.name}  ({r.organization}, {r.year})", f"resolved: {args.name!r} -> {r.name} (by {resolved.via})"]
+    if r.architecture:
+        head.append(f'architecture: {r.architecture} (computescale models show "{r.architecture}")')
     if r.notes:
         head.append(f"notes: {r.notes}")
     rows = []

@@ -458,6 +458,7 @@ class Run(_Strict):
     throughput_per_device: ComputeRate | None = None
     statement: tuple[Statement, ...] = ()
     cluster_ref: str = ""  # a known cluster (clusters.toml) the run was trained on, where sourced
+    architecture: str = ""  # the model's published architecture (models.toml), where one is recorded
 
     @model_validator(mode="after")
     def _active_le_total(self):

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from .errors import SpecFileError, UnitError, UnknownNameError
 from .schema import Cluster, Device, QuantityEntry, Run, Source, System, Threshold, default_entry
+from .schema_architecture import Architecture
 
 __all__ = ["Catalog", "Resolved", "load_catalog", "builtin_specs_dir", "normalize_name", "DEFAULT_DIMENSIONS"]
 
@@ -92,6 +93,7 @@ class Catalog:
     thresholds: dict[str, Threshold] = field(default_factory=dict)
     systems: dict[str, System] = field(default_factory=dict)  # rated system power (specs/systems.toml)
     defaults: dict[str, QuantityEntry] = field(default_factory=dict)
+    architectures: dict[str, Architecture] = field(default_factory=dict)  # model architectures (specs/models.toml)
     origin: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> file
     overrides: list[str] = field(default_factory=list)  # built-in entries a user's file replaced, one line each
     _index: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
@@ -148,6 +150,13 @@ class Catalog:
 
     def run(self, query: str) -> tuple[Run, Resolved]:
         return self._lookup("run", self.runs, query)
+
+    def architecture(self, query: str) -> Architecture:
+        """A model architecture by name or alias (``"llama 3.1 70b"``, ``"DeepSeek-R1"``)."""
+        return self._lookup("architecture", self.architectures, query)[0]
+
+    def resolve_architecture(self, query: str) -> tuple[Architecture, Resolved]:
+        return self._lookup("architecture", self.architectures, query)
 
     def run_of_cluster_phrase(self, query: str) -> tuple[Run, Resolved] | None:
         """The run named by "GPT-4's cluster", "gpt-4 cluster" or plain "gpt-4", or None.
@@ -253,7 +262,7 @@ def _files(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-_SECTIONS = {"source", "device", "cluster", "run", "threshold", "default", "system"}
+_SECTIONS = {"source", "device", "cluster", "run", "threshold", "default", "system", "architecture"}
 
 
 class _Load:
@@ -358,6 +367,17 @@ class _Load:
             self.catalog._add("run", self.catalog.runs, run, (run.name, *run.aliases), str(path), where)
 
 
+    def architectures(self, path: Path, doc: dict) -> None:
+        for i, raw in enumerate(doc.get("architecture", [])):
+            where = f"architecture[{i}]" + (f" ({raw.get('name')})" if isinstance(raw, dict) and raw.get("name") else "")
+            arch = _validate(Architecture, raw, path, where)
+            for fld, entry in arch.entries():
+                _check_source(self.catalog, entry.source, path, f"{where}.{fld}.source")
+            for j, sid in enumerate(arch.see_also):
+                _check_source(self.catalog, sid, path, f"{where}.see_also[{j}]")
+            self.once("architecture", arch.name, path, where, arch.name in self.catalog.architectures)
+            self.catalog._add("architecture", self.catalog.architectures, arch, (arch.name, *arch.aliases), str(path), where)
+
 
 def _read_into(catalog: Catalog, files: list[Path]) -> None:
     """Validate ``files`` (one load: a folder, or every --specs) into ``catalog`` (see :class:`_Load`)."""
@@ -369,7 +389,8 @@ def _read_into(catalog: Catalog, files: list[Path]) -> None:
     load = _Load(catalog)
     # Sources first, so every other file is checked against the full table; clusters and runs name
     # devices, so they come once every device is known.
-    for steps in ((load.sources,), (load.devices, load.thresholds, load.defaults), (load.clusters, load.runs, load.systems)):
+    for steps in ((load.sources,), (load.devices, load.thresholds, load.defaults, load.architectures),
+                  (load.clusters, load.runs, load.systems)):
         for path, doc in docs:
             for step in steps:
                 step(path, doc)
@@ -389,7 +410,7 @@ def _check_device(catalog: Catalog, name: str, path: Path, where: str) -> None:
 
 def _check_links(catalog: Catalog) -> None:
     """Sources and names that the per-section reading does not check: device dates, cluster power,
-    member sources, see_also lists, and runs' ``cluster_ref``."""
+    member sources, see_also lists, and runs' ``cluster_ref`` and ``architecture``."""
     for dev in catalog.devices.values():
         path = Path(catalog.origin.get(("device", dev.name), "?"))
         for fld, entry in dev.dated():
@@ -410,6 +431,8 @@ def _check_links(catalog: Catalog) -> None:
             _check_source(catalog, run.active_params.source, path, f"{where}.active_params.source")
         if run.cluster_ref and normalize_name(run.cluster_ref) not in catalog._index.get("cluster", {}):
             raise SpecFileError(str(path), f"{where}.cluster_ref", f"unknown cluster {run.cluster_ref!r}")
+        if run.architecture and normalize_name(run.architecture) not in catalog._index.get("architecture", {}):
+            raise SpecFileError(str(path), f"{where}.architecture", f"unknown architecture {run.architecture!r} (see specs/models.toml)")
 
 
 @functools.lru_cache(maxsize=8)
