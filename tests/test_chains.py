@@ -68,15 +68,15 @@ def test_toy_chain_runs_through_the_scalar_api():
 
 
 def test_toy_chain_runs_through_a_sweep():
-    r = cs.Sweep(model=TOY, size="10:30:3", bandwidth=1000, link_power="100,200").run()
+    r = cs.Sweep(estimator=TOY, size="10:30:3", bandwidth=1000, link_power="100,200").run()
     assert r.outputs["transfer_energy"].shape == (3, 1, 2)
     assert r.quantity("transfer_energy").m_as("J")[2, 0, 1] == pytest.approx(30 / 1000 * 200)
     with pytest.raises(InputError, match="needs link_power"):
-        cs.Sweep(model=TOY, size="10:30:3", bandwidth=1000, outputs=["transfer_energy"])
+        cs.Sweep(estimator=TOY, size="10:30:3", bandwidth=1000, outputs=["transfer_energy"])
 
 
 def test_toy_chain_runs_through_monte_carlo():
-    mc = monte_carlo_training(model=TOY, size="40..120", bandwidth=1000, link_power=100, samples=20_000, seed=1)
+    mc = monte_carlo_training(estimator=TOY, size="40..120", bandwidth=1000, link_power=100, samples=20_000, seed=1)
     lo, mid, hi = mc.interval("transfer_time")
     assert 40.0 < lo.m_as("ms") < mid.m_as("ms") < hi.m_as("ms") < 120.0
     assert mid.m_as("ms") == pytest.approx(80.0, rel=0.03)
@@ -87,9 +87,9 @@ def test_toy_chain_runs_through_the_dask_engines():
     from computescale.engine import summary
     from computescale.engine_mc import monte_carlo
 
-    one = monte_carlo(model=TOY, size="80..80", bandwidth=1000, link_power=100, samples=1000, scheduler="sync")
+    one = monte_carlo(estimator=TOY, size="80..80", bandwidth=1000, link_power=100, samples=1000, scheduler="sync")
     assert one.interval("transfer_energy")[1].m_as("J") == pytest.approx(8.0)
-    s = summary(cs.Sweep(model=TOY, size="10:30:3", bandwidth=1000, link_power=100), quantiles=(), scheduler="sync")
+    s = summary(cs.Sweep(estimator=TOY, size="10:30:3", bandwidth=1000, link_power=100), quantiles=(), scheduler="sync")
     assert s.stats["transfer_energy"]["max"] == pytest.approx(3.0)
 
 

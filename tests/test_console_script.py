@@ -17,6 +17,8 @@ COMMANDS = {
     "thresholds": ["thresholds"],
     "glossary": ["glossary"],
     "models": ["models", "show", "qwen3-next"],
+    "infer": ["infer", "--model", "llama-3.1-8b", "--cluster", "1 H100", "--batch", "8", "--input-tokens", "512",
+              "--output-tokens", "128"],
     "sweep": ["sweep", "--device", "H100", "--count", "10k,20k", "--flop", "1e25", "--mfu", "0.4"],
 }
 

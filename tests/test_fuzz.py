@@ -230,6 +230,9 @@ _KIND = {
     "gpu_hours": "device_time", "device_time": "device_time", "mfu": "dimensionless", "pue": "dimensionless",
     "overhead": "dimensionless", "server_overhead": "dimensionless", "year": "dimensionless", "active_params": "dimensionless",
     "power_fraction": "dimensionless", "params": "dimensionless", "tokens": "dimensionless", "max_memory": "information",
+    "batch": "dimensionless", "input_tokens": "dimensionless", "output_tokens": "dimensionless", "load": "dimensionless",
+    "memory_fraction": "dimensionless", "prefill_efficiency": "dimensionless", "decode_efficiency": "dimensionless",
+    "tpot_target": "time",
 }
 
 
@@ -245,6 +248,10 @@ def _values_for(command: str, action: argparse.Action):
         return _value("count", sweep=True)
     if dest == "name":
         return st.one_of(_device, st.sampled_from(RUNS), _mutated(_device), _random_text)
+    if dest == "model":  # inference: an architecture
+        return st.one_of(st.sampled_from(MODELS), _mutated(st.sampled_from(MODELS)), _random_text)
+    if dest in ("weight_precision", "kv_precision"):
+        return st.one_of(st.sampled_from(list(PRECISIONS) + ["fp4", "FP8"]), _random_text)
     if dest == "run":
         return st.one_of(st.sampled_from(RUNS), _mutated(st.sampled_from(RUNS)), _random_text)
     if dest == "precision":
@@ -278,6 +285,8 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 
 
 PARSER = build_parser()
+MODELS = ["llama-3.1-70b", "llama-3.1-8b", "mixtral-8x7b", "deepseek-v3", "qwen3-30b-a3b", "gpt-oss-120b",
+          "qwen3-next-80b-a3b", "llama-4-scout"]
 COMMANDS = _subparsers(PARSER)
 
 

@@ -196,9 +196,10 @@ def test_report_knows_the_h100e_basis_key():
 
 
 def test_glossary_command_lists_every_input_and_output(capsys):
-    from computescale.parameters import INPUTS, OUTPUTS
+    from computescale.parameters import INFERENCE_INPUTS, INFERENCE_OUTPUTS, INPUTS, OUTPUTS
 
     code, out, _ = run_cli(capsys, "glossary")
-    assert code == 0 and all(name in out for name in list(INPUTS) + list(OUTPUTS))
+    assert code == 0 and all(name in out for name in list(INPUTS) + list(OUTPUTS) + list(INFERENCE_OUTPUTS))
     data = json.loads(run_cli(capsys, "glossary", "--json")[1])
-    assert {r["name"] for r in data["inputs"]} == set(INPUTS) and {r["name"] for r in data["outputs"]} == set(OUTPUTS)
+    assert {r["name"] for r in data["inputs"]} == set(INPUTS) | set(INFERENCE_INPUTS)
+    assert {r["name"] for r in data["outputs"]} == set(OUTPUTS) | set(INFERENCE_OUTPUTS)

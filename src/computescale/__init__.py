@@ -26,6 +26,7 @@ _LAZY = {
     **dict.fromkeys(["LogNormal", "MonteCarloResult", "Normal", "Triangular", "Uniform", "monte_carlo_claim",
                      "parse_uncertain"], "uncertainty"),
     **dict.fromkeys(["TextClaim", "TextReport", "check_text"], "text"),
+    **dict.fromkeys(["estimate_inference", "InferenceEstimate"], "inference"),
     "estimate": "scenarios",
     "monte_carlo_training": "scenarios",  # the engine dispatch: numpy (uncertainty.py) or dask (engine.py)
 }
@@ -64,6 +65,8 @@ __all__ = [
     "TextClaim",
     "estimate",
     "estimate_training",
+    "estimate_inference",
+    "InferenceEstimate",
     "facility_power",
     "TrainingEstimate",
     "Assumption",

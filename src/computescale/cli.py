@@ -270,11 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check_text_parser(sub, common)
 
     # train, runs, clusters, models and sweep live in their own modules; each adds its parsers and COMMANDS
-    from . import cli_models, cli_sweep, cli_train
+    from . import cli_infer, cli_models, cli_sweep, cli_train
 
     COMMANDS.update(cli_train.register(sub, common))
     COMMANDS.update(cli_models.register(sub, common))
     COMMANDS.update(cli_sweep.register(sub, common))
+    COMMANDS.update(cli_infer.register(sub, common))
     return parser
 
 

@@ -144,7 +144,7 @@ def _mc_setup(n, seed, keep, device, count, catalog, inputs, model):
 
 def monte_carlo(*, samples: int = 100_000, seed: Any = 0, keep_samples: bool = False, percentiles=(5, 50, 95),
                 device: Any = None, count: Any = None, catalog=None, engine: str = "dask", chunks: Any = None,
-                scheduler: Any = None, progress: bool = False, model: Any = None, **inputs: Any):
+                scheduler: Any = None, progress: bool = False, estimator: Any = None, **inputs: Any):
     """:func:`computescale.uncertainty.monte_carlo_training` on Dask, returning the same MonteCarloResult.
 
     Samples are drawn in seed blocks of :data:`SEED_BLOCK` (block ``k`` from the ``k``-th child of
@@ -164,7 +164,7 @@ def monte_carlo(*, samples: int = 100_000, seed: Any = 0, keep_samples: bool = F
         raise InputError(f"samples must be a whole number in 1..{MAX_DASK_SAMPLES:,} on the Dask engine, got {samples!r}")
     n, ps, seed = int(samples), _check_percentiles(percentiles), _check_seed(seed)
     step = _mc_chunk(chunks)
-    model = model or TRAINING_MODEL
+    model = estimator or TRAINING_MODEL
     blocks, est, uncertain = _mc_setup(n, seed, keep_samples, device, count, catalog or load_catalog(), inputs, model)
     rows = len(blocks.rows) + (len(uncertain) if keep_samples else 0)
     if rows * n * 8 > DEFAULT_MAX_MEMORY:

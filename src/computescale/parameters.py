@@ -24,7 +24,7 @@ import numpy as np
 from .errors import InputError, UnknownNameError
 from .kernels import min_max
 
-__all__ = ["Input", "Output", "INPUTS", "OUTPUTS", "canonical", "check_domain", "glossary_table"]
+__all__ = ["Input", "Output", "INPUTS", "OUTPUTS", "INFERENCE_INPUTS", "INFERENCE_OUTPUTS", "canonical", "check_domain", "glossary_table"]
 
 
 @dataclass(frozen=True)
@@ -158,6 +158,69 @@ OUTPUTS: dict[str, Output] = {o.name: o for o in (
            "[USD/PF_day]", "cost_per_compute", "USD/PF_day"),
 )}
 
+# ---- inference (models/inference.py) ---------------------------------------------------------------------------
+_SHARED = ("power", "power_fraction", "server_overhead", "pue", "electricity_price", "carbon_intensity", "rental_price",
+           "unit_price", "lifetime")
+
+#: Every input of the inference model (the factors of power, energy and costs are the training glossary's).
+INFERENCE_INPUTS: dict[str, Input] = _inputs(
+    Input("model", "Model architecture (computescale models)", kind="name"),
+    Input("cluster", "One replica: '8 H100' (tensor parallelism over its devices)", kind="name"),
+    INPUTS["device"],
+    Input("count", "Devices of one replica: the tensor-parallel degree [devices]", kind="count"),
+    Input("batch", "Requests decoded together (concurrency) [sequences], >= 1", "dimensionless", lo=1.0, lo_open=False,
+          example="64"),
+    Input("input_tokens", "Prompt length [token], >= 1", "dimensionless", lo=1.0, lo_open=False, example="1024"),
+    Input("output_tokens", "Generated tokens per request [token], >= 1", "dimensionless", lo=1.0, lo_open=False,
+          example="256"),
+    Input("weight_precision", "Weights' format, and the dense peak used: bf16 (default), fp8, fp4, ...", kind="name"),
+    Input("kv_precision", "Key-value cache format: bf16 (default), fp8, ...", kind="name"),
+    Input("memory_fraction", "Share of device memory for weights and cache [dimensionless], in (0, 1]", "dimensionless",
+          hi=1.0, default="inference_memory_fraction", example="0.9"),
+    Input("load", "Token rate to serve, all users together [token/s]", "token_rate", "token/s", example="100000"),
+    Input("tpot_target", "Latency target: time per output token each user may see [ms]", "time", "ms", example="50"),
+    Input("prefill_efficiency", "Achieved / bound prefill speed [dimensionless], in (0, 1]", "dimensionless", hi=1.0,
+          default="inference_prefill_efficiency", example="0.45"),
+    Input("decode_efficiency", "Achieved / bound decode speed [dimensionless], in (0, 1]", "dimensionless", hi=1.0,
+          default="inference_decode_efficiency", example="0.25"),
+    *(INPUTS[n] for n in _SHARED),
+)
+
+
+def _twins(name: str, description: str, dimension: str, unit: str) -> tuple[Output, Output]:
+    return (Output(name, f"{description}, calibrated estimate [{unit}]", dimension, unit, report_missing=True),
+            Output(f"{name}_bound", f"{description}, physical bound [{unit}]", dimension, unit))
+
+
+#: Every output of the inference model, in display order.
+INFERENCE_OUTPUTS: dict[str, Output] = {o.name: o for o in (
+    Output("weights_memory", "Weights in memory, every expert [GB]", "information", "GB", report_missing=True),
+    Output("kv_cache_per_token", "Cache per token of context [kB/token]", "information_per_token", "kB/token",
+           report_missing=True),
+    Output("kv_cache_per_sequence", "Cache of one request at its full context [GB]", "information", "GB"),
+    Output("max_batch", "Most requests that fit in memory at the full context [sequences]", "dimensionless", "",
+           report_missing=True),
+    Output("fits", "1 if the batch fits in memory, else 0 [dimensionless]", "dimensionless", ""),
+    *_twins("time_to_first_token", "Time to first token of one request (prefill, no queueing)", "time", "ms"),
+    *_twins("time_per_output_token", "Time per output token while decoding", "time", "ms"),
+    *_twins("throughput_per_user", "Tokens per second one request sees", "token_rate", "token/s"),
+    *_twins("throughput", "Output tokens per second of the batch, prefill included", "token_rate", "token/s"),
+    *_twins("max_throughput", "Output tokens per second at the largest batch that fits", "token_rate", "token/s"),
+    Output("devices_for_load", "Devices to serve the load with every user under the latency target [devices]",
+           "dimensionless", ""),
+    Output("facility_power", "Facility power of the replica [kW]", "power", "kW", report_missing=True),
+    Output("energy_per_token", "Facility energy per output token [J/token]", "energy_per_token", "J/token",
+           report_missing=True),
+    Output("emissions_per_token", "Emissions per million output tokens [gCO2e/Mtoken]", "emissions_per_token",
+           "gCO2e/Mtoken", report_missing=True),
+    Output("electricity_cost_per_million_tokens", "Electricity per million output tokens [USD/Mtoken]", "cost_per_token",
+           "USD/Mtoken", report_missing=True),
+    Output("cost_per_million_tokens", "Cloud rental per million output tokens [USD/Mtoken]", "cost_per_token",
+           "USD/Mtoken", report_missing=True),
+    Output("amortized_cost_per_million_tokens", "Amortized hardware per million output tokens [USD/Mtoken]",
+           "cost_per_token", "USD/Mtoken", report_missing=True),
+)}
+
 #: Costs: separate answers (running, renting, owning), never summed.
 COSTS = ("electricity_cost", "rental_cost", "amortized_hardware_cost")
 
@@ -199,6 +262,7 @@ def check_domain(name: str, values, shown_unit: str | None = None, spec: Input |
 def glossary_table() -> tuple[list[list[str]], list[list[str]]]:
     """``computescale glossary``: rows (name, CLI flags, unit, sourced default, meaning) of every input,
     and rows (name, unit, meaning) of every output."""
-    inputs = [[i.name, ", ".join(i.flags), i.unit or "—", i.default or "—", i.description] for i in INPUTS.values()]
-    outputs = [[o.name, o.unit or "—", o.description] for o in OUTPUTS.values()]
+    inputs = [[i.name, ", ".join(i.flags), i.unit or "—", i.default or "—", i.description]
+              for i in {**INPUTS, **INFERENCE_INPUTS}.values()]
+    outputs = [[o.name, o.unit or "—", o.description] for o in {**OUTPUTS, **INFERENCE_OUTPUTS}.values()]
     return inputs, outputs

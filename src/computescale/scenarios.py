@@ -316,6 +316,21 @@ def _uncertain_cluster(text: Any):
     return (rest.strip(), head) if is_uncertain(head) and rest.strip() else None
 
 
+def outer_grid(inputs: dict, specs=INPUTS, axes: Sequence[str] = AXES, catalog=None) -> tuple[dict, list[Axis]]:
+    """Every input given as grid values becomes one dimension of an outer product (in the order given):
+    returns the inputs with those values as broadcasting arrays (base units), and the axes."""
+    names = [k for k, v in inputs.items() if k in axes and specs[k].numeric and is_grid(v)]
+    grid_axes = [parse_axis(k, inputs[k], catalog, None if specs is INPUTS else specs, axes) for k in names]
+    out = dict(inputs)
+    for i, a in enumerate(grid_axes):
+        shape = [1] * len(grid_axes)
+        shape[i] = len(a)
+        dim = specs[a.name].dimension
+        values = a.base.reshape(shape)
+        out[a.name] = values if dim in (None, "dimensionless") else Q_(values, BASE[dim])
+    return out, grid_axes
+
+
 def training_grid(*, catalog=None, **inputs: Any):
     """``estimate_training`` over the outer product of every input given as grid values.
 
@@ -324,18 +339,10 @@ def training_grid(*, catalog=None, **inputs: Any):
     """
     from .training import estimate_training
 
-    grid_names = [k for k, v in inputs.items() if k not in ("run", "cluster", "precision") and is_grid(v)]
-    axes = [parse_axis(k, inputs[k], catalog) for k in grid_names]
+    inputs, axes = outer_grid({k: v for k, v in inputs.items()}, catalog=catalog)
     if any(a.categorical or a.name == "count" for a in axes):
         bad = next(a.name for a in axes if a.categorical or a.name == "count")
         raise InputError(f"{bad}: grid values of {bad} are a sweep: use computescale sweep (or the sweep() API)")
-    nd = len(axes)
-    for i, a in enumerate(axes):
-        shape = [1] * nd
-        shape[i] = len(a)
-        dim = INPUTS[a.name].dimension
-        values = a.base.reshape(shape)
-        inputs[a.name] = values if dim in (None, "dimensionless") else Q_(values, BASE[dim])
     est = estimate_training(catalog=catalog, **inputs)
     est.grid = {a.name: a.values for a in axes}
     return est

@@ -43,6 +43,11 @@ DEFAULT_DIMENSIONS = {
     "hardware_lifetime": "time",
     "mfu": "dimensionless",
     "measured_system_power_to_tdp_v100": "dimensionless",
+    "inference_memory_fraction": "dimensionless",
+    "inference_prefill_efficiency": "dimensionless",
+    "inference_decode_efficiency": "dimensionless",
+    "inference_band_low": "dimensionless",
+    "inference_band_high": "dimensionless",
 }
 
 

@@ -74,17 +74,18 @@ class Sweep(_Grid):
         Scenarios evaluated at once [scenarios].
     max_memory : int or str
         Largest full result :meth:`run` may build [bytes, or e.g. ``"4 GiB"``].
-    model : computescale.models.Model, optional
-        The model swept (default: training); any model of the pipeline runs here.
+    estimator : computescale.models.Model, optional
+        The model swept (default: training); any model of the pipeline runs here (named so that a
+        model's own input may be called ``model``).
     """
 
     def __init__(self, axes: Mapping[str, Any] | Sequence[tuple[str, Any]] = (), /, *, reference: Any = None,
                  outputs: Sequence[str] | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE,
-                 max_memory: Any = DEFAULT_MAX_MEMORY, catalog: Catalog | None = None, model: Any = None, **named: Any):
+                 max_memory: Any = DEFAULT_MAX_MEMORY, catalog: Catalog | None = None, estimator: Any = None, **named: Any):
         from .training import TRAINING_MODEL
 
         self.catalog = catalog or load_catalog()
-        self.model = model or TRAINING_MODEL
+        self.model = estimator or TRAINING_MODEL
         self._axes_ok = axes_of(self.model.inputs, self.model.chain)
         self.axes: tuple[Axis, ...] = tuple(self._parse_axes(list(axes.items()) if isinstance(axes, Mapping) else list(axes),
                                                              named))

@@ -141,7 +141,7 @@ def _as_input(key: str, base: np.ndarray, specs=INPUTS):
 
 def monte_carlo_training(*, samples: int = 100_000, seed: Any = 0, keep_samples: bool = False,
                          percentiles=(5, 50, 95), device: Any = None, count: Any = None,
-                         catalog: Catalog | None = None, model: Any = None, **inputs: Any) -> MonteCarloResult:
+                         catalog: Catalog | None = None, estimator: Any = None, **inputs: Any) -> MonteCarloResult:
     """Propagate uncertain inputs through a model of the pipeline (default: training).
 
     ``computescale.monte_carlo_training(..., engine="dask")`` runs the same on Dask
@@ -160,8 +160,8 @@ def monte_carlo_training(*, samples: int = 100_000, seed: Any = 0, keep_samples:
     device, count : optional
         A device name and its count (the count may be uncertain: ``"25k±10%"``, ``(22_500, 27_500)``);
         instead of ``cluster``. A device without a count means the devices needed (or a clear error).
-    model : computescale.models.Model, optional
-        The model sampled; any model of the pipeline runs here.
+    estimator : computescale.models.Model, optional
+        The model sampled (default: training); any model of the pipeline runs here.
     **inputs
         Any keyword of the model (training: ``compute``, ``duration``, ``mfu``, ``pue``, ...); its
         numeric inputs may be ranges or distributions.
@@ -175,7 +175,7 @@ def monte_carlo_training(*, samples: int = 100_000, seed: Any = 0, keep_samples:
     from .models.pipeline import estimate
     from .training import TRAINING_MODEL
 
-    model = model or TRAINING_MODEL
+    model = estimator or TRAINING_MODEL
     n, ps, seed = _check_samples(samples), _check_percentiles(percentiles), _check_seed(seed)
     catalog = catalog or load_catalog()
     uncertain, fixed = _split_inputs(inputs, device, count, model.inputs)

@@ -163,6 +163,11 @@ BASE: dict[str, pint.Unit] = {
     "carbon_intensity": ureg.kgCO2e / ureg.kWh,
     "device_time": ureg.device_hour,
     "cost_per_compute": ureg.USD / ureg.FLOP,
+    "token_rate": ureg.token / ureg.second,
+    "information_per_token": ureg.byte / ureg.token,
+    "energy_per_token": ureg.joule / ureg.token,
+    "cost_per_token": ureg.USD / ureg.token,
+    "emissions_per_token": ureg.kgCO2e / ureg.token,
     "dimensionless": ureg.dimensionless,
 }
 
@@ -185,6 +190,11 @@ DIMENSIONS: dict[str, tuple[str, str]] = {
         ("carbon_intensity", "emissions per energy", "kgCO2e/kWh"),
         ("device_time", "device-time", "GPU_hour"),
         ("cost_per_compute", "currency per compute", "USD/PF_day"),
+        ("token_rate", "tokens per time", "token/s"),
+        ("information_per_token", "information per token", "kB/token"),
+        ("energy_per_token", "energy per token", "J/token"),
+        ("cost_per_token", "currency per token", "USD/Mtoken"),
+        ("emissions_per_token", "emissions per token", "gCO2e/Mtoken"),
         ("dimensionless", "dimensionless", "a plain number"),
     ]
 }

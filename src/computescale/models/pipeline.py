@@ -351,8 +351,9 @@ def package_generic(model: Model, r: Resolved, out: dict) -> Estimate:
     return est
 
 
-def estimate(model: Model, *, catalog=None, **given: Any):
-    """The scalar (or array) pipeline: resolve -> evaluate the chain -> package."""
+def estimate(model: Model, /, *, catalog=None, **given: Any):
+    """The scalar (or array) pipeline: resolve -> evaluate the chain -> package. (``model`` is
+    positional: a model may have an input named ``model``.)"""
     from ..specs import load_catalog
 
     catalog = catalog or load_catalog()

@@ -1,0 +1,117 @@
+"""The inference chain on the one pipeline (issue 17): the API, the CLI, grids, Monte Carlo, and the
+figures checked by hand from published configurations."""
+
+import json
+
+import numpy as np
+import pytest
+
+import computescale as cs
+from computescale import InputError, monte_carlo_training
+from computescale.inference import INFERENCE_MODEL, estimate_inference
+
+DONE_WHEN = ["infer", "--model", "llama-3.1-70b", "--cluster", "8 H100", "--batch", "64", "--input-tokens", "1024",
+             "--output-tokens", "256"]
+
+
+@pytest.fixture(scope="module")
+def llama70():
+    return estimate_inference(model="llama-3.1-70b", cluster="8 H100", batch=64, input_tokens=1024, output_tokens=256)
+
+
+def test_memory_figures_follow_the_published_configuration(llama70):
+    # Llama 3.1 70B config.json: 80 layers, 8 KV heads, head_dim 128; BF16 = 2 bytes
+    assert llama70.kv_cache_per_token.m_as("byte/token") == 2 * 80 * 8 * 128 * 2
+    assert llama70.kv_cache_per_sequence.m_as("byte") == pytest.approx(2 * 80 * 8 * 128 * 2 * (1024 + 256), rel=1e-12)
+    assert llama70.weights_memory.m_as("GB") == pytest.approx(cs.load_catalog().architecture("llama-3.1-70b").figure("parameters") * 2 / 1e9)
+    assert llama70.fits.m_as("") == 1 and llama70.max_batch.m_as("") > 64
+
+
+def test_decode_bound_is_bytes_over_bandwidth(llama70):
+    # one step reads the weights once and each request's cache at the prompt's context; 8 x 3.35 TB/s (H100 SXM)
+    params = cs.load_catalog().architecture("llama-3.1-70b").figure("parameters")
+    step_bytes = params * 2 + 64 * 2 * 80 * 8 * 128 * 2 * 1024
+    assert llama70.time_per_output_token_bound.m_as("s") == pytest.approx(step_bytes / (8 * 3.35e12), rel=0.01)
+    assert llama70.throughput_per_user_bound.m_as("token/s") == pytest.approx(1 / llama70.time_per_output_token_bound.m_as("s"))
+
+
+def test_every_performance_output_has_a_bound_and_an_estimate_with_its_band(llama70):
+    d = llama70.to_dict()
+    for name in ("time_to_first_token", "time_per_output_token", "throughput_per_user", "throughput", "max_throughput"):
+        p = d["results"][name]
+        assert set(p) == {"bound", "estimate", "band"}
+        lo, hi = (b["magnitude"] for b in p["band"])
+        assert lo <= p["estimate"]["magnitude"] <= hi
+        if name.startswith("time"):
+            assert p["bound"]["magnitude"] <= p["estimate"]["magnitude"]
+        else:
+            assert p["bound"]["magnitude"] >= p["estimate"]["magnitude"]
+
+
+def test_energy_and_costs_per_token_come_from_the_shared_stages(llama70):
+    # facility power of the replica x time per token = energy per token; rental = 8 devices x rate x time per token
+    per_token_s = 1 / llama70.throughput.m_as("token/s")
+    assert llama70.energy_per_token.m_as("J/token") == pytest.approx(llama70.facility_power.m_as("W") * per_token_s, rel=1e-9)
+    rate = next(a for a in llama70.assumptions if a.name == "rental_price").value.m_as("USD/device_hour")
+    assert llama70.cost_per_million_tokens.m_as("USD/Mtoken") == pytest.approx(8 * rate * per_token_s / 3600 * 1e6, rel=1e-9)
+    assert "lifetime" in llama70.not_given["amortized_cost_per_million_tokens"]
+
+
+def test_moe_estimate_reads_more_experts_than_the_bound():
+    one = estimate_inference(model="mixtral-8x7b", cluster="2 H100", batch=1, input_tokens=512, output_tokens=128)
+    many = estimate_inference(model="mixtral-8x7b", cluster="2 H100", batch=256, input_tokens=512, output_tokens=128)
+    assert many.time_per_output_token.m_as("ms") / many.time_per_output_token_bound.m_as("ms") > \
+        one.time_per_output_token.m_as("ms") / one.time_per_output_token_bound.m_as("ms")
+
+
+def test_precisions_are_separate_and_follow_the_one_policy():
+    fp8 = estimate_inference(model="llama-3.1-70b", cluster="8 H100", batch=8, input_tokens=1024, output_tokens=256,
+                             weight_precision="FP8", kv_precision="fp8")
+    assert fp8.weights_memory.m_as("GB") == pytest.approx(cs.load_catalog().architecture("llama-3.1-70b").figure("parameters") / 1e9)
+    assert fp8.kv_cache_per_token.m_as("byte/token") == 80 * 8 * 128 * 2
+    with pytest.raises(InputError, match="A100 SXM4 40GB has no published FP8 dense peak"):
+        estimate_inference(model="llama-3.1-8b", cluster="1 A100", batch=1, input_tokens=8, output_tokens=8,
+                           weight_precision="fp8")
+
+
+def test_a_batch_over_memory_says_so_first():
+    est = estimate_inference(model="llama-3.1-70b", cluster="2 H100", batch=64, input_tokens=8192, output_tokens=1024)
+    assert est.fits.m_as("") == 0 and est.warnings[0].startswith("the batch does not fit")
+
+
+def test_devices_for_load_under_a_latency_target():
+    est = estimate_inference(model="llama-3.1-8b", cluster="1 H100", batch=32, input_tokens=1024, output_tokens=256,
+                             load="50000 token/s", tpot_target="100 ms")
+    replicas = np.ceil(50000 / est.throughput.m_as("token/s"))
+    assert est.devices_for_load.m_as("") == replicas
+    missed = estimate_inference(model="llama-3.1-8b", cluster="1 H100", batch=32, input_tokens=1024, output_tokens=256,
+                                load=50000, tpot_target=1)
+    assert np.isnan(missed.devices_for_load.m_as(""))
+
+
+def test_missing_required_input_is_one_clear_error():
+    with pytest.raises(InputError, match="input_tokens: required"):
+        estimate_inference(model="llama-3.1-8b", cluster="1 H100", batch=1, input_tokens=None, output_tokens=8)
+    with pytest.raises(cs.UnknownNameError, match="llama"):
+        estimate_inference(model="llama-9", cluster="1 H100", batch=1, input_tokens=8, output_tokens=8)
+
+
+def test_arrays_broadcast_and_monte_carlo_runs_the_same_chain():
+    grid = estimate_inference(model="llama-3.1-8b", cluster="1 H100", batch=np.array([1.0, 8.0, 64.0]),
+                              input_tokens=1024, output_tokens=256)
+    assert grid.throughput.magnitude.shape == (3,) and np.all(np.diff(grid.throughput.magnitude) > 0)
+    mc = monte_carlo_training(estimator=INFERENCE_MODEL, model="llama-3.1-8b", cluster="1 H100", batch=8,
+                              input_tokens="1024..1024", output_tokens=256, samples=32)
+    assert mc.interval("throughput")[1].m_as("token/s") == pytest.approx(grid.throughput.m_as("token/s")[1], rel=1e-9)
+
+
+def test_done_when_command_prints_every_answer(cli):
+    out = cli(*DONE_WHEN).stdout
+    for text in ("fits: yes", "kB/token", "time to first token", "time per output token", "tokens/s per user",
+                 "tokens/s, whole batch", "physical bound", "10-90% band", "J/token", "USD/Mtoken", "Not modelled",
+                 "computescale-inference-calibration"):
+        assert text in out, text
+    data = json.loads(cli(*DONE_WHEN, "--json").stdout)
+    assert set(data["results"]["throughput"]) == {"bound", "estimate", "band"}
+    curve = cli(*DONE_WHEN[:6], "1,8,64,256", *DONE_WHEN[7:]).stdout
+    assert "4 grid points" in curve
