@@ -25,16 +25,12 @@ from .assumptions import Assumption, Resolver
 from .cluster import Cluster, cluster as _parse_cluster
 from .errors import InputError
 from .inference_inputs import attention_profile, cache_profile, expert_profile
-from .models.inference import INFERENCE, PERFORMANCE
+from .models.inference import INFERENCE, NOT_MODELLED, PERFORMANCE
 from .models.pipeline import Model, Resolved, estimate as run_pipeline
 from .parameters import INFERENCE_INPUTS, INFERENCE_OUTPUTS
 from .units import BASE, Q_, magnitude_in, parse_unit
 
 __all__ = ["estimate_inference", "InferenceEstimate", "INFERENCE_MODEL", "NOT_MODELLED"]
-
-#: What the chain leaves out, said with every answer.
-NOT_MODELLED = ("queueing and loaded latency", "speculative decoding", "prefix caching", "disaggregated prefill",
-                "pipeline and expert parallelism", "all-reduce time under tensor parallelism")
 
 _KV_DEFAULT = ("bf16", "assumed: the cache in BF16, the 16-bit format the published checkpoints use; "
                        "give --kv-precision fp8 for an FP8 cache")

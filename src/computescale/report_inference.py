@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pint
 
-from .models.inference import PERFORMANCE
+from .models.inference import NOT_MODELLED, PERFORMANCE
 from .parameters import INFERENCE_OUTPUTS
 from .render import table
 from .units import Q_, format_quantity
@@ -58,8 +58,6 @@ def _first(q) -> float:
 
 def render_inference(est) -> str:
     """Answer, per-token energy and costs, then assumptions, what is not modelled, and warnings."""
-    from .inference import NOT_MODELLED
-
     out = [f"! {w}" for w in est.warnings] + _head(est) + [""]
     out.append(table(_performance_rows(est), ["", "estimate", "10-90% band", "physical bound"]))
     per_token = [[INFERENCE_OUTPUTS[k].description, _q(est.results.get(k)) if k in est.results else "not given",

@@ -34,8 +34,7 @@ __all__ = [
 PRECISIONS = ("fp64", "fp64_tensor", "fp32", "fp32_tensor", "tf32", "bf16", "fp16", "fp8", "fp6", "fp4", "int8", "int4")
 INTEGER_PRECISIONS = frozenset({"int8", "int4"})
 FLOAT_PRECISIONS = tuple(p for p in PRECISIONS if p not in INTEGER_PRECISIONS)
-#: Floating-point formats used for tensor/matrix math in training and inference (low to high width
-#: order does not matter: bases pick the fastest). FP64/FP32 tensor paths are for HPC, not counted.
+#: Floating-point formats of tensor math in training and inference (FP64/FP32 tensor paths: HPC, not counted).
 TENSOR_FLOAT_PRECISIONS = ("tf32", "bf16", "fp16", "fp8", "fp6", "fp4")
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9.-]*$")

@@ -32,7 +32,11 @@ from .. import kernels
 from .pipeline import Chain, Stage, stage
 from .stages import POWER_AND_COSTS
 
-__all__ = ["INFERENCE", "PERFORMANCE"]
+__all__ = ["INFERENCE", "PERFORMANCE", "NOT_MODELLED"]
+
+#: What the chain leaves out, said with every answer.
+NOT_MODELLED = ("queueing and loaded latency", "speculative decoding", "prefix caching", "disaggregated prefill",
+                "pipeline and expert parallelism", "all-reduce time under tensor parallelism")
 
 #: Performance outputs, each with a ``_bound`` twin.
 PERFORMANCE = ("time_to_first_token", "time_per_output_token", "throughput_per_user", "throughput", "max_throughput")
