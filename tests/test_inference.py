@@ -115,3 +115,16 @@ def test_done_when_command_prints_every_answer(cli):
     assert set(data["results"]["throughput"]) == {"bound", "estimate", "band"}
     curve = cli(*DONE_WHEN[:6], "1,8,64,256", *DONE_WHEN[7:]).stdout
     assert "4 grid points" in curve
+
+
+def test_an_inference_sweep_agrees_with_the_scalar_api():
+    s = cs.Sweep(estimator=INFERENCE_MODEL, model="llama-3.1-70b", device="H100,B200", count=8, batch="1,64",
+                 input_tokens=1024, output_tokens=256, outputs=["time_per_output_token", "throughput", "energy_per_token"])
+    r = s.run()
+    for i, dev in enumerate(("H100", "B200")):
+        for j, b in enumerate((1, 64)):
+            one = estimate_inference(model="llama-3.1-70b", cluster=f"8 {dev}", batch=b, input_tokens=1024,
+                                     output_tokens=256)
+            for name in r.outputs:
+                got = float(r.quantity(name).magnitude[i, 0, j].ravel()[0])
+                assert got == pytest.approx(one.results[name].m_as(r.unit(name)), rel=1e-12), (dev, b, name)

@@ -26,7 +26,7 @@ from .cluster import Cluster, cluster as _parse_cluster
 from .errors import InputError
 from .inference_inputs import attention_profile, cache_profile, expert_profile
 from .models.inference import INFERENCE, NOT_MODELLED, PERFORMANCE
-from .models.pipeline import Model, Resolved, estimate as run_pipeline
+from .models.pipeline import Model, Resolved, Settings, estimate as run_pipeline
 from .parameters import INFERENCE_INPUTS, INFERENCE_OUTPUTS
 from .units import BASE, Q_, magnitude_in, parse_unit
 
@@ -185,17 +185,31 @@ def _package(r: Resolved, out: dict, catalog) -> InferenceEstimate:
 
 
 def _device_inputs(catalog, device, precision: str) -> tuple[dict[str, float], list[Assumption]]:
+    """A sweep's per-device inputs: training's (peak, TDP, rated-system overhead) plus memory, bandwidth
+    and the weights' bytes per parameter at ``precision``."""
+    from .training import TRAINING_MODEL
+
+    values, assumptions = TRAINING_MODEL.device_inputs(catalog, device, precision)
     single = Cluster.of(device, 1, catalog=catalog)
-    values = {"peak_per_device": float(single.per_device(f"{precision}.dense")[0]),
-              "power": float(single.per_device("power")[0]),
-              "bandwidth_per_device": float(single.per_device("memory_bandwidth")[0]),
-              "memory_per_device": float(single.per_device("memory")[0]),
-              "weight_bytes_per_param": ik.BYTES_PER_PARAMETER.get(precision, np.nan)}
-    return values, []
+    values |= {"bandwidth_per_device": float(single.per_device("memory_bandwidth")[0]),
+               "memory_per_device": float(single.per_device("memory")[0]),
+               "weight_bytes_per_param": ik.BYTES_PER_PARAMETER.get(precision, np.nan)}
+    return values, assumptions
+
+
+def _prepare(catalog, settings: dict) -> Settings:
+    """A sweep's fixed architecture and precisions (model, weight_precision, kv_precision)."""
+    if settings.get("model") is None:
+        raise InputError("model: a sweep of inference needs a model (e.g. model='llama-3.1-70b')")
+    arch, _ = catalog.resolve_architecture(str(settings["model"]))
+    res = Resolver(catalog, specs=INFERENCE_INPUTS)
+    x = _architecture(res, arch, settings, InferenceEstimate())
+    return Settings(x, res.assumptions, precision_policy.normalize(settings.get("weight_precision")))
 
 
 #: The inference model: its chain, glossary, resolver and packager (what every engine runs).
 INFERENCE_MODEL = Model("inference", INFERENCE, INFERENCE_INPUTS, INFERENCE_OUTPUTS, resolve=_resolve, package=_package,
+                        device_inputs=_device_inputs, prepare=_prepare,
                         hints={"peak_per_device": "a cluster (--cluster)", "count": "a cluster (--cluster '8 H100')",
                                "load": "a load (--load, token/s)", "tpot_target": "a latency target (--tpot-target, ms)",
                                "rental_price": "a rental rate (--rental-price; no sourced rate for this device)"})

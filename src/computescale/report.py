@@ -336,8 +336,15 @@ def plain(x):
     return x.item() if hasattr(x, "item") else x
 
 
+def _spec(name: str):
+    """An output's glossary record, training's or inference's."""
+    from .parameters import INFERENCE_OUTPUTS
+
+    return OUTPUTS[name] if name in OUTPUTS else INFERENCE_OUTPUTS[name]
+
+
 def output_header(name: str) -> str:
-    unit = OUTPUTS[name].unit
+    unit = _spec(name).unit
     return f"{name} [{unit}]" if unit else name
 
 
@@ -406,7 +413,7 @@ def sweep_to_dict(r) -> dict:
     return {
         "shape": list(r.shape),
         "axes": [a.to_dict() for a in r.axes],
-        "outputs": {k: {"unit": OUTPUTS[k].unit or None, "label": OUTPUTS[k].description, "values": nan_to_none(clean(v))}
+        "outputs": {k: {"unit": _spec(k).unit or None, "label": _spec(k).description, "values": nan_to_none(clean(v))}
                     for k, v in r.outputs.items()},
         "reference": r.reference, "notes": r.notes,
         "assumptions": to_jsonable([a.to_dict() for a in r.assumptions]),

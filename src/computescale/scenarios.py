@@ -79,6 +79,9 @@ class Axis:
 
 def find_axis(axes: Sequence[Axis], name: str) -> Axis:
     """The axis of ``axes`` named ``name`` (or an alias), or InputError listing the axes there are."""
+    exact = [a for a in axes if a.name == name]
+    if exact:  # any model's own name (a training alias such as 'flop' is read through the glossary)
+        return exact[0]
     key = canonical(name, "sweep axis")
     for a in axes:
         if a.name == key:

@@ -87,6 +87,10 @@ class Sweep(_Grid):
         self.catalog = catalog or load_catalog()
         self.model = estimator or TRAINING_MODEL
         self._axes_ok = axes_of(self.model.inputs, self.model.chain)
+        settings = {k: named.pop(k) for k in list(named) if k in self.model.inputs and k not in self._axes_ok}
+        self._settings = self.model.prepare(self.catalog, settings) if self.model.prepare else None
+        if settings and self._settings is None:
+            raise InputError(f"{', '.join(settings)}: not a sweep axis of the {self.model.name} model")
         self.axes: tuple[Axis, ...] = tuple(self._parse_axes(list(axes.items()) if isinstance(axes, Mapping) else list(axes),
                                                              named))
         if self.model.device_inputs is not None and not self._has("device"):
@@ -99,7 +103,8 @@ class Sweep(_Grid):
         self.notes: list[str] = [f"{a.name}: {a.note}" for a in self.axes if a.note]
         tables = self._setup_tables()
         numeric = {a.name for a in self.axes} - {"device", "precision"}
-        for why in self.model.chain.unused(numeric, set(tables) | set(self.model.constants)):
+        settings = set(self._settings.x) if self._settings is not None else set()
+        for why in self.model.chain.unused(numeric, set(tables) | set(self.model.constants) | settings):
             raise InputError(why)
         self._setup_outputs(outputs, tables)
         fixed = self._setup_fixed(tables)
@@ -136,7 +141,8 @@ class Sweep(_Grid):
         if self._has("precision"):  # an explicit grid of formats: a cell a device lacks is NaN (said below)
             precisions = [list(self.axis("precision").values)] * len(devices)
         else:  # the one policy: BF16 dense, FP16 where a device has no BF16 figure (said so), else an error
-            precisions = [[precision_policy.choose([d])[0]] for d in devices]
+            chosen = self._settings.precision if self._settings is not None else None
+            precisions = [[precision_policy.choose([d], chosen)[0]] for d in devices]
             self.notes += [f"{d.name} has no BF16 figure; its FP16 dense peak is used" for d, p in zip(devices, precisions)
                            if p[0] != precision_policy.DEFAULT]
         cells = [[self.model.device_inputs(self.catalog, d, p) for p in ps] for d, ps in zip(devices, precisions)]
@@ -157,7 +163,8 @@ class Sweep(_Grid):
         return tables
 
     def _present(self, tables) -> set[str]:
-        """Inputs a scenario has: axes, per-device tables, and every input with a sourced-default key."""
+        """Inputs a scenario has: axes, per-device tables, the model's settings, every input with a sourced-default key."""
+        tables = set(tables) | (set(self._settings.x) if self._settings is not None else set())
         defaults = {n for n, i in self.model.inputs.items() if i.default}
         implied = self.model.implied
         if any(out in self.model.chain.available({a.name for a in self.axes} | set(tables) | defaults - set(implied))
@@ -191,9 +198,14 @@ class Sweep(_Grid):
     def _setup_fixed(self, tables) -> dict[str, Any]:
         """Inputs that are not axes and that the outputs need, resolved once as the scalar path does (sourced defaults)."""
         res = Resolver(self.catalog, specs=self.model.inputs)
+        if self._settings is not None:
+            res.assumptions.extend(self._settings.assumptions)
+            tables = tables | dict.fromkeys(self._settings.x)  # present, as fixed inputs
         present = self._present(tables)
+        settings = self._settings.x if self._settings is not None else {}
         fixed = {name: self.model.constants[name] if name in self.model.constants else res.resolve(name)
                  for name in self.model.chain.inputs_for(self.outputs, present) if not self._has(name) and name not in tables}
+        fixed |= settings
         for given, out in self.model.implied.items():
             if given not in fixed and not self._has(given) and out in self.model.chain.available(present):
                 self.notes.append(f"{given}: not given, so the {out.replace('_', ' ')} is used (as the scalar path does)")

@@ -38,7 +38,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["Stage", "stage", "Chain", "Model", "Resolved", "Estimate", "estimate"]
+__all__ = ["Stage", "stage", "Chain", "Model", "Resolved", "Settings", "Estimate", "estimate"]
 
 
 @dataclass(frozen=True)
@@ -249,6 +249,16 @@ class Resolved:
 
 
 @dataclass
+class Settings:
+    """A model's named (not numeric) inputs for a sweep, resolved once: chain inputs, assumptions, and the
+    precision the per-device tables use (None: the policy's default)."""
+
+    x: dict[str, Any]
+    assumptions: list = field(default_factory=list)
+    precision: str | None = None
+
+
+@dataclass
 class Estimate:
     """A generic estimate: output quantities by glossary name, assumptions, warnings, why each output is missing."""
 
@@ -292,6 +302,7 @@ class Model:
     hints: Mapping[str, str] = field(default_factory=dict)  # how to give an input that has no CLI flag
     implied: Mapping[str, str] = field(default_factory=dict)  # input -> the output that implies it: no default then
     constants: Mapping[str, Any] = field(default_factory=dict)  # chain inputs with a fixed value unless resolved
+    prepare: Callable[..., Any] | None = None  # (catalog, settings) -> Settings: a sweep's named inputs (a model)
     limits: Mapping[str, tuple[float, str]] = field(default_factory=dict)  # output -> (upper bound, warning above it)
     sampled: Mapping[str, Callable] = field(default_factory=dict)  # a sampled input the resolver converts:
     #   name -> f(base values, chain inputs) -> (chain input, values), for engines that skip the resolver

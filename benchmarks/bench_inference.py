@@ -1,0 +1,59 @@
+"""A 1e6-point inference sweep (device x batch x prompt length) through the pipeline vs raw NumPy.
+
+Run: ``python benchmarks/bench_inference.py``. Prints the time of ``Sweep(...).run()`` and
+``.summary()`` on the inference chain (time per output token, estimate) and of the same formula
+written directly in NumPy on broadcast arrays (a dense model: bytes per step = weights + batch x
+cache per request at the mean context; max(bytes / bandwidth, FLOP / peak) / efficiency), the
+largest relative difference between them, and their ratio. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from _common import ensure_importable, fmt_ratio, fmt_time, header, median_time, table
+
+ensure_importable()
+
+import computescale as cs  # noqa: E402
+from computescale.inference import INFERENCE_MODEL  # noqa: E402
+
+DEVICES = ["H100", "H200", "B200", "MI300X"]
+GRID = dict(device=",".join(DEVICES), count=8, batch="1:1024:250", input_tokens="128:32768:1000", output_tokens=256)
+
+
+def raw(sweep) -> np.ndarray:
+    """The same time per output token in NumPy: dense Llama 3.1 70B, BF16 weights and cache."""
+    cat = cs.load_catalog()
+    arch = cat.architecture("llama-3.1-70b")
+    params, layers, kv, hd = (arch.figure("parameters"), 80.0, 8.0, 128.0)  # config.json (specs/models.toml)
+    heads = arch.figure("attention_heads")
+    eff = cat.defaults["inference_decode_efficiency"].value.m_as("")
+    bw = np.array([cat.device(d).memory.bandwidth.value.m_as("byte/s") for d in DEVICES])[:, None, None]
+    peak = np.array([cat.device(d).peak("bf16").value.m_as("FLOP/s") for d in DEVICES])[:, None, None]
+    b = sweep.axis("batch").base[None, :, None]
+    ctx = sweep.axis("input_tokens").base[None, None, :] + 128.0
+    step_bytes = params * 2.0 + b * 2.0 * layers * kv * hd * 2.0 * ctx
+    flop = b * (2.0 * params + 2.0 * layers * heads * 2.0 * hd * ctx)
+    return np.maximum(step_bytes / (8 * bw), flop / (8 * peak)) / eff
+
+
+def main() -> None:
+    print(header("Inference sweep: 1e6 scenarios (4 devices x 250 batches x 1,000 prompt lengths)"))
+    sweep = cs.Sweep(estimator=INFERENCE_MODEL, model="llama-3.1-70b", outputs=["time_per_output_token"], **GRID)
+    result = sweep.run()
+    ours = result.quantity("time_per_output_token").m_as("s").reshape(len(DEVICES), 250, 1000)
+    reference = raw(sweep)
+    diff = float(np.max(np.abs(ours / reference - 1.0)))
+    t_run = median_time(lambda: sweep.run(), repeats=5)
+    t_sum = median_time(lambda: sweep.summary(), repeats=5)
+    t_raw = median_time(lambda: raw(sweep), repeats=5)
+    rows = [["Sweep.run (pipeline, every scenario kept)", fmt_time(t_run), fmt_ratio(t_run / t_raw)],
+            ["Sweep.summary (pipeline, chunked)", fmt_time(t_sum), fmt_ratio(t_sum / t_raw)],
+            ["raw NumPy, the same formula", fmt_time(t_raw), "1.00x"]]
+    print(table(rows, ["path", "median", "vs raw NumPy"], "lrr"))
+    print(f"\n{sweep.size:,} scenarios; largest relative difference pipeline vs raw: {diff:.2e}")
+
+
+if __name__ == "__main__":
+    main()
