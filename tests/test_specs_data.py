@@ -91,6 +91,15 @@ PRINTED = [
     ("Trainium3", "bf16.dense", "671 TFLOP/s", 1, "AWS Neuron Trainium3 architecture: '671 BF16/FP16/TF32 TFLOPS'"),
     ("Trainium3", "memory", "144 GiB", 1, "AWS Neuron Trainium3 architecture: '144 GiB of device memory'"),
     ("Trainium3", "memory_bandwidth", "4.9 TB/s", 1, "AWS Neuron Trainium3 architecture: '4.9 TB/sec of bandwidth'"),
+    # issue 19, second pass
+    ("TPU7x", "memory_bandwidth", "7380 GB/s", 1, "Google Cloud TPU7x page: 'HBM bandwidth per chip (GB/s) 7380'"),
+    ("TPU7x", "scaleup_bandwidth", "1200 GB/s", 1, "Google Cloud TPU7x page: 'Bi-directional ... ICI bandwidth per chip (GB/s) 1200'"),
+    ("Trainium2", "scaleup_bandwidth", "1280 GB/s", 1, "AWS Neuron trainium2.rst: 'Inter-chip Interconnect (GB/sec/chip) 1280' ('1.28 TB/sec')"),
+    ("H20", "bf16.dense", "148 TFLOP/s", 1, "Tom's Hardware H20 table: 'BF16 I FP16 Tensor 148 I 148 TFLOPS'"),
+    ("H20", "fp16.dense", "148 TFLOP/s", 1, "zangshuxian H20 analysis: 'FP16稠密算力为148TFLOPS' (FP16 dense)"),
+    ("H20", "fp8.dense", "296 TFLOP/s", 1, "Tom's Hardware H20 table: 'INT8 I FP8 Tensor 296 I 296 TFLOPS'"),
+    ("H20", "int8.dense", "296 TOPS", 1, "Tom's Hardware H20 table: 'INT8 I FP8 Tensor 296 I 296'"),
+    ("H20", "tf32.dense", "74 TFLOP/s", 1, "Tom's Hardware H20 table: 'TF32 Tensor 74 TFLOPS'"),
 ]
 
 
@@ -582,3 +591,14 @@ def test_a_clusters_reported_pue_replaces_the_default(tmp_path):
     pue = next(a for a in assumptions if a.name == "pue")
     assert pue.source == "my-site-report" and "reported PUE" in pue.note
     assert power.m_as("W") == pytest.approx(1000 * 10_200 / 8 * 1.3)  # DGX H100 share x the site's PUE
+
+
+def test_h20_tensor_rates_are_dense_by_the_export_rules_arithmetic(catalog):
+    # TweakTown (NVIDIA's specifications): H100 SXM '6.68x faster' than H20; 'performance density' 2.9 vs H100's 19.4,
+    # i.e. TPP (dense FP8 TFLOP/s x 8 bits) per 814 mm^2 of GH100 die. Both only hold with H20's 148 / 296 dense.
+    h20, h100 = catalog.device("H20"), catalog.device("H100")
+    ratio = h100.peak("fp16").value / h20.peak("fp16").value
+    assert ratio.m_as("") == pytest.approx(6.68, abs=0.01)
+    density = lambda d: d.peak("fp8").value.m_as("TFLOP/s") * 8 / 814
+    assert round(density(h20), 1) == 2.9 and round(density(h100), 1) == 19.4
+    assert h20.peak("fp8").value.m_as("TFLOP/s") * 8 == pytest.approx(2368)  # the TPP quoted in analyses
