@@ -602,3 +602,13 @@ def test_h20_tensor_rates_are_dense_by_the_export_rules_arithmetic(catalog):
     density = lambda d: d.peak("fp8").value.m_as("TFLOP/s") * 8 / 814
     assert round(density(h20), 1) == 2.9 and round(density(h100), 1) == 19.4
     assert h20.peak("fp8").value.m_as("TFLOP/s") * 8 == pytest.approx(2368)  # the TPP quoted in analyses
+
+
+@pytest.mark.parametrize("run", ["Llama 4 Scout", "Llama 4 Maverick"])
+def test_llama_4_hardware_is_the_model_cards_h100_80gb(catalog, run):
+    # Llama 4 model card: '7.38M GPU hours of computation on H100-80GB (TDP of 700W) type hardware'; 5.0M + 2.38M
+    r, _ = catalog.run(run)
+    assert "H100-80GB" in r.gpu_hours.note and r.power.value.m_as("W") == 700
+    assert "H100-80GB (TDP of 700W)" in catalog.sources["meta-llama-4-model-card"].notes
+    scout, maverick = catalog.run("Llama 4 Scout")[0], catalog.run("Llama 4 Maverick")[0]
+    assert (scout.gpu_hours.value + maverick.gpu_hours.value).m_as("GPU_hour") == pytest.approx(7.38e6)
