@@ -612,3 +612,15 @@ def test_llama_4_hardware_is_the_model_cards_h100_80gb(catalog, run):
     assert "H100-80GB (TDP of 700W)" in catalog.sources["meta-llama-4-model-card"].notes
     scout, maverick = catalog.run("Llama 4 Scout")[0], catalog.run("Llama 4 Maverick")[0]
     assert (scout.gpu_hours.value + maverick.gpu_hours.value).m_as("GPU_hour") == pytest.approx(7.38e6)
+
+
+def test_colossus_200k_phase_and_stargate_partial_operation_cite_what_they_read(catalog):
+    # Grok 3 launch (2025-02-17): Musk, training used '200,000 NVIDIA GPUs'; OpenAI (2025-07-22): Stargate I 'some parts
+    # of the site is now operational', early training and inference started. Neither gives a split or a count.
+    expansion, _ = catalog.cluster("colossus 200k")
+    assert sum(m.count for m in expansion.members) == 200_000 and "grok-3-launch-reports-2025" in expansion.see_also
+    assert "200,000 NVIDIA GPUs" in catalog.sources["grok-3-launch-reports-2025"].notes
+    stargate, _ = catalog.cluster("stargate")
+    assert "latestly-openai-oracle-stargate-2025" in stargate.see_also and stargate.status == "under-construction"
+    source = catalog.sources["latestly-openai-oracle-stargate-2025"]
+    assert source.date == "2025-07-22" and "now operational" in source.notes
