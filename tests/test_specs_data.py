@@ -624,3 +624,18 @@ def test_colossus_200k_phase_and_stargate_partial_operation_cite_what_they_read(
     assert "latestly-openai-oracle-stargate-2025" in stargate.see_also and stargate.status == "under-construction"
     source = catalog.sources["latestly-openai-oracle-stargate-2025"]
     assert source.date == "2025-07-22" and "now operational" in source.notes
+
+
+# (device, printed kit price [USD], devices in the kit, document): Intel's Computex 2024 list prices for 8-accelerator
+# kits (baseboard included), so the per-device price is a board-share, never an accelerator price.
+KIT_PRICES = [
+    ("Gaudi 2", 65_000, 8, "Lion Herald, Computex 2024: '$65,000 for a kit with eight Gaudi 2 accelerators'"),
+    ("Gaudi 3", 125_000, 8, "y-ic.de: a kit of eight Gaudi 3 chips costs USD 125,000 (Lion Herald: '$125,000 ... eight Gaudi 3')"),
+]
+
+
+@pytest.mark.parametrize("device, printed, per, document", KIT_PRICES, ids=[c[0] for c in KIT_PRICES])
+def test_gaudi_kit_prices_divide_to_board_shares(catalog, device, printed, per, document):
+    price = catalog.device(device).price.unit_price
+    assert price.value.m_as("USD") * per == pytest.approx(printed), document
+    assert price.scope == "board-share" and price.date.startswith("2024")
