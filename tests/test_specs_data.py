@@ -438,6 +438,8 @@ RENTAL_PRINTED = [
     ("A100 PCIe 80GB", 1.39, 1, "on-demand", "SkyPilot catalog runpod/vms.csv: 1x_A100-80GB_SECURE ('A100 PCIe'), 1.39"),
     ("H100 NVL", 6.38, 2, "on-demand", "SkyPilot catalog runpod/vms.csv: 2x_H100-NVL_SECURE, H100 NVL x 2, 6.38"),
     ("H100 SXM5 80GB", 2.95, 1, "on-demand", "AIMultiple GPU index: H100 median 'around $2.95/GPU-hour'"),
+    ("MI325X", 2.000, 1, "on-demand", "Vultr Cloud GPU (2026-07-31 capture): MI325X '$2.000/GPU/hr', 'Pricing shown is on-demand'"),
+    ("MI350X", 4.76, 1, "reserved-1y", "DigitalOcean GPU Droplets (2026-07-31 capture): MI350X '$4.76', '12 Month Reserved Price'"),
 ]
 
 
