@@ -91,6 +91,15 @@ PRINTED = [
     ("Trainium3", "bf16.dense", "671 TFLOP/s", 1, "AWS Neuron Trainium3 architecture: '671 BF16/FP16/TF32 TFLOPS'"),
     ("Trainium3", "memory", "144 GiB", 1, "AWS Neuron Trainium3 architecture: '144 GiB of device memory'"),
     ("Trainium3", "memory_bandwidth", "4.9 TB/s", 1, "AWS Neuron Trainium3 architecture: '4.9 TB/sec of bandwidth'"),
+    # issue 19, second pass
+    ("TPU7x", "memory_bandwidth", "7380 GB/s", 1, "Google Cloud TPU7x page: 'HBM bandwidth per chip (GB/s) 7380'"),
+    ("TPU7x", "scaleup_bandwidth", "1200 GB/s", 1, "Google Cloud TPU7x page: 'Bi-directional ... ICI bandwidth per chip (GB/s) 1200'"),
+    ("Trainium2", "scaleup_bandwidth", "1280 GB/s", 1, "AWS Neuron trainium2.rst: 'Inter-chip Interconnect (GB/sec/chip) 1280' ('1.28 TB/sec')"),
+    ("H20", "bf16.dense", "148 TFLOP/s", 1, "Tom's Hardware H20 table: 'BF16 I FP16 Tensor 148 I 148 TFLOPS'"),
+    ("H20", "fp16.dense", "148 TFLOP/s", 1, "zangshuxian H20 analysis: 'FP16稠密算力为148TFLOPS' (FP16 dense)"),
+    ("H20", "fp8.dense", "296 TFLOP/s", 1, "Tom's Hardware H20 table: 'INT8 I FP8 Tensor 296 I 296 TFLOPS'"),
+    ("H20", "int8.dense", "296 TOPS", 1, "Tom's Hardware H20 table: 'INT8 I FP8 Tensor 296 I 296'"),
+    ("H20", "tf32.dense", "74 TFLOP/s", 1, "Tom's Hardware H20 table: 'TF32 Tensor 74 TFLOPS'"),
 ]
 
 
@@ -429,6 +438,8 @@ RENTAL_PRINTED = [
     ("A100 PCIe 80GB", 1.39, 1, "on-demand", "SkyPilot catalog runpod/vms.csv: 1x_A100-80GB_SECURE ('A100 PCIe'), 1.39"),
     ("H100 NVL", 6.38, 2, "on-demand", "SkyPilot catalog runpod/vms.csv: 2x_H100-NVL_SECURE, H100 NVL x 2, 6.38"),
     ("H100 SXM5 80GB", 2.95, 1, "on-demand", "AIMultiple GPU index: H100 median 'around $2.95/GPU-hour'"),
+    ("MI325X", 2.000, 1, "on-demand", "Vultr Cloud GPU (2026-07-31 capture): MI325X '$2.000/GPU/hr', 'Pricing shown is on-demand'"),
+    ("MI350X", 4.76, 1, "reserved-1y", "DigitalOcean GPU Droplets (2026-07-31 capture): MI350X '$4.76', '12 Month Reserved Price'"),
 ]
 
 
@@ -515,7 +526,7 @@ def test_train_gives_a_rental_cost_for_every_device_with_a_rental(catalog, devic
 def test_every_device_with_a_rental_is_checked_and_most_have_a_price(catalog):
     assert {d.name for d in catalog.devices.values() if d.rental is not None} == set(RENTED)
     priced = [d for d in catalog.devices.values() if d.rental is not None or (d.price and d.price.unit_price)]
-    assert len(priced) >= 22
+    assert len(priced) >= 25  # issue 19 second pass: Gaudi 2 kit price, MI325X and MI350X cloud rates
 
 
 def test_clusters_command_shows_reported_beside_computed(cli):
@@ -582,3 +593,51 @@ def test_a_clusters_reported_pue_replaces_the_default(tmp_path):
     pue = next(a for a in assumptions if a.name == "pue")
     assert pue.source == "my-site-report" and "reported PUE" in pue.note
     assert power.m_as("W") == pytest.approx(1000 * 10_200 / 8 * 1.3)  # DGX H100 share x the site's PUE
+
+
+def test_h20_tensor_rates_are_dense_by_the_export_rules_arithmetic(catalog):
+    # TweakTown (NVIDIA's specifications): H100 SXM '6.68x faster' than H20; 'performance density' 2.9 vs H100's 19.4,
+    # i.e. TPP (dense FP8 TFLOP/s x 8 bits) per 814 mm^2 of GH100 die. Both only hold with H20's 148 / 296 dense.
+    h20, h100 = catalog.device("H20"), catalog.device("H100")
+    ratio = h100.peak("fp16").value / h20.peak("fp16").value
+    assert ratio.m_as("") == pytest.approx(6.68, abs=0.01)
+    density = lambda d: d.peak("fp8").value.m_as("TFLOP/s") * 8 / 814
+    assert round(density(h20), 1) == 2.9 and round(density(h100), 1) == 19.4
+    assert h20.peak("fp8").value.m_as("TFLOP/s") * 8 == pytest.approx(2368)  # the TPP quoted in analyses
+
+
+@pytest.mark.parametrize("run", ["Llama 4 Scout", "Llama 4 Maverick"])
+def test_llama_4_hardware_is_the_model_cards_h100_80gb(catalog, run):
+    # Llama 4 model card: '7.38M GPU hours of computation on H100-80GB (TDP of 700W) type hardware'; 5.0M + 2.38M
+    r, _ = catalog.run(run)
+    assert "H100-80GB" in r.gpu_hours.note and r.power.value.m_as("W") == 700
+    assert "H100-80GB (TDP of 700W)" in catalog.sources["meta-llama-4-model-card"].notes
+    scout, maverick = catalog.run("Llama 4 Scout")[0], catalog.run("Llama 4 Maverick")[0]
+    assert (scout.gpu_hours.value + maverick.gpu_hours.value).m_as("GPU_hour") == pytest.approx(7.38e6)
+
+
+def test_colossus_200k_phase_and_stargate_partial_operation_cite_what_they_read(catalog):
+    # Grok 3 launch (2025-02-17): Musk, training used '200,000 NVIDIA GPUs'; OpenAI (2025-07-22): Stargate I 'some parts
+    # of the site is now operational', early training and inference started. Neither gives a split or a count.
+    expansion, _ = catalog.cluster("colossus 200k")
+    assert sum(m.count for m in expansion.members) == 200_000 and "grok-3-launch-reports-2025" in expansion.see_also
+    assert "200,000 NVIDIA GPUs" in catalog.sources["grok-3-launch-reports-2025"].notes
+    stargate, _ = catalog.cluster("stargate")
+    assert "latestly-openai-oracle-stargate-2025" in stargate.see_also and stargate.status == "under-construction"
+    source = catalog.sources["latestly-openai-oracle-stargate-2025"]
+    assert source.date == "2025-07-22" and "now operational" in source.notes
+
+
+# (device, printed kit price [USD], devices in the kit, document): Intel's Computex 2024 list prices for 8-accelerator
+# kits (baseboard included), so the per-device price is a board-share, never an accelerator price.
+KIT_PRICES = [
+    ("Gaudi 2", 65_000, 8, "Lion Herald, Computex 2024: '$65,000 for a kit with eight Gaudi 2 accelerators'"),
+    ("Gaudi 3", 125_000, 8, "y-ic.de: a kit of eight Gaudi 3 chips costs USD 125,000 (Lion Herald: '$125,000 ... eight Gaudi 3')"),
+]
+
+
+@pytest.mark.parametrize("device, printed, per, document", KIT_PRICES, ids=[c[0] for c in KIT_PRICES])
+def test_gaudi_kit_prices_divide_to_board_shares(catalog, device, printed, per, document):
+    price = catalog.device(device).price.unit_price
+    assert price.value.m_as("USD") * per == pytest.approx(printed), document
+    assert price.scope == "board-share" and price.date.startswith("2024")
