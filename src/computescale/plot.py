@@ -44,14 +44,10 @@ def _save(fig, path) -> str:
     try:
         if path.suffix.lower() not in (".png", ".svg", ".pdf"):
             raise InputError(f"plot file {str(path)!r}: use a .png, .svg or .pdf name")
-        try:
-            fig.savefig(path, dpi=150, bbox_inches="tight")
-        except (OSError, ValueError) as exc:  # a missing folder, no permission, a folder of that name, a NUL in the name
-            if isinstance(exc, FileNotFoundError) and not path.parent.is_dir():
-                reason = f"the folder {str(path.parent)!r} does not exist"
-            else:
-                reason = getattr(exc, "strerror", None) or str(exc)
-            raise InputError(f"plot file {str(path)!r}: cannot write it: {reason}") from None
+        from .output import write_atomically
+
+        write_atomically(path, lambda tmp: fig.savefig(tmp, format=path.suffix[1:].lower(), dpi=150, bbox_inches="tight"),
+                         what="plot file")
     except InputError:
         _pyplot().close(fig)
         raise

@@ -17,7 +17,7 @@ from .render import fmt, table, to_jsonable
 from .units import BASE, Q_, format_quantity
 
 __all__ = ["render_comparison", "render_claim", "render_estimate", "estimate_to_dict", "render_sweep", "render_summary", "sweep_to_dict",
-           "csv_header", "csv_rows", "render_monte_carlo", "references", "source_ids", "render_thresholds"]
+           "csv_header", "csv_rows", "csv_blocks", "render_monte_carlo", "references", "source_ids", "render_thresholds"]
 
 #: Outputs of a training estimate shown in its results table, in order (the costs have their own).
 _RESULT_ROWS = ("compute", "time_to_train", "duration", "compute_in_duration", "implied_mfu", "devices_for_duration",
@@ -414,22 +414,24 @@ def sweep_to_dict(r) -> dict:
 
 
 def open_output(path, what: str = "csv file"):
-    """Open ``path`` for writing text, or InputError saying why not (a missing folder, no permission)."""
-    from pathlib import Path
+    """Open ``path`` for writing text, atomically (:func:`computescale.output.open_output`); ``-`` is stdout."""
+    from .output import open_output as _open
 
-    from .errors import InputError
-
-    try:
-        return open(path, "w", newline="")
-    except OSError as exc:
-        folder = Path(path).parent
-        if not folder.is_dir():
-            raise InputError(f"{what} {str(path)!r}: the folder {str(folder)!r} does not exist") from None
-        raise InputError(f"{what} {str(path)!r}: cannot write it ({exc.strerror})") from None
+    return _open(path, what)
 
 
 def csv_header(axes, outputs) -> str:
     return ",".join([a.header for a in axes] + [output_header(k) for k in outputs]) + "\n"
+
+
+def csv_blocks(result, step: int = 1 << 16):
+    """The CSV text of a :class:`~computescale.sweep.SweepResult`, header first, one block at a time."""
+    yield csv_header(result.axes, result.outputs)
+    flat = {k: v.reshape(-1) for k, v in result.outputs.items()}
+    for start in range(0, result.size, step):
+        stop = min(result.size, start + step)
+        idx = list(np.unravel_index(np.arange(start, stop), result.shape))
+        yield csv_rows(result.axes, idx, (stop - start,), {k: v[start:stop] for k, v in flat.items()})
 
 
 def csv_rows(axes, idx, shape, out) -> str:
