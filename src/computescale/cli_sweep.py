@@ -144,6 +144,10 @@ def _check_csv_size(s, args) -> None:
         print(f"computescale: note: writing {s.size:,} rows, about {human_size(nbytes)}, to {args.csv}", file=sys.stderr)
 
 
+#: Values one sweep axis may have (80 MB as floats): finer than any plot or summary resolves.
+_MAX_AXIS_POINTS = 10_000_000
+
+
 def check_axes_memory(axes, max_memory: float) -> None:
     """Refuse axes whose values alone (8 bytes each, a few copies while parsed) exceed ``max_memory``."""
     from .errors import InputError
@@ -152,6 +156,9 @@ def check_axes_memory(axes, max_memory: float) -> None:
 
     for name, value in axes:
         n = grid_points(value)
+        if n > _MAX_AXIS_POINTS:
+            raise InputError(f"{name}: {n:,} values on one axis is more than any plot or summary resolves (at most "
+                             f"{_MAX_AXIS_POINTS:,}); use fewer points, or a :log range")
         if n * 32 > max_memory:
             raise InputError(f"{name}: {n:,} values need about {human_size(n * 32)} to build, over the --max-memory limit "
                              f"of {human_size(max_memory)}; use fewer points (a sweep of {n:,} points per axis is more "
