@@ -424,7 +424,7 @@ def csv_header(axes, outputs) -> str:
     return ",".join([a.header for a in axes] + [output_header(k) for k in outputs]) + "\n"
 
 
-def csv_blocks(result, step: int = 1 << 16):
+def csv_blocks(result, step: int = 1 << 14):
     """The CSV text of a :class:`~computescale.sweep.SweepResult`, header first, one block at a time."""
     yield csv_header(result.axes, result.outputs)
     flat = {k: v.reshape(-1) for k, v in result.outputs.items()}
