@@ -49,7 +49,12 @@ def _cmd_train(args) -> str:
     ids = source_ids(result.assumptions, [t for t in thresholds if hasattr(t, "source")])
     if args.json:
         return dumps(result.to_dict() | {"sources": {s: catalog.sources[s] for s in ids if s in catalog.sources}})
-    return str(result) + "\n\n" + references(catalog, ids)
+    from .render import terminal_width
+    from .report import render_estimate
+
+    width = terminal_width()
+    text = render_estimate(result, verbose=args.verbose, width=width) if hasattr(result, "not_given") else str(result)
+    return text + "\n\n" + references(catalog, ids, width)
 
 
 def _check_active_params(inputs: dict) -> None:

@@ -77,6 +77,8 @@ def _result_rows(est) -> list[list[str]]:
         if value is None and key not in est.not_given:
             continue
         shown = show(value) if value is not None else "not given"
+        if key == "devices_for_duration" and value is not None and np.ndim(value.magnitude) == 0:
+            shown = f"{math.ceil(float(value.magnitude)):,} devices"
         if key == "compute" and value is not None:
             shown += f"  (= {show(value, 'PF_day')})"
         rows.append([label(key), shown, est.not_given.get(key, "") if value is None else ""])
@@ -97,39 +99,69 @@ def _per_1e24(per) -> str:
     return f"{float(m):.4g}" if m.ndim == 0 else show(Q_(m, ""))
 
 
-def render_estimate(est) -> str:
-    """The text report of a :class:`~computescale.training.TrainingEstimate`."""
+def _answer(est) -> list[str]:
+    """The answer first: compute, time to train, devices, MFU, energy, cost (one line each)."""
+    r, why = est.results, est.not_given
+
+    def value(key, unit=None):
+        q = r.get(key)
+        return show(q, unit) if q is not None else f"not given ({why[key]})" if key in why else None
+
+    compute = r.get("compute")
+    rows = [("compute", compute is not None and f"{show(compute)} (= {show(compute, 'PF_day')})" or value("compute"))]
+    rows.append(("time to train", value("time_to_train", "day")))
+    rows.append(("devices", est.cluster or "not given"))
+    if r.get("implied_mfu") is not None:
+        rows.append(("MFU", f"{show(r['implied_mfu'])} (implied by compute, cluster and duration)"))
+    elif est.mfu is not None:
+        rows.append(("MFU", f"{show(est.mfu, '')} (used)"))
+    energy, power = r.get("energy"), r.get("facility_power")
+    if energy is not None:
+        rows.append(("energy", f"{show(energy)} at the facility" + (f" ({show(power)} facility power)" if power is not None else "")))
+    costs = [f"{label(k).split(':')[0].lower()} {show(r[k])}" for k in COSTS if r.get(k) is not None]
+    rows.append(("cost", "; ".join(costs) + " (separate answers, not summed)" if costs else "not given (see Costs below)"))
+    return [f"{name + ':':<15}{text}" for name, text in rows if text]
+
+
+def render_estimate(est, *, verbose: bool = False, width: int | None = None) -> str:
+    """The text report of a :class:`~computescale.training.TrainingEstimate`: warnings (an implied MFU
+    above 1 first), the answer, the details, then the assumptions (full notes with ``verbose``),
+    every table fitted to ``width`` columns (default: the terminal's)."""
     if est.grid:
-        return render_grid(est)
-    out = ["\n".join(_head(est)), "", table(_result_rows(est), ["result", "value", "why not given"])]
+        return render_grid(est, width=width)
+    from .render import terminal_width, wrap_lines
+
+    width = width or terminal_width()
+    warnings = sorted(est.warnings, key=lambda w: "exceeds 1" not in w)
+    out = [f"warning: {w}" for w in warnings] + _answer(est)
+    out += ["", "Details:", "\n".join(_head(est)), "", table(_result_rows(est), ["result", "value", "why not given"], width=width)]
     out += ["", "Costs (separate answers, not summed):",
-            table(_cost_rows(est), ["cost", "value", "per unit of compute", "why not given"])]
-    out += _threshold_lines(est.thresholds)
+            table(_cost_rows(est), ["cost", "value", "per unit of compute", "why not given"], width=width)]
+    out += _threshold_lines(est.thresholds, width)
     arows = [[a.name, show(a.value) if isinstance(a.value, pint.Quantity) else a.value, a.source or "no source",
-              _clip(a.note, 110)] for a in est.assumptions]
-    out += ["", "Assumptions (full notes with --json):", table(arows, ["assumption", "value", "source", "note"])]
-    if est.warnings:
-        out += ["", "Warnings:"] + [f"- {w}" for w in est.warnings]
-    return "\n".join(out)
+              a.note if verbose else _clip(a.note, 60)] for a in est.assumptions]
+    out += ["", "Assumptions" + ("" if verbose else " (full notes with --verbose or --json)") + ":",
+            table(arows, ["assumption", "value", "source", "note"], width=width)]
+    return wrap_lines("\n".join(out), width)
 
 
-def _threshold_lines(thresholds) -> list[str]:
+def _threshold_lines(thresholds, width: int | None = None) -> list[str]:
     if not thresholds:
         return []
     rows = [[t.id, show(t.threshold, "FLOP"), _yesno(t.crosses) if t.crosses is not None else "—",
              show(t.time_to_reach, "day") if t.time_to_reach is not None else "—", t.status] for t in thresholds]
     return ["", "Thresholds (covered when compute is greater than the threshold):",
-            table(rows, ["threshold", "compute", "crosses", "time on this cluster", "status"])]
+            table(rows, ["threshold", "compute", "crosses", "time on this cluster", "status"], width=width)]
 
 
-def render_grid(est) -> str:
+def render_grid(est, width: int | None = None) -> str:
     """A training estimate over grid inputs: one row per grid point, then the assumptions."""
     axes = list(est.grid.items())
     shape = tuple(len(v) for _, v in axes)
     shown = [k for k in ("compute", "time_to_train", "implied_mfu", "device_time", "energy", "electricity_cost",
                          "emissions") if est.results.get(k) is not None]
     idx = np.unravel_index(np.arange(math.prod(shape)), shape)
-    cols = [[fmt(float(v[i])) for i in ix] for (_, v), ix in zip(axes, idx)]
+    cols = [[f"{float(v[i]):,.0f}" if n == "count" else fmt(float(v[i])) for i in ix] for (n, v), ix in zip(axes, idx)]
     for k in shown:
         m = np.broadcast_to(est.results[k].magnitude, shape).reshape(-1)
         cols.append([f"{x:.4g}" for x in m])
@@ -139,8 +171,9 @@ def render_grid(est) -> str:
     body = table(list(zip(*cols)), headers, "r" * len(headers))
     arows = [[a.name, show(a.value) if isinstance(a.value, pint.Quantity) else a.value, a.source or "no source"]
              for a in est.assumptions if a.name not in est.grid]
-    return "\n".join(est_head + ["", f"{math.prod(shape)} grid points over " + " x ".join(f"{n} ({len(v)})" for n, v in axes),
-                                 body, "", "Assumptions:", table(arows, ["assumption", "value", "source"])])
+    warnings = [f"warning: {w}" for w in sorted(est.warnings, key=lambda w: "exceeds 1" not in w)]
+    return "\n".join(warnings + est_head + ["", f"{math.prod(shape):,} grid points over " + " x ".join(f"{n} ({len(v)})" for n, v in axes),
+                                 body, "", "Assumptions:", table(arows, ["assumption", "value", "source"], width=width)])
 
 
 def estimate_to_dict(est) -> dict:
@@ -167,10 +200,12 @@ def source_ids(assumptions, thresholds=()) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def references(catalog, ids) -> str:
+def references(catalog, ids, width: int | None = None) -> str:
+    from .render import wrap_lines
+
     lines = ["Sources:"]
     lines += [f"[{sid}] {catalog.sources[sid].cite()}" for sid in ids if sid in catalog.sources]
-    return "\n".join(lines)
+    return wrap_lines("\n".join(lines), width) if width else "\n".join(lines)
 
 
 def render_facility_power(a, b, power_a, power_b) -> str:
