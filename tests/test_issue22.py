@@ -227,3 +227,66 @@ def test_ctrl_c_on_a_real_sweep_leaves_no_file(tmp_path):
     assert proc.returncode == 130, stderr
     assert stderr.strip().endswith("computescale: interrupted") and "Traceback" not in stderr
     assert not out.exists() and leftovers(tmp_path) == []
+
+
+# ---- reading the output ----------------------------------------------------------------------------------------------
+def test_train_leads_with_the_answer_and_fits_the_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    rc, out, _ = run_cli(["train", "--flop", "2.15e25", "--cluster", "25k A100", "--days", "95"])
+    assert rc == 0
+    lines = out.splitlines()
+    assert [ln.split(":")[0] for ln in lines[:6]] == ["compute", "time to train", "devices", "MFU", "energy", "cost"]
+    assert "25,000 × A100" in lines[2] and "0.3358" in lines[3]
+    too_wide = [ln for ln in lines if len(ln) > 100 and "http" not in ln]  # a URL is never broken
+    assert too_wide == []
+    assert out.index("Assumptions") < out.index("Sources:")
+    verbose = run_cli(["train", "--flop", "2.15e25", "--cluster", "25k A100", "--days", "95", "--verbose"])[1]
+    assert "Global Electricity Review" in verbose.replace("\n", " ") and len(verbose) > len(out)
+
+
+def test_an_implied_mfu_above_one_is_the_first_line():
+    out = run_cli(["train", "--flop", "2.15e25", "--cluster", "100 A100", "--days", "9"])[1]
+    assert out.splitlines()[0].startswith("warning: the implied MFU exceeds 1")
+
+
+def test_device_counts_print_with_thousands_separators():
+    out = run_cli(["train", "--flop", "1e26", "--cluster", "H100", "--days", "90"])[1]
+    assert "31,703 devices" in out and "3.17e+04" not in out
+
+
+def test_device_time_has_one_name():
+    out = run_cli(["train", "--flop", "1e25", "--cluster", "10k H100", "--mfu", "0.4"])[1]
+    assert "device_hour" not in out and "GPU_hour" in out
+
+
+def test_train_json_crosses_is_a_bool():
+    import json
+
+    doc = json.loads(run_cli(["train", "--flop", "2e25", "--cluster", "10k H100", "--mfu", "0.4", "--json"])[1])
+    assert {type(t["crosses"]) for t in doc["thresholds"]} == {bool}
+
+
+def test_a_plot_shows_every_device_with_the_legend_outside(tmp_path):
+    pytest.importorskip("matplotlib")
+    from computescale.plot import plot_sweep
+
+    devices = "H100,H200,B200,B300,GB200,A100,MI300X,H800,V100"
+    fig = plot_sweep(cs.sweep(device=devices, count="10k:200k:20", compute=1e26, mfu=0.4))
+    (ax,) = fig.axes
+    labels = " ".join(t.get_text() for t in ax.get_legend().get_texts()).replace("\n", " ")
+    for name in ("H100", "H200", "H800", "B200", "B300", "GB200", "A100", "MI300X", "V100"):
+        assert name in labels  # a line that would hide another is drawn once, with both names
+    styles = {(ln.get_linestyle(), ln.get_marker()) for ln in ax.get_lines()}
+    assert len(styles) == len(ax.get_lines())
+    legend_box = ax.get_legend().get_window_extent(fig.canvas.get_renderer())
+    assert legend_box.x0 >= ax.get_window_extent(fig.canvas.get_renderer()).x1  # outside the axes
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_a_single_count_plot_is_refused_with_a_reason(tmp_path):
+    pytest.importorskip("matplotlib")
+    one_line_error(["sweep", "--device", "H100,B200", "--count", "100k", "--flop", "1e26", "--mfu", "0.4", "--plot",
+                    str(tmp_path / "p.png")], r"count has one value")
+    assert not (tmp_path / "p.png").exists()
