@@ -68,9 +68,9 @@ def test_plot_refuses_to_overwrite_without_force(tmp_path):
 
 def _failing_rows(exc, after: int = 1):
     """A csv_rows that writes ``after`` blocks, then raises ``exc`` (Ctrl-C, a full disk)."""
-    from computescale import report
+    from computescale import csvrows
 
-    real, calls = report.csv_rows, []
+    real, calls = csvrows.csv_rows, []
 
     def rows(*args, **kwargs):
         calls.append(1)
@@ -89,11 +89,11 @@ def test_an_interrupted_csv_leaves_the_old_file(tmp_path, monkeypatch, exc, rc, 
     """Issue 22: a 1000-line file became a 41-byte header after a crash; a full disk gave a traceback."""
     import re
 
-    from computescale import report
+    from computescale import csvrows
 
     out = tmp_path / "rows.csv"
     out.write_text("old\n" * 1000)
-    monkeypatch.setattr(report, "csv_rows", _failing_rows(exc))
+    monkeypatch.setattr(csvrows, "csv_rows", _failing_rows(exc))
     big = ["sweep", "--device", "H100", "--count", "1:200k:2000", "--flop", "1e25", "--mfu", "0.3:0.5:200"]
     got, _, err = run_cli(big + ["--csv", str(out), "--force"])
     assert got == rc and re.search(pattern, err) and err.count("\n") == 1, err

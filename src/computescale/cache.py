@@ -17,7 +17,6 @@ the JSON text: an entry edited by hand, truncated or planted is not served, it i
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -84,8 +83,6 @@ def encode(obj: Any) -> Any:
         return items if isinstance(obj, list) else {"$t": items}
     if isinstance(obj, dict):
         return {"$d": [[encode(k), encode(v)] for k, v in obj.items()]}
-    if dataclasses.is_dataclass(obj) and type(obj).__name__ == "Catalog":
-        return {"$catalog": {f.name: encode(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.name != "memo"}}
     return _reject(obj)
 
 
@@ -120,10 +117,6 @@ def decode(data: Any, units: dict | None = None) -> Any:
             raise ValueError(f"not a spec model: {data['$m']!r}")
         fields = {k: decode(v, units) for k, v in data["f"].items()}
         return cls.model_construct(_fields_set=set(data["set"]), **fields)
-    if "$catalog" in data:
-        from .specs import Catalog
-
-        return Catalog(**{k: decode(v, units) for k, v in data["$catalog"].items()})
     raise ValueError("unknown record")
 
 
@@ -143,7 +136,8 @@ def _digest(key: str, payload: bytes) -> bytes:
 
 
 def load(key: str) -> Any | None:
-    """The catalog stored under ``key``, or None (absent, unreadable, altered, or not plain data)."""
+    """The data stored under ``key`` (the catalog's fields), or None (absent, unreadable, altered, or
+    not plain data)."""
     d = cache_dir()
     if d is None:
         return None
@@ -158,7 +152,8 @@ def load(key: str) -> Any | None:
 
 
 def store(key: str, catalog: Any) -> None:
-    """Write ``catalog`` under ``key`` atomically; any failure (read-only home, full disk) is ignored."""
+    """Write ``catalog`` (plain data: the catalog's fields) under ``key`` atomically; any failure
+    (read-only home, full disk, something that is not plain data) is ignored."""
     d = cache_dir()
     if d is None:
         return

@@ -6,7 +6,6 @@ the CSV headers agree.
 
 from __future__ import annotations
 
-import io
 import math
 
 import numpy as np
@@ -14,6 +13,7 @@ import pint
 
 from .parameters import COSTS, INPUTS, OUTPUTS
 from .render import fmt, table, to_jsonable
+from .csvrows import csv_blocks, csv_header, csv_rows, open_output, output_header  # noqa: F401  (sweep.py imports them from here)
 from .units import BASE, Q_, format_quantity
 
 __all__ = ["render_comparison", "render_claim", "render_estimate", "estimate_to_dict", "render_sweep", "render_summary", "sweep_to_dict",
@@ -371,11 +371,6 @@ def plain(x):
     return x.item() if hasattr(x, "item") else x
 
 
-def output_header(name: str) -> str:
-    unit = OUTPUTS[name].unit
-    return f"{name} [{unit}]" if unit else name
-
-
 def _tail(notes, assumptions) -> list[str]:
     out = []
     if assumptions:
@@ -446,43 +441,6 @@ def sweep_to_dict(r) -> dict:
         "reference": r.reference, "notes": r.notes,
         "assumptions": to_jsonable([a.to_dict() for a in r.assumptions]),
     }
-
-
-def open_output(path, what: str = "csv file"):
-    """Open ``path`` for writing text, atomically (:func:`computescale.output.open_output`); ``-`` is stdout."""
-    from .output import open_output as _open
-
-    return _open(path, what)
-
-
-def csv_header(axes, outputs) -> str:
-    return ",".join([a.header for a in axes] + [output_header(k) for k in outputs]) + "\n"
-
-
-def csv_blocks(result, step: int = 1 << 14):
-    """The CSV text of a :class:`~computescale.sweep.SweepResult`, header first, one block at a time."""
-    yield csv_header(result.axes, result.outputs)
-    flat = {k: v.reshape(-1) for k, v in result.outputs.items()}
-    for start in range(0, result.size, step):
-        stop = min(result.size, start + step)
-        idx = list(np.unravel_index(np.arange(start, stop), result.shape))
-        yield csv_rows(result.axes, idx, (stop - start,), {k: v[start:stop] for k, v in flat.items()})
-
-
-def csv_rows(axes, idx, shape, out) -> str:
-    """CSV text of one block, formatted in slices of 16k rows (text costs ~15x the floats' memory)."""
-    cols = []
-    for a, ix in zip(axes, idx):
-        v = a.values[ix]
-        cols.append(np.broadcast_to(v.astype(np.int64) if a.name == "count" else v, shape).reshape(-1))
-    cols += [np.broadcast_to(v, shape).reshape(-1) for v in out.values()]
-    buf = io.StringIO()
-    n = cols[0].size if cols else 0
-    step = 1 << 14
-    for s0 in range(0, n, step):
-        lists = [c[s0:s0 + step].tolist() for c in cols]  # Python scalars: str() gives the shortest round-trip repr
-        buf.write("".join(",".join(map(str, row)) + "\n" for row in zip(*lists)))
-    return buf.getvalue()
 
 
 # ---- Monte Carlo ---------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import difflib
 import functools
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -419,8 +419,11 @@ def _load(extra: tuple[str, ...], builtin: bool, stamp: tuple | None = None) -> 
     except OSError:  # a file vanished or is unreadable: read it below for the precise error
         key = None
     cached = cache.load(key) if key else None
-    if isinstance(cached, Catalog):
-        return cached
+    if isinstance(cached, dict):
+        try:
+            return Catalog(**cached)
+        except TypeError:  # fields of another version: rebuild
+            pass
     catalog = Catalog()
     if builtin_files:
         _read_into(catalog, builtin_files)
@@ -428,7 +431,7 @@ def _load(extra: tuple[str, ...], builtin: bool, stamp: tuple | None = None) -> 
         _read_into(catalog, extra_files)
     _check_links(catalog)
     if key:
-        cache.store(key, catalog)
+        cache.store(key, {f.name: getattr(catalog, f.name) for f in fields(catalog) if f.name != "memo"})
     return catalog
 
 
