@@ -355,6 +355,22 @@ def _catalog_notes(args: argparse.Namespace) -> list[str]:
     return [f"note: {o}" for o in load_catalog(args.specs).overrides]
 
 
+#: Commands whose text is not fitted to the terminal (check-text quotes sentences at fixed offsets).
+_UNFITTED = ("check-text",)
+
+
+def _render(args: argparse.Namespace) -> str | None:
+    """The command's output; its text (not JSON) fitted to the terminal's width."""
+    from .render import fit_prose, fitting, terminal_width
+
+    if getattr(args, "json", False) or args.command in _UNFITTED:
+        return COMMANDS[args.command](args)
+    width = terminal_width()
+    with fitting(width):
+        out = COMMANDS[args.command](args)
+    return fit_prose(out, width) if out else out
+
+
 def run() -> None:
     """The console script: :func:`main`, then exit without the interpreter's teardown.
 
@@ -383,7 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         _check_arguments(parser, args)
-        out = COMMANDS[args.command](args)
+        out = _render(args)
         notes = _catalog_notes(args)
     except ComputescaleError as exc:
         print(f"computescale: error: {one_line(str(exc))}", file=sys.stderr)

@@ -6,6 +6,7 @@ start-up time matters for a CLI that already imports numpy, pint and pydantic.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from typing import Any, Sequence
@@ -14,7 +15,7 @@ import pint
 
 from .units import format_quantity, quantity_to_json
 
-__all__ = ["table", "to_jsonable", "dumps", "fmt", "wrap_lines", "terminal_width"]
+__all__ = ["table", "to_jsonable", "dumps", "fmt", "wrap_lines", "terminal_width", "fitting", "fit_prose"]
 
 
 def fmt(value: Any, digits: int = 4) -> str:
@@ -31,11 +32,12 @@ def fmt(value: Any, digits: int = 4) -> str:
 
 
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str] | None = None, align: str | None = None,
-          width: int | None = None) -> str:
+          width: int | None = None, wrap_first: bool = False) -> str:
     """An aligned text table. ``align`` is one letter per column: 'l' or 'r' (default: 'l').
 
-    With ``width``, left-aligned text columns wider than 16 characters are narrowed, widest first,
-    and their cells wrapped onto continuation lines until the table fits ``width`` columns.
+    With ``width``, left-aligned text columns wider than 12 characters are narrowed, widest first,
+    and their cells wrapped onto continuation lines until the table fits ``width`` columns. The first
+    column (each row's name, kept whole so that it can be found) only with ``wrap_first``.
     """
     cells = [[fmt(c) for c in row] for row in rows]
     if headers:
@@ -45,14 +47,13 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str] | None = None, a
     ncol = max(len(r) for r in cells)
     cells = [r + [""] * (ncol - len(r)) for r in cells]
     widths = [max(len(r[i]) for r in cells) for i in range(ncol)]
-    align = (align or "l" * ncol).ljust(ncol, "l")
+    align = (align or "l" * ncol).ljust(ncol, "l")[:ncol]
+    width = width if width is not None else _FIT["width"]
     if width is not None:  # only prose is wrapped: a column of names, ids or numbers keeps its width
-        prose = "".join(a if a == "l" and any(" " in r[i] for r in cells[1 if headers else 0:]) else "r"
-                        for i, a in enumerate(align))
-        widths = _fit(widths, prose, width)
+        widths = _fit_columns(cells, widths, align, width, bool(headers), wrap_first)
     lines = []
     for k, row in enumerate(cells):
-        wrapped = [_wrap(c, w) if a == "l" and len(c) > w else [c] for c, w, a in zip(row, widths, align)]
+        wrapped = [_wrap(c, w) if (a == "l" or (headers and k == 0)) and len(c) > w else [c] for c, w, a in zip(row, widths, align)]
         for j in range(max(len(w) for w in wrapped)):
             parts = [(c[j] if j < len(c) else "") for c in wrapped]
             parts = [c.rjust(w) if a == "r" else c.ljust(w) for c, w, a in zip(parts, widths, align)]
@@ -62,7 +63,23 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str] | None = None, a
     return "\n".join(lines)
 
 
-_MIN_WRAP = 16
+_MIN_WRAP = 12
+
+
+def _fit_columns(cells, widths, align, width: int, headers: bool, wrap_first: bool) -> list[int]:
+    """Widths that fit ``width``: prose columns (left-aligned, with spaces; the first only with
+    ``wrap_first``) are narrowed; if that is not enough, headers wrap at their spaces where that makes
+    it fit."""
+    ncol = len(widths)
+    prose = "".join(a if (i or wrap_first) and a == "l" and any(" " in r[i] for r in cells[1 if headers else 0:])
+                    else "r" for i, a in enumerate(align))
+    widths = _fit(widths, prose, width)
+    if headers and sum(widths) + 2 * (ncol - 1) > width:
+        narrow = [max([len(r[i]) for r in cells[1:]] + [len(w) for w in cells[0][i].split()] + [1])
+                  if prose[i] == "r" else widths[i] for i in range(ncol)]
+        if sum(narrow) + 2 * (ncol - 1) <= width:
+            return narrow
+    return widths
 
 
 def _fit(widths: list[int], align: str, width: int) -> list[int]:
@@ -99,10 +116,48 @@ def wrap_lines(text: str, width: int, indent: str = "  ") -> str:
 
 
 def terminal_width() -> int:
-    """The terminal's width in columns (``$COLUMNS``, else the terminal's, else 100)."""
-    import shutil
+    """Columns to fit: ``$COLUMNS``, else the terminal's width when standard output is one, else 100."""
+    import os
+    import sys
 
-    return max(40, shutil.get_terminal_size((100, 24)).columns)
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if not columns and sys.stdout is not None and sys.stdout.isatty():
+        try:
+            columns = os.get_terminal_size(sys.stdout.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            columns = 0
+    return max(40, columns or 100)
+
+
+#: The width every table fits while a CLI command renders (:func:`fitting`); None: no limit (the API).
+_FIT: dict = {"width": None}
+
+
+@contextlib.contextmanager
+def fitting(width: int | None):
+    """Within the block, :func:`table` fits ``width`` columns unless told otherwise."""
+    before = _FIT["width"]
+    _FIT["width"] = width
+    try:
+        yield
+    finally:
+        _FIT["width"] = before
+
+
+def fit_prose(text: str, width: int) -> str:
+    """Lines of prose (no column gap of two spaces) longer than ``width`` wrapped, continuation indented."""
+    out = []
+    for line in text.split("\n"):
+        body = line.lstrip(" ")
+        if len(line) > width and "  " not in body:
+            indent = " " * (len(line) - len(body))
+            out.append(wrap_lines(line, width, indent + "  "))
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def to_jsonable(obj: Any) -> Any:

@@ -134,9 +134,9 @@ def render_estimate(est, *, verbose: bool = False, width: int | None = None) -> 
     width = width or terminal_width()
     warnings = sorted(est.warnings, key=lambda w: "exceeds 1" not in w)
     out = [f"warning: {w}" for w in warnings] + _answer(est)
-    out += ["", "Details:", "\n".join(_head(est)), "", table(_result_rows(est), ["result", "value", "why not given"], width=width)]
+    out += ["", "Details:", "\n".join(_head(est)), "", table(_result_rows(est), ["result", "value", "why not given"], width=width, wrap_first=True)]
     out += ["", "Costs (separate answers, not summed):",
-            table(_cost_rows(est), ["cost", "value", "per unit of compute", "why not given"], width=width)]
+            table(_cost_rows(est), ["cost", "value", "per unit of compute", "why not given"], width=width, wrap_first=True)]
     out += _threshold_lines(est.thresholds, width)
     arows = [[a.name, show(a.value) if isinstance(a.value, pint.Quantity) else a.value, a.source or "no source",
               a.note if verbose else _clip(a.note, 60)] for a in est.assumptions]
@@ -162,11 +162,12 @@ def render_grid(est, width: int | None = None) -> str:
                          "emissions") if est.results.get(k) is not None]
     idx = np.unravel_index(np.arange(math.prod(shape)), shape)
     cols = [[f"{float(v[i]):,.0f}" if n == "count" else fmt(float(v[i])) for i in ix] for (n, v), ix in zip(axes, idx)]
-    for k in shown:
-        m = np.broadcast_to(est.results[k].magnitude, shape).reshape(-1)
+    for k in shown:  # in the glossary's unit, as sweep shows it
+        q = est.results[k]
+        m = np.broadcast_to(q.m_as(OUTPUTS[k].unit) if OUTPUTS[k].unit else q.magnitude, shape).reshape(-1)
         cols.append([f"{x:.4g}" for x in m])
     headers = [f"{n} [{INPUTS[n].unit}]" if INPUTS[n].unit else n for n, _ in axes]
-    headers += [f"{k} [{est.results[k].units:~}]" if f"{est.results[k].units:~}" else k for k in shown]
+    headers += [output_header(k) for k in shown]
     est_head = _head(est)
     body = table(list(zip(*cols)), headers, "r" * len(headers))
     arows = [[a.name, show(a.value) if isinstance(a.value, pint.Quantity) else a.value, a.source or "no source"]
@@ -375,7 +376,7 @@ def _tail(notes, assumptions) -> list[str]:
     out = []
     if assumptions:
         out += ["", "Assumptions (not swept):"] + [
-            f"  {a.name} = {fmt(a.value)}  [{a.source or 'no source'}] {_clip(a.note, 100)}" for a in assumptions]
+            f"  {a.name} = {fmt(a.value)} [{a.source or 'no source'}] {_clip(a.note, 100)}" for a in assumptions]
     if notes:
         out += ["", "Notes:"] + [f"  - {n}" for n in notes]
     return out
