@@ -290,3 +290,22 @@ def test_a_single_count_plot_is_refused_with_a_reason(tmp_path):
     one_line_error(["sweep", "--device", "H100,B200", "--count", "100k", "--flop", "1e26", "--mfu", "0.4", "--plot",
                     str(tmp_path / "p.png")], r"count has one value")
     assert not (tmp_path / "p.png").exists()
+
+
+def test_an_interrupted_zarr_leaves_no_store_under_the_name_given(tmp_path, monkeypatch):
+    pytest.importorskip("zarr")
+    from computescale import output
+
+    real = output.mark_zarr_complete
+
+    def interrupted(path):  # every block written, Ctrl-C before the mark
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(output, "mark_zarr_complete", interrupted)
+    argv = ["sweep", "--device", "H100", "--count", "10:100:4", "--flop", "1e25", "--mfu", "0.4", "--engine", "dask",
+            "--zarr", str(tmp_path / "out.zarr")]
+    assert run_cli(argv) == (130, "", "computescale: interrupted\n")
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(output, "mark_zarr_complete", real)
+    assert run_cli(argv)[0] == 0
+    assert output.open_zarr(tmp_path / "out.zarr")["time_to_train"].size == 4

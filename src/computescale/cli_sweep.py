@@ -201,7 +201,9 @@ def _sweep_dask(s, args) -> str:
     opts = engine_options(args)
     notes = []
     if args.zarr:
-        path = engine.to_zarr(s, args.zarr, **opts)
+        from .output import write_zarr_atomically
+
+        path = write_zarr_atomically(args.zarr, lambda target: engine.to_zarr(s, target, **opts))
         notes.append(f"wrote {s.size:,} scenarios x {len(s.outputs)} outputs to {path} ({_disk_size(path) / 1e6:,.1f} MB)")
         if not args.summary:
             return "\n".join(notes)

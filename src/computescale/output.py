@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 from .errors import InputError
 
 __all__ = ["STDOUT", "check_target", "open_output", "write_atomically", "human_size",
-           "ZARR_COMPLETE", "mark_zarr_complete", "open_zarr"]
+           "ZARR_COMPLETE", "mark_zarr_complete", "write_zarr_atomically", "open_zarr"]
 
 #: The file name that means standard output.
 STDOUT = "-"
@@ -150,6 +150,35 @@ def mark_zarr_complete(path) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             zarr.consolidate_metadata(str(path))
+
+
+def write_zarr_atomically(path, write: Callable[[str], object]) -> str:
+    """Call ``write(tmp)`` with a hidden store name beside a local ``path``, then rename it to ``path``:
+    Ctrl-C or a failure leaves no store under the user's name (a URL is written in place, marked
+    complete last). An existing ``path`` is refused, as ``to_zarr`` refuses it."""
+    import shutil
+
+    text = str(path)
+    if "://" in text:
+        write(text)
+        return text
+    target = Path(text)
+    if target.exists():
+        raise InputError(f"zarr: {text!r} already exists; give a new path (an existing store is never overwritten)")
+    if not target.parent.is_dir():
+        raise InputError(f"zarr: cannot write {text!r}: the folder {str(target.parent)!r} does not exist")
+    try:
+        tmp = tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name[:80]}.", suffix=".part")
+    except (OSError, ValueError) as exc:
+        raise InputError(f"zarr: cannot write {text!r}: {getattr(exc, 'strerror', None) or exc}") from None
+    os.rmdir(tmp)  # to_zarr creates the store itself
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return text
 
 
 def open_zarr(path, **kwargs):
