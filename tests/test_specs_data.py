@@ -27,7 +27,8 @@ def test_counts_of_devices_runs_clusters(catalog):
     assert len(catalog.clusters) >= 18
 
 
-def test_cli_lists_every_device_run_and_cluster(cli, catalog):
+def test_cli_lists_every_device_run_and_cluster(cli, catalog, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")  # the content, not the layout: no cell wrapped to the terminal's width
     specs_out = cli("specs").stdout
     assert all(name in specs_out for name in catalog.devices)
     runs_out = cli("runs").stdout
