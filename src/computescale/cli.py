@@ -378,7 +378,11 @@ def run() -> None:
     (measured: 450 -> 260 ms for importing the CLI alone); the output is flushed first and every
     file the command wrote is already closed, so nothing is lost.
     """
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # before or after the command (imports, parsing): the same one line
+        print("computescale: interrupted", file=sys.stderr)
+        code = 130
     try:
         sys.stdout.flush()
         sys.stderr.flush()
