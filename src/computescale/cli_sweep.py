@@ -80,6 +80,10 @@ def _cmd_sweep(args) -> str:
     if args.summary:
         return dumps(s.summary(progress).to_dict()) if args.json else str(s.summary(progress))
     notes = []
+    if args.json and (not args.csv or s.full_nbytes <= s.max_memory):  # every value as JSON text, built in memory
+        from .limits import check_json_memory
+
+        check_json_memory(s.size * (len(s.outputs) + len(s.axes)), s.max_memory)
     if args.csv:  # kept when it fits --max-memory, streamed otherwise (the API decides)
         _check_csv_size(s, args)
         if args.plot and s.full_nbytes > s.max_memory:
@@ -91,10 +95,6 @@ def _cmd_sweep(args) -> str:
         if not isinstance(result, SweepResult):
             return dumps(result.to_dict()) if args.json else notes[0] + "\n\n" + str(result)
     else:
-        if args.json:
-            from .limits import check_json_memory
-
-            check_json_memory(s.size * (len(s.outputs) + len(s.axes)), s.max_memory)
         result = s.run(progress)
     if args.plot:
         from .plot import plot_sweep
