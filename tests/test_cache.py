@@ -144,3 +144,16 @@ def test_cache_does_not_import_the_package_init():
     imports = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module is None]
     assert all(alias.name not in ("__version__",) for n in imports for alias in n.names)
     assert "from . import __version__" not in Path(cache.__file__).read_text()
+
+
+def test_concurrent_cold_starts_share_one_entry(cache_in):
+    """Several processes starting at once on an empty cache: each succeeds, one complete entry remains."""
+    env = dict(os.environ, COMPUTESCALE_CACHE_DIR=str(cache_in))
+    cmd = [sys.executable, "-m", "computescale", "specs", "show", "H100", "--json"]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(6)]
+    outs = [p.communicate(timeout=180) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6 and len({o for o, _ in outs}) == 1
+    (entry,) = _entries(cache_in)
+    assert not [p for p in cache_in.iterdir() if p.name.endswith(".tmp")]
+    _load.cache_clear()
+    assert load_catalog().device("H100").peak("bf16").value.m_as("TFLOP/s") == 989.4
