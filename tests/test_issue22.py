@@ -252,6 +252,9 @@ def test_an_implied_mfu_above_one_is_the_first_line():
 def test_device_counts_print_with_thousands_separators():
     out = run_cli(["train", "--flop", "1e26", "--cluster", "H100", "--days", "90"])[1]
     assert "31,703 devices" in out and "3.17e+04" not in out
+    mc = run_cli(["train", "--flop", "1e26", "--cluster", "H100", "--days", "90..100", "--samples", "500"])[1]
+    row = next(ln for ln in mc.splitlines() if ln.startswith("devices_for_duration"))
+    assert "e+04" not in row and "," in row
 
 
 def test_device_time_has_one_name():

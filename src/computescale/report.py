@@ -451,9 +451,16 @@ def _assumed(value) -> str:
     return show(value) if isinstance(value, pint.Quantity) else str(value)
 
 
+def _mc_cell(name: str, q) -> str:
+    """A percentile; a count of devices as a whole number with thousands separators."""
+    if name in ("devices_for_duration", "count") and isinstance(q, pint.Quantity) and np.ndim(q.magnitude) == 0:
+        return f"{math.ceil(float(q.magnitude)):,}"
+    return fmt(q)
+
+
 def render_monte_carlo(mc) -> str:
     keys = [f"p{p:g}" for p in mc.percentiles]
-    rows = [[name] + [fmt(iv[k]) for k in keys] for name, iv in mc.intervals.items()]
+    rows = [[name] + [_mc_cell(name, iv[k]) for k in keys] for name, iv in mc.intervals.items()]
     head = [f"Monte Carlo: {mc.samples_drawn:,} samples, seed {mc.seed}"] + [f"  {k}: {v}" for k, v in mc.inputs.items()]
     out = ["\n".join(head), "", table(rows, ["output"] + keys, "l" + "r" * len(keys))]
     if mc.thresholds:
