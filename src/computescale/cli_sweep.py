@@ -77,6 +77,9 @@ def _cmd_sweep(args) -> str:
     if engine_options(args):
         return _sweep_dask(s, args)
     progress = _progress()
+    if s.size >= _LONG and progress is None:  # no progress bar off a terminal: say once that this takes a while
+        print(f"computescale: note: evaluating {s.size:,} scenarios; this takes a while (Ctrl-C stops it cleanly)",
+              file=sys.stderr)
     if args.summary:
         return dumps(s.summary(progress).to_dict()) if args.json else str(s.summary(progress))
     notes = []
@@ -144,6 +147,8 @@ def _check_csv_size(s, args) -> None:
         print(f"computescale: note: writing {s.size:,} rows, about {human_size(nbytes)}, to {args.csv}", file=sys.stderr)
 
 
+#: Scenarios from which a sweep says, off a terminal, that it is long (~10 s or more on one core).
+_LONG = 200_000_000
 #: Values one sweep axis may have (80 MB as floats): finer than any plot or summary resolves.
 _MAX_AXIS_POINTS = 10_000_000
 
