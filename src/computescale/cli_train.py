@@ -249,7 +249,7 @@ def register(sub, common) -> dict:
     g = p.add_argument_group("output")
     g.add_argument("--max-rows", type=int, metavar="N", help="largest grid to print, in rows (default 1,000; larger grids: "
                    "computescale sweep)")
-    g.add_argument("--verbose", action="store_true", help="every assumption's note and every source in full")
+    g.add_argument("--verbose", action="store_true", help="every assumption's note in full (the text leads with the answer; notes are clipped without it)")
     from .cli_sweep import add_engine_options
 
     add_engine_options(p)
