@@ -163,9 +163,13 @@ def write_zarr_atomically(path, write: Callable[[str], object]) -> str:
         write(text)
         return text
     target = Path(text)
-    if target.exists():
+    try:
+        exists, folder = target.exists() or target.is_symlink(), target.parent.is_dir()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+        raise InputError(f"zarr: cannot write {text!r}: {getattr(exc, 'strerror', None) or exc}") from None
+    if exists:
         raise InputError(f"zarr: {text!r} already exists; give a new path (an existing store is never overwritten)")
-    if not target.parent.is_dir():
+    if not folder:
         raise InputError(f"zarr: cannot write {text!r}: the folder {str(target.parent)!r} does not exist")
     try:
         tmp = tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name[:80]}.", suffix=".part")
