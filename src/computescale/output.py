@@ -179,8 +179,10 @@ def write_zarr_atomically(path, write: Callable[[str], object]) -> str:
     try:
         write(tmp)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"zarr: cannot write {text!r}: {exc.strerror or exc}") from None
         raise
     return text
 
