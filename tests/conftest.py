@@ -85,3 +85,10 @@ def catalog():
     from computescale import load_catalog
 
     return load_catalog()
+
+
+@pytest.fixture(autouse=True)
+def _fixed_terminal_width(monkeypatch):
+    """Text output is fitted to the terminal's width ($COLUMNS first): the same 100 columns for every test,
+    whatever terminal runs pytest."""
+    monkeypatch.setenv("COLUMNS", "100")

@@ -112,7 +112,8 @@ def test_a_users_architecture_loads(tmp_path):
 
 
 # ---- CLI ----------------------------------------------------------------------------------------------------
-def test_models_lists_every_architecture(cli, catalog):
+def test_models_lists_every_architecture(cli, catalog, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")  # the content, not the layout: no cell wrapped to the terminal's width
     out = cli("models").stdout
     for name in catalog.architectures:
         assert name in out
@@ -152,7 +153,7 @@ def test_architectures_survive_the_catalog_cache(tmp_path, monkeypatch):
     _load.cache_clear()
     try:
         cold = load_catalog()
-        assert list(tmp_path.glob("catalog-*.pickle")), "the catalog with architectures was not cached"
+        assert list(tmp_path.glob("catalog-*")), "the catalog with architectures was not cached"
         _load.cache_clear()
         warm = load_catalog()
         assert warm is not cold and warm.architectures == cold.architectures

@@ -165,7 +165,17 @@ def _value(kind: str, *, sweep: bool = False):
     good = st.sampled_from(GOOD.get(kind, ["1"]))
     base = _sweep_values(plausible) if sweep else st.one_of(plausible, _uncertain(kind), st.lists(_num_text, min_size=2, max_size=3).map(",".join))
     good = _sweep_values(good) if sweep else st.one_of(good, good, _uncertain_good(kind))
-    return _weighted((5, good), (3, base), (1, _mutated(good)), (1, _random_text))
+    return _weighted((5, good), (3, base), (1, _mutated(good)), (1, _random_text), (1, _huge_grid(kind)))
+
+
+def _huge_grid(kind: str):
+    """Grids far too large to build or print (issue 22): each must be refused in one line, at once.
+
+    Ten million points or more on one axis: over sweep's limit per axis and train's --max-rows at any
+    setting, so no example runs for minutes."""
+    return st.builds(lambda a, b, n, log: f"{min(a, b)}:{max(a, b) * 2}:{n}{log}", st.sampled_from(GOOD_NUM.get(kind, [1.0])),
+                     st.sampled_from(GOOD_NUM.get(kind, [1.0])), st.sampled_from([10**7 + 1, 10**8, 10**9, 10**10]),
+                     st.sampled_from(["", ":log"]))
 
 
 def _weighted(*choices):
@@ -213,6 +223,7 @@ _cluster = st.one_of(
 _claim = st.builds(lambda a, op, f, x, b: f"{a} {op} {f}{x} {b}", _cluster, st.sampled_from(["=", "≈", "is", "is about", "vs", ":", "~", "=="]),
                    _num_text, st.sampled_from(["x", "×", " times", " times the", ""]), _cluster)
 _path = st.one_of(
+    st.sampled_from(["-", f"{TMP}/exists.csv", f"{TMP}/exists.png", f"{TMP}/missing/exists.csv"]),  # issue 22: stdout, existing files
     st.sampled_from([f"{TMP}/out.png", f"{TMP}/out.svg", f"{TMP}/out.pdf", f"{TMP}/rows.csv", f"{TMP}/out.txt", f"{TMP}/missing/out.png",
                      f"{TMP}/missing/rows.csv", TMP, f"{TMP}/", f"{TMP}/{'x' * 300}.png", f"{TMP}/a\x00b.png", "/nonexistent-folder/out.png",
                      f"{TMP}/out.PNG", f"{TMP}/.png"]),
@@ -233,6 +244,7 @@ _KIND = {
     "batch": "dimensionless", "input_tokens": "dimensionless", "output_tokens": "dimensionless", "load": "dimensionless",
     "memory_fraction": "dimensionless", "prefill_efficiency": "dimensionless", "decode_efficiency": "dimensionless",
     "tpot_target": "time",
+    "max_output": "information",
 }
 
 
@@ -260,6 +272,8 @@ def _values_for(command: str, action: argparse.Action):
         return st.one_of(st.lists(st.sampled_from(OUTPUTS), min_size=1, max_size=3).map(",".join), _random_text)
     if dest in ("plot", "csv", "zarr"):
         return _path
+    if dest == "max_rows":  # train's grid limit: refused outside 1..100,000
+        return st.integers(-2, 200_000).map(str) | st.sampled_from(["1000", "x", "1e3", ""])
     if dest == "chunks":  # scenarios or samples per Dask block
         return st.integers(-2, 10**6).map(str) | st.sampled_from(["x", "1e3", ""])
     if dest == "scheduler":  # never a real address: connecting would wait for a timeout
@@ -380,6 +394,8 @@ def fuzz_dir(tmp_path_factory):
     (specs / "again.toml").write_text(mini)
     (specs / "empty.toml").write_text("")
     (specs / "junk.toml").write_text("[[device]]\nname = 3\n[[nonsense]]\n")
+    (folder / "exists.csv").write_text("an existing file: replaced only with --force\n")
+    (folder / "exists.png").write_bytes(b"an existing file")
     cwd = os.getcwd()
     os.chdir(folder)
     try:

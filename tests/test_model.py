@@ -110,7 +110,8 @@ def test_cost_per_unit_of_compute(catalog):
     assert est.rental_cost_per_compute is not None
 
 
-def test_thresholds_command_lists_every_threshold(capsys, catalog):
+def test_thresholds_command_lists_every_threshold(capsys, catalog, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")  # the content, not the layout: no cell wrapped to the terminal's width
     code, out, _ = run_cli(capsys, "thresholds")
     assert code == 0
     for t in catalog.thresholds.values():

@@ -45,3 +45,22 @@ def test_readme_python_examples():
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     runner.run(test)
     assert runner.failures == 0 and runner.tries > 3
+
+
+@pytest.mark.parametrize("index", range(sum(1 for lang, _ in BLOCKS if lang == "python")))
+def test_each_readme_python_block_runs_on_its_own(index):
+    """Issue 22: a block that relied on an earlier block's import failed when copied alone."""
+    body = [body for lang, body in BLOCKS if lang == "python"][index]
+    if "LocalCluster" in body:
+        pytest.skip("the Dask cluster block starts worker processes; it runs in test_readme_python_examples")
+    test = doctest.DocTestParser().get_doctest(body, {}, f"README block {index}", "README.md", 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.failures == 0
+
+
+def test_readme_states_the_python_version():
+    import tomllib
+
+    need = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert f"Python {need.replace('>=', '>= ')}" in README.replace("\n", " ")

@@ -27,7 +27,8 @@ def test_counts_of_devices_runs_clusters(catalog):
     assert len(catalog.clusters) >= 18
 
 
-def test_cli_lists_every_device_run_and_cluster(cli, catalog):
+def test_cli_lists_every_device_run_and_cluster(cli, catalog, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")  # the content, not the layout: no cell wrapped to the terminal's width
     specs_out = cli("specs").stdout
     assert all(name in specs_out for name in catalog.devices)
     runs_out = cli("runs").stdout
@@ -529,7 +530,8 @@ def test_every_device_with_a_rental_is_checked_and_most_have_a_price(catalog):
     assert len(priced) >= 25  # issue 19 second pass: Gaudi 2 kit price, MI325X and MI350X cloud rates
 
 
-def test_clusters_command_shows_reported_beside_computed(cli):
+def test_clusters_command_shows_reported_beside_computed(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")  # the content, not the layout
     out = cli("clusters").stdout
     assert "reported" in out.splitlines()[0] and "150.0 MW [tomshardware-colossus-200k-2025]" in out
 

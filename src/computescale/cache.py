@@ -1,28 +1,36 @@
 """A cache of the validated catalog on disk, so that a warm start reads no TOML and validates nothing.
 
-The key is a SHA-256 of the package version, the Python, NumPy, pint and pydantic versions, the
-source of the modules that define the catalog's classes and units, and the path and bytes of every
-spec file read (the built-in tables and the user's ``--specs`` files alike): a changed, added or
-removed file is a different key, so stale data is never served. Entries live in the user's cache
-directory (``$COMPUTESCALE_CACHE_DIR``, else ``$XDG_CACHE_HOME/computescale``, else
-``~/.cache/computescale``); ``COMPUTESCALE_NO_CACHE=1`` turns the cache off. A cache that cannot be
-read or written is skipped silently: the catalog is then built from the files, as without a cache.
+The key is a SHA-256 of the Python, NumPy, pint and pydantic versions, the source of the modules
+that define the catalog's classes and units (the package's ``__init__.py``, with its version,
+included), and the path and bytes of every spec file read (the built-in tables and the user's
+``--specs`` files alike): a changed, added or removed file is a different key, so stale data is
+never served. Entries live in the user's cache directory (``$COMPUTESCALE_CACHE_DIR``, else
+``$XDG_CACHE_HOME/computescale``, else ``~/.cache/computescale``); ``COMPUTESCALE_NO_CACHE=1``
+turns the cache off. A cache that cannot be read or written is skipped silently: the catalog is
+then built from the files, as without a cache.
+
+An entry is data only: JSON text (numbers, strings, lists; a quantity is its magnitude and unit
+text; a spec record names its class, looked up among :mod:`computescale.schema`'s models and
+nothing else), so reading it runs no code. Its first line holds a SHA-256 digest of the key and
+the JSON text: an entry edited by hand, truncated or planted is not served, it is rebuilt.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
-__all__ = ["cache_dir", "cache_key", "load", "store"]
+__all__ = ["cache_dir", "cache_key", "load", "store", "encode", "decode"]
 
 _KEEP = 16  # entries kept; older ones are removed when a new one is written
-_MODULES = ("schema.py", "schema_architecture.py", "specs.py", "units.py", "units.txt", "cluster.py")
+_MODULES = ("__init__.py", "schema.py", "schema_architecture.py", "specs.py", "units.py", "units.txt", "cluster.py", "cache.py")
+_MAGIC = b"computescale-catalog-json 1 sha256="
+_SUFFIX = ".json"
 
 
 def cache_dir() -> Path | None:
@@ -42,12 +50,10 @@ def cache_key(files: Iterable[Path], builtin: bool) -> str:
     import pint
     import pydantic
 
-    from . import __version__
-
     h = hashlib.sha256()
-    h.update(f"{__version__}|{sys.version}|{numpy.__version__}|{pint.__version__}|{pydantic.__version__}|{builtin}".encode())
+    h.update(f"{sys.version}|{numpy.__version__}|{pint.__version__}|{pydantic.__version__}|{builtin}".encode())
     here = Path(__file__).parent
-    for name in _MODULES:
+    for name in _MODULES:  # __init__.py carries __version__ (read as bytes: no import of the package)
         h.update((here / name).read_bytes())
     for f in files:
         h.update(b"\0" + str(f).encode("utf-8", "surrogateescape") + b"\0")
@@ -55,38 +61,122 @@ def cache_key(files: Iterable[Path], builtin: bool) -> str:
     return h.hexdigest()
 
 
+# ---- data-only encoding ------------------------------------------------------------------------------------------
+def encode(obj: Any) -> Any:
+    """The catalog as JSON-able data. Raises TypeError for anything that is not plain data."""
+    from pydantic import BaseModel
+
+    from .units import Q_
+
+    if obj is None or isinstance(obj, (str, bool, int, float)):
+        return obj
+    if isinstance(obj, Q_):
+        m = obj.magnitude
+        if not isinstance(m, (int, float)):
+            m = m.item() if hasattr(m, "item") and getattr(m, "ndim", 1) == 0 else _reject(m)
+        return {"$q": [m, str(obj.units)]}
+    if isinstance(obj, BaseModel):
+        fields = {k: encode(getattr(obj, k)) for k in type(obj).model_fields}
+        return {"$m": type(obj).__name__, "set": sorted(obj.model_fields_set), "f": fields}
+    if isinstance(obj, (list, tuple)):
+        items = [encode(v) for v in obj]
+        return items if isinstance(obj, list) else {"$t": items}
+    if isinstance(obj, dict):
+        return {"$d": [[encode(k), encode(v)] for k, v in obj.items()]}
+    return _reject(obj)
+
+
+def _reject(obj: Any):
+    raise TypeError(f"not plain data: {type(obj).__name__}")
+
+
+def decode(data: Any, units: dict | None = None) -> Any:
+    """The inverse of :func:`encode`. Only :mod:`computescale.schema` models are made, without
+    validation (they were validated before they were stored); anything else raises ValueError."""
+    from . import schema
+
+    units = {} if units is None else units
+    if isinstance(data, list):
+        return [decode(v, units) for v in data]
+    if not isinstance(data, dict):
+        return data
+    if "$q" in data:
+        m, u = data["$q"]
+        if u not in units:
+            from .units import ureg
+
+            units[u] = ureg.Unit(u)
+        return _quantity(m, units[u])
+    if "$t" in data:
+        return tuple(decode(v, units) for v in data["$t"])
+    if "$d" in data:
+        return {_hashable(decode(k, units)): decode(v, units) for k, v in data["$d"]}
+    if "$m" in data:
+        cls = getattr(schema, data["$m"], None)
+        if not (isinstance(cls, type) and issubclass(cls, schema._Strict)):
+            raise ValueError(f"not a spec model: {data['$m']!r}")
+        fields = {k: decode(v, units) for k, v in data["f"].items()}
+        return cls.model_construct(_fields_set=set(data["set"]), **fields)
+    raise ValueError("unknown record")
+
+
+def _quantity(m, unit):
+    from .units import Q_
+
+    return Q_(m, unit)
+
+
+def _hashable(key: Any) -> Any:
+    return tuple(key) if isinstance(key, list) else key
+
+
+# ---- entries -------------------------------------------------------------------------------------------------------
+def _digest(key: str, payload: bytes) -> bytes:
+    return hashlib.sha256(key.encode() + b"\0" + payload).hexdigest().encode()
+
+
 def load(key: str) -> Any | None:
-    """The catalog stored under ``key``, or None (absent, unreadable, or written by other code)."""
+    """The data stored under ``key`` (the catalog's fields), or None (absent, unreadable, altered, or
+    not plain data)."""
     d = cache_dir()
     if d is None:
         return None
     try:
-        with open(d / f"catalog-{key}.pickle", "rb") as fh:
-            return pickle.load(fh)
-    except Exception:  # absent, truncated, or unpicklable: rebuild from the files
+        raw = (d / f"catalog-{key}{_SUFFIX}").read_bytes()
+        head, _, payload = raw.partition(b"\n")
+        if head != _MAGIC + _digest(key, payload):  # edited by hand, truncated, or written for another key
+            return None
+        return decode(json.loads(payload))
+    except Exception:  # absent, unreadable, or malformed: rebuild from the files
         return None
 
 
 def store(key: str, catalog: Any) -> None:
-    """Write ``catalog`` under ``key`` atomically; any failure (read-only home, full disk) is ignored."""
+    """Write ``catalog`` (plain data: the catalog's fields) under ``key`` atomically; any failure
+    (read-only home, full disk, something that is not plain data) is ignored."""
     d = cache_dir()
     if d is None:
         return
+    tmp = None
     try:
+        payload = json.dumps(encode(catalog), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         d.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=d, prefix=".catalog-", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(catalog, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, d / f"catalog-{key}.pickle")
+            fh.write(_MAGIC + _digest(key, payload) + b"\n" + payload)
+        os.replace(tmp, d / f"catalog-{key}{_SUFFIX}")
         _prune(d)
     except Exception:
-        try:
-            os.unlink(tmp)  # type: ignore[possibly-undefined]
-        except Exception:
-            pass
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
 def _prune(d: Path) -> None:
-    entries = sorted(d.glob("catalog-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+    entries = sorted(d.glob(f"catalog-*{_SUFFIX}"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in entries[_KEEP:]:
         old.unlink(missing_ok=True)
+    for stale in d.glob("catalog-*.pickle"):  # entries of older versions: never read, removed
+        stale.unlink(missing_ok=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -296,6 +297,7 @@ def _add_claim_parser(sub, common) -> None:
     p.add_argument("--tolerance", type=float, default=0.10, help="the claim holds when |claimed/actual - 1| <= this (default 0.10)")
     p.add_argument("--precision", default="bf16", help="precision of the like-for-like verdict, dense (default bf16)")
     p.add_argument("--plot", metavar="FILE", help="draw the ratio per basis with the claimed factor (.png or .svg; needs computescale[plot])")
+    p.add_argument("--force", action="store_true", help="replace an existing --plot file (refused otherwise)")
     p.add_argument("--samples", type=int, default=100_000, help="Monte Carlo samples when a count is a range (default 100000)")
     p.add_argument("--seed", type=int, default=0, help="random seed for the Monte Carlo (default 0)")
 
@@ -318,7 +320,12 @@ def _add_check_text_parser(sub, common) -> None:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr (exit 2), like every other error."""
+    """argparse, but a usage error is one line on stderr (exit 2), like every other error, and a
+    negative number ("--flop -1e25") is a value, so that it reaches validation and its range error."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
 
     def error(self, message: str):
         self.exit(2, one_line(f"{self.prog}: error: {message} (see {self.prog} --help)") + "\n")
@@ -346,27 +353,11 @@ def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) 
             if isinstance(value, str) and not value.strip():
                 raise InputError(f"{flag}: empty value {value!r}; give a value or leave {flag} out")
             if isinstance(value, str) and action.dest in _OUTPUT_FILES:
-                _check_output_file(flag, value)
+                from .output import check_target
+
+                check_target(flag, value, force=getattr(args, "force", False), stdout_ok=action.dest == "csv")
     if args.command == "specs" and args.action == "show" and not args.name:
         raise InputError("specs show needs a device NAME (e.g. computescale specs show H100)")
-
-
-def _check_output_file(flag: str, value: str) -> None:
-    if "\x00" in value:
-        raise InputError(f"{flag} {value!r}: a file name cannot contain a NUL character")
-    path = Path(value)
-    folder = path.parent
-    try:
-        if path.is_dir():
-            raise InputError(f"{flag} {value!r} is a folder; give a file name in it")
-        if not folder.exists():
-            raise InputError(f"{flag} {value!r}: the folder {str(folder)!r} does not exist")
-        if not folder.is_dir():
-            raise InputError(f"{flag} {value!r}: {str(folder)!r} is not a folder")
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise InputError(f"{flag} {value!r}: no permission to write in {str(folder)!r}")
-    except (OSError, ValueError) as exc:  # a name too long, an embedded NUL byte
-        raise InputError(f"{flag} {value!r}: not a usable file name ({getattr(exc, 'strerror', None) or exc})") from None
 
 
 def _catalog_notes(args: argparse.Namespace) -> list[str]:
@@ -378,6 +369,22 @@ def _catalog_notes(args: argparse.Namespace) -> list[str]:
     return [f"note: {o}" for o in load_catalog(args.specs).overrides]
 
 
+#: Commands whose text is not fitted to the terminal (check-text quotes sentences at fixed offsets).
+_UNFITTED = ("check-text",)
+
+
+def _render(args: argparse.Namespace) -> str | None:
+    """The command's output; its text (not JSON) fitted to the terminal's width."""
+    from .render import fit_prose, fitting, terminal_width
+
+    if getattr(args, "json", False) or args.command in _UNFITTED:
+        return COMMANDS[args.command](args)
+    width = terminal_width()
+    with fitting(width):
+        out = COMMANDS[args.command](args)
+    return fit_prose(out, width) if out else out
+
+
 def run() -> None:
     """The console script: :func:`main`, then exit without the interpreter's teardown.
 
@@ -385,7 +392,11 @@ def run() -> None:
     (measured: 450 -> 260 ms for importing the CLI alone); the output is flushed first and every
     file the command wrote is already closed, so nothing is lost.
     """
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # before or after the command (imports, parsing): the same one line
+        print("computescale: interrupted", file=sys.stderr)
+        code = 130
     try:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -413,19 +424,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         _check_arguments(parser, args)
-        out = COMMANDS[args.command](args)
+        out = _render(args)
         notes = _catalog_notes(args)
     except ComputescaleError as exc:
         print(f"computescale: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `computescale specs | head`
         return 0
+    except KeyboardInterrupt:  # output files are written under a temporary name: nothing half-written is left
+        print("\ncomputescale: interrupted" if sys.stderr.isatty() else "computescale: interrupted", file=sys.stderr)
+        return 130
     finally:
         _close_clients()
     for note in notes:
         print(f"computescale: {one_line(note)}", file=sys.stderr)
     try:
-        print(out)
+        if out:  # None: the command wrote its output itself (--csv -)
+            print(out)
     except BrokenPipeError:
         pass
     return 0

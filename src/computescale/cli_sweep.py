@@ -69,25 +69,33 @@ def _cmd_sweep(args) -> str:
     catalog = load_catalog(args.specs or None)
     axes = [(name, getattr(args, name)) for name in AXES]
     outputs = [o.strip() for o in args.outputs.split(",")] if args.outputs else None
+    _check_options(args)
+    max_memory = _max_memory(args)
+    check_axes_memory(axes, max_memory)  # counted from the text, before any axis is built
     s = Sweep(axes, reference=args.reference, outputs=outputs, catalog=catalog,
               **({"max_memory": args.max_memory} if args.max_memory else {}))
     if engine_options(args):
         return _sweep_dask(s, args)
     progress = _progress()
+    if s.size >= _LONG and progress is None:  # no progress bar off a terminal: say once that this takes a while
+        print(f"computescale: note: evaluating {s.size:,} scenarios; this takes a while (Ctrl-C stops it cleanly)",
+              file=sys.stderr)
     if args.summary:
-        if args.plot:
-            raise InputError("--plot needs the full sweep; drop --summary")
-        summary = s.summary(progress)
-        if args.csv:
-            raise InputError("--csv writes every row; drop --summary (or drop --csv)")
-        return dumps(summary.to_dict()) if args.json else str(summary)
+        return dumps(s.summary(progress).to_dict()) if args.json else str(s.summary(progress))
     notes = []
+    if args.json and (not args.csv or s.full_nbytes <= s.max_memory):  # every value as JSON text, built in memory
+        from .limits import check_json_memory
+
+        check_json_memory(s.size * (len(s.outputs) + len(s.axes)), s.max_memory)
     if args.csv:  # kept when it fits --max-memory, streamed otherwise (the API decides)
+        _check_csv_size(s, args)
+        if args.plot and s.full_nbytes > s.max_memory:
+            raise InputError("--plot needs the full sweep, which is over the --max-memory limit; drop --plot")
         result = s.write_csv(args.csv, progress)
+        if args.csv == "-":
+            return None  # standard output holds the CSV, nothing else
         notes.append(f"wrote {s.size:,} rows to {args.csv}")
         if not isinstance(result, SweepResult):
-            if args.plot:
-                raise InputError("--plot needs the full sweep, which is over the --max-memory limit; drop --plot")
             return dumps(result.to_dict()) if args.json else notes[0] + "\n\n" + str(result)
     else:
         result = s.run(progress)
@@ -101,6 +109,65 @@ def _cmd_sweep(args) -> str:
             print("\n".join(f"computescale: note: {n}" for n in notes), file=sys.stderr)
         return result.to_json()
     return str(result) + ("\n\n" + "\n".join(notes) if notes else "")
+
+
+def _check_options(args) -> None:
+    """Options that exclude each other, refused before any work."""
+    from .errors import InputError
+
+    if args.summary and args.plot:
+        raise InputError("--plot needs the full sweep; drop --summary")
+    if args.summary and args.csv:
+        raise InputError("--csv writes every row; drop --summary (or drop --csv)")
+    if args.csv == "-" and (args.json or args.plot):
+        raise InputError("--csv - writes the rows to standard output; drop --json and --plot, or give --csv a file name")
+
+
+def _max_memory(args) -> float:
+    from .sweep import DEFAULT_MAX_MEMORY, _parse_memory
+
+    return _parse_memory(args.max_memory) if args.max_memory else float(DEFAULT_MAX_MEMORY)
+
+
+def _check_csv_size(s, args) -> None:
+    """State the CSV's size before writing it; refuse it over --max-output."""
+    from .errors import InputError
+    from .limits import check_output_size, csv_size
+    from .output import human_size
+    from .units import parse_quantity
+
+    nbytes = csv_size(s.axes, len(s.outputs), s.size)
+    limit = None
+    if args.max_output:
+        limit = float(parse_quantity(args.max_output, "information", what="max_output").m_as("byte"))
+        if not limit > 0:
+            raise InputError(f"--max-output must be a positive size (e.g. '20 GB'), got {args.max_output!r}")
+    check_output_size("--csv", nbytes, limit)
+    if nbytes > 1e8 and args.csv != "-":
+        print(f"computescale: note: writing {s.size:,} rows, about {human_size(nbytes)}, to {args.csv}", file=sys.stderr)
+
+
+#: Scenarios from which a sweep says, off a terminal, that it is long (~10 s or more on one core).
+_LONG = 200_000_000
+#: Values one sweep axis may have (80 MB as floats): finer than any plot or summary resolves.
+_MAX_AXIS_POINTS = 10_000_000
+
+
+def check_axes_memory(axes, max_memory: float) -> None:
+    """Refuse axes whose values alone (8 bytes each, a few copies while parsed) exceed ``max_memory``."""
+    from .errors import InputError
+    from .limits import grid_points
+    from .output import human_size
+
+    for name, value in axes:
+        n = grid_points(value)
+        if n > _MAX_AXIS_POINTS:
+            raise InputError(f"{name}: {n:,} values on one axis is more than any plot or summary resolves (at most "
+                             f"{_MAX_AXIS_POINTS:,}); use fewer points, or a :log range")
+        if n * 32 > max_memory:
+            raise InputError(f"{name}: {n:,} values need about {human_size(n * 32)} to build, over the --max-memory limit "
+                             f"of {human_size(max_memory)}; use fewer points (a sweep of {n:,} points per axis is more "
+                             "than any plot or summary resolves)")
 
 
 def engine_options(args) -> dict:
@@ -139,7 +206,9 @@ def _sweep_dask(s, args) -> str:
     opts = engine_options(args)
     notes = []
     if args.zarr:
-        path = engine.to_zarr(s, args.zarr, **opts)
+        from .output import write_zarr_atomically
+
+        path = write_zarr_atomically(args.zarr, lambda target: engine.to_zarr(s, target, **opts))
         notes.append(f"wrote {s.size:,} scenarios x {len(s.outputs)} outputs to {path} ({_disk_size(path) / 1e6:,.1f} MB)")
         if not args.summary:
             return "\n".join(notes)
@@ -176,9 +245,13 @@ def register(sub, common) -> dict:
     g = p.add_argument_group("output")
     g.add_argument("--reference", metavar="CLUSTER", help='ratio of each cluster\'s peak to this one\'s, e.g. "25k A100"')
     g.add_argument("--outputs", help="comma-separated outputs to keep (default: all the axes determine)")
-    g.add_argument("--csv", metavar="FILE", help="write every scenario as a CSV row (streamed for large sweeps)")
+    g.add_argument("--csv", metavar="FILE", help="write every scenario as a CSV row, streamed in blocks (- for standard "
+                   "output); the file appears complete or not at all")
     g.add_argument("--plot", metavar="FILE", help="plot time to train vs count, one line per device (.png/.svg; needs computescale[plot])")
     g.add_argument("--summary", action="store_true", help="min / mean / max of each output only (bounded memory, any size)")
     g.add_argument("--max-memory", metavar="SIZE", help="largest full result to build, e.g. '4 GiB' (default 1 GiB)")
+    g.add_argument("--max-output", metavar="SIZE", help="largest --csv file to write, e.g. '20 GB' (default 1 GiB); the "
+                   "size is stated before writing")
+    g.add_argument("--force", action="store_true", help="replace an existing --csv or --plot file (refused otherwise)")
     add_engine_options(p, zarr=True)
     return {"sweep": _cmd_sweep}

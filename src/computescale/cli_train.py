@@ -33,15 +33,47 @@ def _cmd_train(args) -> str:
     from .cli_sweep import engine_options
     from .scenarios import estimate
 
-    catalog = _catalog(args)
+    import numpy as np
+
+    from .limits import check_finite, check_train_grid
+
     inputs = {name: getattr(args, name) for name in _TRAIN_INPUTS}
-    result = estimate(ranges=args.ranges, samples=args.samples, seed=args.seed, catalog=catalog,
-                      engine_options=engine_options(args), **inputs)
+    check_train_grid(inputs, args.max_rows)  # counted from the text: nothing is built to find out
+    _check_active_params(inputs)
+    catalog = _catalog(args)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # an overflow is refused below, in one line
+        result = estimate(ranges=args.ranges, samples=args.samples, seed=args.seed, catalog=catalog,
+                          engine_options=engine_options(args), **inputs)
+    check_finite(getattr(result, "results", {}), {k: v for k, v in inputs.items() if isinstance(v, str)})
     thresholds = getattr(result, "thresholds", [])
     ids = source_ids(result.assumptions, [t for t in thresholds if hasattr(t, "source")])
     if args.json:
         return dumps(result.to_dict() | {"sources": {s: catalog.sources[s] for s in ids if s in catalog.sources}})
-    return str(result) + "\n\n" + references(catalog, ids)
+    from .render import terminal_width
+    from .report import render_estimate
+
+    width = terminal_width()
+    text = render_estimate(result, verbose=args.verbose, width=width) if hasattr(result, "not_given") else str(result)
+    return text + "\n\n" + references(catalog, ids, width)
+
+
+def _check_active_params(inputs: dict) -> None:
+    """Active parameters (a mixture of experts) are a part of all parameters, never more."""
+    from .limits import grid_points
+    from .scenarios import is_uncertain
+
+    active, total = inputs.get("active_params"), inputs.get("params")
+    if active is None or total is None or any(grid_points(v) > 1 or is_uncertain(v) for v in (active, total)):
+        return
+    from .units import read_number
+
+    try:
+        a, n = read_number(active), read_number(total)
+    except Exception:  # not a plain number: the model's own check names it
+        return
+    if a > n:
+        raise InputError(f"active_params {active} is larger than params {total}: the parameters active per token "
+                         "are a part of all parameters (give --active-params <= --params)")
 
 
 def _add_train_options(p) -> None:
@@ -227,6 +259,10 @@ def register(sub, common) -> dict:
     g.add_argument("--ranges", action="store_true", help="with --run: draw each input from the run's published range (e.g. GPT-4's 90-100 days, 32-36%% MFU)")
     g.add_argument("--samples", type=int, default=100_000, help="Monte Carlo samples (default 100000)")
     g.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same percentiles (default 0)")
+    g = p.add_argument_group("output")
+    g.add_argument("--max-rows", type=int, metavar="N", help="largest grid to print, in rows (default 1,000; larger grids: "
+                   "computescale sweep)")
+    g.add_argument("--verbose", action="store_true", help="every assumption's note in full (the text leads with the answer; notes are clipped without it)")
     from .cli_sweep import add_engine_options
 
     add_engine_options(p)

@@ -328,6 +328,9 @@ def to_zarr(sweep, path, *, chunks: Any = None, scheduler: Any = None, progress:
         try:
             delayed = ds.to_zarr(str(path), compute=False, mode=kwargs.pop("mode", "w-"), **kwargs)
             _compute(delayed, scheduler=scheduler, progress=progress)
+            from .output import mark_zarr_complete
+
+            mark_zarr_complete(path)  # last: a store without it was interrupted (output.open_zarr refuses it)
         except (OSError, ValueError) as exc:  # a missing folder, no permission, a name too long or with a NUL
             raise InputError(f"zarr: cannot write {str(path)!r}: {getattr(exc, 'strerror', None) or exc}") from None
     return str(path)

@@ -135,7 +135,7 @@ def implied_mfu(compute_flop, n_devices, time_s, peak_flop_per_s):
 
 
 def energy_j(n_devices, time_s, power_w, power_fraction, server_overhead, pue):
-    """Facility energy [J]: device-time x device power x average-draw fraction x host overhead x PUE."""
+    """Facility energy [J]: device-time x device power x average-draw fraction x server overhead x PUE."""
     return product(power_w, power_fraction, server_overhead, pue, n_devices, time_s)
 
 

@@ -11,6 +11,7 @@ Agg backend when writing a file, so the CLI starts as fast without it.
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 
@@ -44,14 +45,10 @@ def _save(fig, path) -> str:
     try:
         if path.suffix.lower() not in (".png", ".svg", ".pdf"):
             raise InputError(f"plot file {str(path)!r}: use a .png, .svg or .pdf name")
-        try:
-            fig.savefig(path, dpi=150, bbox_inches="tight")
-        except (OSError, ValueError) as exc:  # a missing folder, no permission, a folder of that name, a NUL in the name
-            if isinstance(exc, FileNotFoundError) and not path.parent.is_dir():
-                reason = f"the folder {str(path.parent)!r} does not exist"
-            else:
-                reason = getattr(exc, "strerror", None) or str(exc)
-            raise InputError(f"plot file {str(path)!r}: cannot write it: {reason}") from None
+        from .output import write_atomically
+
+        write_atomically(path, lambda tmp: fig.savefig(tmp, format=path.suffix[1:].lower(), dpi=150, bbox_inches="tight"),
+                         what="plot file")
     except InputError:
         _pyplot().close(fig)
         raise
@@ -78,6 +75,9 @@ def plot_sweep(result, path=None, *, output: str = "time_to_train", x: str = "co
     xa = result.axis(x)
     if xa.categorical:
         raise InputError(f"plot: the x axis must be numeric, not {xa.name!r}")
+    if len(xa) < 2:
+        raise InputError(f"plot: {xa.name} has one value, so there is no line to draw; give {xa.name} several values "
+                         f"(e.g. --{xa.name} 10k:200k:20), or drop --plot and read the table")
     y = result.quantity(output)
     unit = OUTPUTS[output].unit
     name = OUTPUTS[output].description.split(' [')[0].replace(' at the MFU used', '')
@@ -88,12 +88,9 @@ def plot_sweep(result, path=None, *, output: str = "time_to_train", x: str = "co
         raise InputError(f"plot: {combos} lines (one per {' x '.join(a.name for a in others)}) is too many to read; "
                          f"fix some axes to one value (at most {_MAX_LINES} lines)")
     data = np.moveaxis(np.asarray(y.magnitude), result.axes.index(xa), -1)
-    fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
+    fig, ax = plt.subplots(figsize=(10 if others else 7.5, 4.8), layout="constrained")  # room for the legend outside
     xs = xa.values.astype(float)
-    for flat in range(combos):
-        sel, label = _line(result, xa, others, np.unravel_index(flat, tuple(len(a) for a in others)) if others else ())
-        ax.plot(xs, data[tuple(sel)], marker="o" if len(xs) <= 25 else None, markersize=3, linewidth=1.8,
-                label=", ".join(label) or None)
+    _draw_lines(ax, result, xa, others, data, xs, combos)
     _log_scales(ax, xs, np.asarray(y.magnitude, dtype=float))
     xlabel = "cluster size [devices]" if xa.name == "count" else xa.header
     ax.set_xlabel(xlabel)
@@ -105,14 +102,38 @@ def plot_sweep(result, path=None, *, output: str = "time_to_train", x: str = "co
         bits = [f"{_fmt_axis_value(a)}" for a in fixed]
         title = f"{name.capitalize()} vs {xlabel.split(' [')[0]}" + (f" ({', '.join(bits)})" if bits else "")
     ax.set_title(title, fontsize=11)
-    if others:
-        ax.legend(frameon=False, fontsize=9)
+    if others:  # outside the axes, so it never covers the data
+        ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.text(0.99, -0.01, SOURCE_NOTE, ha="right", va="top", fontsize=7, color="0.4")
     if path is None:
         return fig
     out = _save(fig, path)
     plt.close(fig)
     return out
+
+
+_STYLES = ("-", "--", ":", "-.")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def _draw_lines(ax, result, xa, others, data, xs, combos) -> None:
+    """One line per combination; lines with the same values are drawn once, labelled with every name
+    ("H100 = H200 (within 1%)": closer than a plot resolves), and each line has its own dash and marker,
+    so none is hidden."""
+    groups: list[tuple[np.ndarray, list[str]]] = []
+    for flat in range(combos):
+        sel, label = _line(result, xa, others, np.unravel_index(flat, tuple(len(a) for a in others)) if others else ())
+        ys = np.asarray(data[tuple(sel)], dtype=float)
+        same = next((g for g in groups if np.allclose(g[0], ys, rtol=0.01, atol=0, equal_nan=True)), None)
+        if same is None:
+            groups.append((ys, [", ".join(label)]))
+        else:
+            same[1].append(", ".join(label))
+    every = max(1, len(xs) // 12)
+    for k, (ys, labels) in enumerate(groups):
+        text = textwrap.fill(" = ".join(labels) + (" (within 1%)" if len(labels) > 1 else ""), 40)
+        ax.plot(xs, ys, linestyle=_STYLES[k % len(_STYLES)], marker=_MARKERS[k % len(_MARKERS)], markevery=every,
+                markersize=4, linewidth=1.6, label=text or None)
 
 
 def _line(result, xa, others, idx) -> tuple[list[int], list[str]]:

@@ -6,7 +6,6 @@ the CSV headers agree.
 
 from __future__ import annotations
 
-import io
 import math
 
 import numpy as np
@@ -14,10 +13,11 @@ import pint
 
 from .parameters import COSTS, INPUTS, OUTPUTS
 from .render import fmt, table, to_jsonable
+from .csvrows import csv_blocks, csv_header, csv_rows, open_output, output_header  # noqa: F401  (sweep.py imports them from here)
 from .units import BASE, Q_, format_quantity
 
 __all__ = ["render_comparison", "render_claim", "render_estimate", "estimate_to_dict", "render_sweep", "render_summary", "sweep_to_dict",
-           "csv_header", "csv_rows", "render_monte_carlo", "references", "source_ids", "render_thresholds"]
+           "csv_header", "csv_rows", "csv_blocks", "render_monte_carlo", "references", "source_ids", "render_thresholds"]
 
 #: Outputs of a training estimate shown in its results table, in order (the costs have their own).
 _RESULT_ROWS = ("compute", "time_to_train", "duration", "compute_in_duration", "implied_mfu", "devices_for_duration",
@@ -77,6 +77,8 @@ def _result_rows(est) -> list[list[str]]:
         if value is None and key not in est.not_given:
             continue
         shown = show(value) if value is not None else "not given"
+        if key == "devices_for_duration" and value is not None and np.ndim(value.magnitude) == 0:
+            shown = f"{math.ceil(float(value.magnitude)):,} devices"
         if key == "compute" and value is not None:
             shown += f"  (= {show(value, 'PF_day')})"
         rows.append([label(key), shown, est.not_given.get(key, "") if value is None else ""])
@@ -97,50 +99,82 @@ def _per_1e24(per) -> str:
     return f"{float(m):.4g}" if m.ndim == 0 else show(Q_(m, ""))
 
 
-def render_estimate(est) -> str:
-    """The text report of a :class:`~computescale.training.TrainingEstimate`."""
+def _answer(est) -> list[str]:
+    """The answer first: compute, time to train, devices, MFU, energy, cost (one line each)."""
+    r, why = est.results, est.not_given
+
+    def value(key, unit=None):
+        q = r.get(key)
+        return show(q, unit) if q is not None else f"not given ({why[key]})" if key in why else None
+
+    compute = r.get("compute")
+    rows = [("compute", compute is not None and f"{show(compute)} (= {show(compute, 'PF_day')})" or value("compute"))]
+    rows.append(("time to train", value("time_to_train", "day")))
+    rows.append(("devices", est.cluster or "not given"))
+    if r.get("implied_mfu") is not None:
+        rows.append(("MFU", f"{show(r['implied_mfu'])} (implied by compute, cluster and duration)"))
+    elif est.mfu is not None:
+        rows.append(("MFU", f"{show(est.mfu, '')} (used)"))
+    energy, power = r.get("energy"), r.get("facility_power")
+    if energy is not None:
+        rows.append(("energy", f"{show(energy)} at the facility" + (f" ({show(power)} facility power)" if power is not None else "")))
+    costs = [f"{label(k).split(':')[0].lower()} {show(r[k])}" for k in COSTS if r.get(k) is not None]
+    rows.append(("cost", "; ".join(costs) + " (separate answers, not summed)" if costs else "not given (see Costs below)"))
+    return [f"{name + ':':<15}{text}" for name, text in rows if text]
+
+
+def render_estimate(est, *, verbose: bool = False, width: int | None = None) -> str:
+    """The text report of a :class:`~computescale.training.TrainingEstimate`: warnings (an implied MFU
+    above 1 first), the answer, the details, then the assumptions (full notes with ``verbose``),
+    every table fitted to ``width`` columns (default: the terminal's)."""
     if est.grid:
-        return render_grid(est)
-    out = ["\n".join(_head(est)), "", table(_result_rows(est), ["result", "value", "why not given"])]
+        return render_grid(est, width=width)
+    from .render import terminal_width, wrap_lines
+
+    width = width or terminal_width()
+    warnings = sorted(est.warnings, key=lambda w: "exceeds 1" not in w)
+    out = [f"warning: {w}" for w in warnings] + _answer(est)
+    out += ["", "Details:", "\n".join(_head(est)), "", table(_result_rows(est), ["result", "value", "why not given"], width=width, wrap_first=True)]
     out += ["", "Costs (separate answers, not summed):",
-            table(_cost_rows(est), ["cost", "value", "per unit of compute", "why not given"])]
-    out += _threshold_lines(est.thresholds)
+            table(_cost_rows(est), ["cost", "value", "per unit of compute", "why not given"], width=width, wrap_first=True)]
+    out += _threshold_lines(est.thresholds, width)
     arows = [[a.name, show(a.value) if isinstance(a.value, pint.Quantity) else a.value, a.source or "no source",
-              _clip(a.note, 110)] for a in est.assumptions]
-    out += ["", "Assumptions (full notes with --json):", table(arows, ["assumption", "value", "source", "note"])]
-    if est.warnings:
-        out += ["", "Warnings:"] + [f"- {w}" for w in est.warnings]
-    return "\n".join(out)
+              a.note if verbose else _clip(a.note, 60)] for a in est.assumptions]
+    out += ["", "Assumptions" + ("" if verbose else " (full notes with --verbose or --json)") + ":",
+            table(arows, ["assumption", "value", "source", "note"], width=width)]
+    return wrap_lines("\n".join(out), width)
 
 
-def _threshold_lines(thresholds) -> list[str]:
+def _threshold_lines(thresholds, width: int | None = None) -> list[str]:
     if not thresholds:
         return []
     rows = [[t.id, show(t.threshold, "FLOP"), _yesno(t.crosses) if t.crosses is not None else "—",
              show(t.time_to_reach, "day") if t.time_to_reach is not None else "—", t.status] for t in thresholds]
     return ["", "Thresholds (covered when compute is greater than the threshold):",
-            table(rows, ["threshold", "compute", "crosses", "time on this cluster", "status"])]
+            table(rows, ["threshold", "compute", "crosses", "time on this cluster", "status"], width=width)]
 
 
-def render_grid(est) -> str:
+def render_grid(est, width: int | None = None) -> str:
     """A training estimate over grid inputs: one row per grid point, then the assumptions."""
     axes = list(est.grid.items())
     shape = tuple(len(v) for _, v in axes)
     shown = [k for k in ("compute", "time_to_train", "implied_mfu", "device_time", "energy", "electricity_cost",
                          "emissions") if est.results.get(k) is not None]
     idx = np.unravel_index(np.arange(math.prod(shape)), shape)
-    cols = [[fmt(float(v[i])) for i in ix] for (_, v), ix in zip(axes, idx)]
-    for k in shown:
-        m = np.broadcast_to(est.results[k].magnitude, shape).reshape(-1)
+    cols = [[f"{float(v[i]):,.0f}" if n == "count" else fmt(float(v[i])) for i in ix] for (n, v), ix in zip(axes, idx)]
+    for k in shown:  # in the glossary's unit, as sweep shows it
+        q = est.results[k]
+        m = np.broadcast_to(q.m_as(OUTPUTS[k].unit) if OUTPUTS[k].unit else q.magnitude, shape).reshape(-1)
         cols.append([f"{x:.4g}" for x in m])
     headers = [f"{n} [{INPUTS[n].unit}]" if INPUTS[n].unit else n for n, _ in axes]
-    headers += [f"{k} [{est.results[k].units:~}]" if f"{est.results[k].units:~}" else k for k in shown]
+    headers += [output_header(k) for k in shown]
     est_head = _head(est)
     body = table(list(zip(*cols)), headers, "r" * len(headers))
     arows = [[a.name, show(a.value) if isinstance(a.value, pint.Quantity) else a.value, a.source or "no source"]
              for a in est.assumptions if a.name not in est.grid]
-    return "\n".join(est_head + ["", f"{math.prod(shape)} grid points over " + " x ".join(f"{n} ({len(v)})" for n, v in axes),
-                                 body, "", "Assumptions:", table(arows, ["assumption", "value", "source"])])
+    warnings = [f"warning: {w}" for w in sorted(est.warnings, key=lambda w: "exceeds 1" not in w)]
+    return "\n".join(warnings + est_head + ["", f"{math.prod(shape):,} grid points over " + " x ".join(f"{n} ({len(v)})" for n, v in axes),
+                                 body, "", "Assumptions:", table(arows, ["assumption", "value", "source"], width=width)])
 
 
 def estimate_to_dict(est) -> dict:
@@ -167,10 +201,12 @@ def source_ids(assumptions, thresholds=()) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def references(catalog, ids) -> str:
+def references(catalog, ids, width: int | None = None) -> str:
+    from .render import wrap_lines
+
     lines = ["Sources:"]
     lines += [f"[{sid}] {catalog.sources[sid].cite()}" for sid in ids if sid in catalog.sources]
-    return "\n".join(lines)
+    return wrap_lines("\n".join(lines), width) if width else "\n".join(lines)
 
 
 def render_facility_power(a, b, power_a, power_b) -> str:
@@ -343,16 +379,11 @@ def _spec(name: str):
     return OUTPUTS[name] if name in OUTPUTS else INFERENCE_OUTPUTS[name]
 
 
-def output_header(name: str) -> str:
-    unit = _spec(name).unit
-    return f"{name} [{unit}]" if unit else name
-
-
 def _tail(notes, assumptions) -> list[str]:
     out = []
     if assumptions:
         out += ["", "Assumptions (not swept):"] + [
-            f"  {a.name} = {fmt(a.value)}  [{a.source or 'no source'}] {_clip(a.note, 100)}" for a in assumptions]
+            f"  {a.name} = {fmt(a.value)} [{a.source or 'no source'}] {_clip(a.note, 100)}" for a in assumptions]
     if notes:
         out += ["", "Notes:"] + [f"  - {n}" for n in notes]
     return out
@@ -420,41 +451,6 @@ def sweep_to_dict(r) -> dict:
     }
 
 
-def open_output(path, what: str = "csv file"):
-    """Open ``path`` for writing text, or InputError saying why not (a missing folder, no permission)."""
-    from pathlib import Path
-
-    from .errors import InputError
-
-    try:
-        return open(path, "w", newline="")
-    except OSError as exc:
-        folder = Path(path).parent
-        if not folder.is_dir():
-            raise InputError(f"{what} {str(path)!r}: the folder {str(folder)!r} does not exist") from None
-        raise InputError(f"{what} {str(path)!r}: cannot write it ({exc.strerror})") from None
-
-
-def csv_header(axes, outputs) -> str:
-    return ",".join([a.header for a in axes] + [output_header(k) for k in outputs]) + "\n"
-
-
-def csv_rows(axes, idx, shape, out) -> str:
-    """CSV text of one block, formatted in slices of 16k rows (text costs ~15x the floats' memory)."""
-    cols = []
-    for a, ix in zip(axes, idx):
-        v = a.values[ix]
-        cols.append(np.broadcast_to(v.astype(np.int64) if a.name == "count" else v, shape).reshape(-1))
-    cols += [np.broadcast_to(v, shape).reshape(-1) for v in out.values()]
-    buf = io.StringIO()
-    n = cols[0].size if cols else 0
-    step = 1 << 14
-    for s0 in range(0, n, step):
-        lists = [c[s0:s0 + step].tolist() for c in cols]  # Python scalars: str() gives the shortest round-trip repr
-        buf.write("".join(",".join(map(str, row)) + "\n" for row in zip(*lists)))
-    return buf.getvalue()
-
-
 # ---- Monte Carlo ---------------------------------------------------------------------------------------------------
 def _assumed(value) -> str:
     if isinstance(value, pint.Quantity) and np.ndim(value.magnitude) > 0:
@@ -462,9 +458,16 @@ def _assumed(value) -> str:
     return show(value) if isinstance(value, pint.Quantity) else str(value)
 
 
+def _mc_cell(name: str, q) -> str:
+    """A percentile; a count of devices as a whole number with thousands separators."""
+    if name in ("devices_for_duration", "count") and isinstance(q, pint.Quantity) and np.ndim(q.magnitude) == 0:
+        return f"{math.ceil(float(q.magnitude)):,}"
+    return fmt(q)
+
+
 def render_monte_carlo(mc) -> str:
     keys = [f"p{p:g}" for p in mc.percentiles]
-    rows = [[name] + [fmt(iv[k]) for k in keys] for name, iv in mc.intervals.items()]
+    rows = [[name] + [_mc_cell(name, iv[k]) for k in keys] for name, iv in mc.intervals.items()]
     head = [f"Monte Carlo: {mc.samples_drawn:,} samples, seed {mc.seed}"] + [f"  {k}: {v}" for k, v in mc.inputs.items()]
     out = ["\n".join(head), "", table(rows, ["output"] + keys, "l" + "r" * len(keys))]
     if mc.thresholds:

@@ -18,7 +18,7 @@ import difflib
 import functools
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -440,8 +440,26 @@ def _check_links(catalog: Catalog) -> None:
             raise SpecFileError(str(path), f"{where}.architecture", f"unknown architecture {run.architecture!r} (see specs/models.toml)")
 
 
+def _content_stamp(extra: tuple[str, ...], builtin: bool) -> tuple | None:
+    """What identifies the content of a load: each built-in file's path, mtime and size, and each user
+    file's path and SHA-256 (an edited ``--specs`` file is a new catalog within one process too)."""
+    import hashlib
+
+    try:
+        stamp: list[tuple] = []
+        for f in _files([builtin_specs_dir()]) if builtin else []:
+            st = f.stat()
+            stamp.append((str(f), st.st_mtime_ns, st.st_size))
+        for f in _files(Path(p) for p in extra) if extra else []:
+            stamp.append((str(f), hashlib.sha256(f.read_bytes()).hexdigest()))
+    except (OSError, SpecFileError):  # read below, for the precise error
+        return None
+    return tuple(stamp)
+
+
 @functools.lru_cache(maxsize=8)
-def _load(extra: tuple[str, ...], builtin: bool) -> Catalog:
+def _load(extra: tuple[str, ...], builtin: bool, stamp: tuple | None = None) -> Catalog:
+    """The catalog of one load; ``stamp`` (:func:`_content_stamp`) keys the in-memory cache by content."""
     from . import cache
 
     builtin_files = _files([builtin_specs_dir()]) if builtin else []
@@ -451,8 +469,11 @@ def _load(extra: tuple[str, ...], builtin: bool) -> Catalog:
     except OSError:  # a file vanished or is unreadable: read it below for the precise error
         key = None
     cached = cache.load(key) if key else None
-    if isinstance(cached, Catalog):
-        return cached
+    if isinstance(cached, dict):
+        try:
+            return Catalog(**cached)
+        except TypeError:  # fields of another version: rebuild
+            pass
     catalog = Catalog()
     if builtin_files:
         _read_into(catalog, builtin_files)
@@ -460,7 +481,7 @@ def _load(extra: tuple[str, ...], builtin: bool) -> Catalog:
         _read_into(catalog, extra_files)
     _check_links(catalog)
     if key:
-        cache.store(key, catalog)
+        cache.store(key, {f.name: getattr(catalog, f.name) for f in fields(catalog) if f.name != "memo"})
     return catalog
 
 
@@ -472,7 +493,7 @@ def load_catalog(extra: Iterable[str | Path] | str | Path | None = None, *, buil
     Raises :class:`~computescale.errors.SpecFileError` (file, field, reason) on a malformed file,
     a file that is not UTF-8, an empty path, or a name defined twice among ``extra``. Built-in
     entries that ``extra`` replaces are listed, one line each, in ``Catalog.overrides``.
-    The result is cached per ``extra``; treat it as read-only.
+    The result is cached per content of the files read; treat it as read-only.
     """
     if extra is None:
         given: list[Any] = []
@@ -489,4 +510,4 @@ def load_catalog(extra: Iterable[str | Path] | str | Path | None = None, *, buil
         key = tuple(dict.fromkeys(str(Path(p).resolve()) for p in given))  # the same file twice is one file
     except (OSError, ValueError) as exc:  # an embedded NUL byte, a symlink loop
         raise SpecFileError(", ".join(map(str, given)), "", f"cannot read ({exc})") from None
-    return _load(key, builtin)
+    return _load(key, builtin, _content_stamp(key, builtin))

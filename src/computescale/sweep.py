@@ -16,7 +16,7 @@ from .blocks import DEFAULT_MAX_MEMORY, Accumulator, GridModel, SweepSummary, c_
 from .parameters import INPUTS, OUTPUTS, canonical
 from .scenarios import AXES, Axis, axes_of, find_axis as _find_axis, parse_axis
 from .specs import Catalog, load_catalog
-from .report import plain, csv_header, csv_rows, open_output, output_header, render_sweep, sweep_to_dict
+from .report import plain, csv_blocks, csv_header, csv_rows, open_output, output_header, render_sweep, sweep_to_dict
 from .units import BASE, Q_, parse_quantity, parse_unit
 
 __all__ = ["Sweep", "SweepResult", "SweepSummary", "Axis", "sweep", "parse_axis", "AXES",
@@ -376,19 +376,10 @@ class SweepResult(_Grid):
     def to_csv(self, path=None) -> str:
         """One row per scenario (axes, then outputs; units in the headers). Returns the text, or
         writes it to ``path`` and returns the path."""
-        chunks = [csv_header(self.axes, self.outputs)]
-        flat = {k: v.reshape(-1) for k, v in self.outputs.items()}
-        shape = self.shape
-        step = DEFAULT_CHUNK_SIZE
-        for start in range(0, self.size, step):
-            stop = min(self.size, start + step)
-            idx = [ix for ix in np.unravel_index(np.arange(start, stop), shape)]
-            chunks.append(csv_rows(self.axes, idx, (stop - start,), {k: v[start:stop] for k, v in flat.items()}))
-        text = "".join(chunks)
         if path is None:
-            return text
-        with open_output(path) as fh:
-            fh.write(text)
+            return "".join(csv_blocks(self))
+        with open_output(path) as fh:  # streamed block by block, renamed into place when complete
+            fh.writelines(csv_blocks(self))
         return str(path)
 
     def to_xarray(self):

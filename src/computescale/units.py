@@ -90,6 +90,7 @@ __all__ = [
     "magnitude_in",
     "quantity_to_json",
     "format_quantity",
+    "DimensionalityError",
 ]
 
 # Spellings users type that pint's grammar cannot read as written ("PF-day", "GPU-hours",
@@ -145,6 +146,40 @@ def _reduce_quantity(q):
 
 
 copyreg.pickle(Q_, _reduce_quantity)  # quantities pickle (the catalog cache) and come back in ureg
+
+
+class DimensionalityError(UnitError, pint.DimensionalityError):
+    """pint's DimensionalityError raised by a quantity of computescale's registry (``Q_("1 FLOP") +
+    Q_("1 byte")``): a :class:`~computescale.errors.UnitError`, and still pint's error for code that
+    catches that. Quantities of other registries are not touched."""
+
+    def __init__(self, units1, units2, dim1: str = "", dim2: str = "", extra_msg: str = ""):
+        pint.DimensionalityError.__init__(self, units1, units2, dim1, dim2, extra_msg)
+        Exception.__init__(self, units1, units2, dim1, dim2, extra_msg)
+
+    __str__ = pint.DimensionalityError.__str__
+    __reduce__ = pint.DimensionalityError.__reduce__
+
+
+def _as_unit_error(method):
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except DimensionalityError:
+            raise
+        except pint.DimensionalityError as exc:
+            raise DimensionalityError(exc.units1, exc.units2, exc.dim1, exc.dim2, exc.extra_msg) from None
+
+    return wrapper
+
+
+# Every method of this registry's Quantity class that converts units (pint makes the class per registry).
+for _name in ("__add__", "__radd__", "__iadd__", "__sub__", "__rsub__", "__isub__", "to", "ito", "m_as", "to_base_units",
+              "compare", "__lt__", "__le__", "__gt__", "__ge__", "__array_ufunc__", "__array_function__", "__float__",
+              "__int__", "__complex__", "__index__"):
+    if hasattr(Q_, _name):
+        setattr(Q_, _name, _as_unit_error(getattr(Q_, _name)))
 
 #: The fixed units the NumPy core works in; every magnitude entering a kernel is in these.
 BASE: dict[str, pint.Unit] = {
