@@ -122,19 +122,23 @@ class Chain:
         #: count or a compute, may be given or derived)
         self.inputs: tuple[str, ...] = tuple(n for n in self.used if n not in self.outputs)
         self._plans: dict = {}
+        self._forwards: dict = {}
 
     def __repr__(self) -> str:
         return f"Chain({self.name!r}, {len(self.stages)} stages)"
 
     # -- symbolic ---------------------------------------------------------------------------------------------
     def _forward(self, present: frozenset[str]) -> tuple[list[Stage], frozenset[str]]:
-        """Stages that can run from ``present``, in chain order (one pass), and every name then known."""
-        known, ran = set(present), []
-        for s in self.stages:
-            if all(n in known for n in s.needs) and not all(g in known for g in s.outputs):
-                ran.append(s)
-                known.update(s.outputs)
-        return ran, frozenset(known)
+        """Stages that can run from ``present``, in chain order (one pass), and every name then known; memoized."""
+        got = self._forwards.get(present)
+        if got is None:
+            known, ran = set(present), []
+            for s in self.stages:
+                if all(n in known for n in s.needs) and not all(g in known for g in s.outputs):
+                    ran.append(s)
+                    known.update(s.outputs)
+            got = self._forwards[present] = (tuple(ran), frozenset(known))
+        return list(got[0]), got[1]
 
     def available(self, present: Iterable[str]) -> tuple[str, ...]:
         """Outputs the inputs named in ``present`` determine, in chain order (families as ``name:*``)."""
