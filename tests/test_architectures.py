@@ -155,8 +155,15 @@ def test_architectures_survive_the_catalog_cache(tmp_path, monkeypatch):
         cold = load_catalog()
         assert list(tmp_path.glob("catalog-*")), "the catalog with architectures was not cached"
         _load.cache_clear()
+        import computescale.specs as specs_module
+
+        def no_toml(*_a, **_k):
+            raise AssertionError("a warm start read TOML: the cache entry was not used")
+
+        monkeypatch.setattr(specs_module.tomllib, "load", no_toml)
         warm = load_catalog()
-        assert warm is not cold and warm.architectures == cold.architectures
+        monkeypatch.undo()
+        assert warm is not cold and warm.architectures == cold.architectures and warm.systems == cold.systems
         assert warm.architecture("qwen3-next").experts.shared.value.m_as("") == 1
     finally:
         _load.cache_clear()

@@ -91,9 +91,10 @@ def _reject(obj: Any):
 
 
 def decode(data: Any, units: dict | None = None) -> Any:
-    """The inverse of :func:`encode`. Only :mod:`computescale.schema` models are made, without
-    validation (they were validated before they were stored); anything else raises ValueError."""
-    from . import schema
+    """The inverse of :func:`encode`. Only spec models (:mod:`computescale.schema` and
+    :mod:`computescale.schema_architecture`) are made, without validation (they were validated
+    before they were stored); anything else raises ValueError."""
+    from . import schema, schema_architecture
 
     units = {} if units is None else units
     if isinstance(data, list):
@@ -112,7 +113,7 @@ def decode(data: Any, units: dict | None = None) -> Any:
     if "$d" in data:
         return {_hashable(decode(k, units)): decode(v, units) for k, v in data["$d"]}
     if "$m" in data:
-        cls = getattr(schema, data["$m"], None)
+        cls = getattr(schema, data["$m"], None) or getattr(schema_architecture, data["$m"], None)
         if not (isinstance(cls, type) and issubclass(cls, schema._Strict)):
             raise ValueError(f"not a spec model: {data['$m']!r}")
         fields = {k: decode(v, units) for k, v in data["f"].items()}
