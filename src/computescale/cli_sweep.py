@@ -77,10 +77,8 @@ def _cmd_sweep(args) -> str:
     if engine_options(args):
         return _sweep_dask(s, args)
     progress = _progress()
-    if s.size >= _LONG and progress is None:  # no progress bar off a terminal: say once that this takes a while
-        print(f"computescale: note: evaluating {s.size:,} scenarios; this takes a while (Ctrl-C stops it cleanly)",
-              file=sys.stderr)
     if args.summary:
+        _say_long(s, progress)
         return dumps(s.summary(progress).to_dict()) if args.json else str(s.summary(progress))
     notes = []
     if args.json and (not args.csv or s.full_nbytes <= s.max_memory):  # every value as JSON text, built in memory
@@ -91,6 +89,7 @@ def _cmd_sweep(args) -> str:
         _check_csv_size(s, args)
         if args.plot and s.full_nbytes > s.max_memory:
             raise InputError("--plot needs the full sweep, which is over the --max-memory limit; drop --plot")
+        _say_long(s, progress)
         result = s.write_csv(args.csv, progress)
         if args.csv == "-":
             return None  # standard output holds the CSV, nothing else
@@ -109,6 +108,13 @@ def _cmd_sweep(args) -> str:
             print("\n".join(f"computescale: note: {n}" for n in notes), file=sys.stderr)
         return result.to_json()
     return str(result) + ("\n\n" + "\n".join(notes) if notes else "")
+
+
+def _say_long(s, progress) -> None:
+    """Off a terminal (no progress bar), say once, as the work starts, that a long sweep takes a while."""
+    if s.size >= _LONG and progress is None:
+        print(f"computescale: note: evaluating {s.size:,} scenarios; this takes a while (Ctrl-C stops it cleanly)",
+              file=sys.stderr)
 
 
 def _check_options(args) -> None:
