@@ -46,6 +46,9 @@ def _cmd_infer(args) -> str:
         result = monte_carlo_training(estimator=INFERENCE_MODEL, samples=args.samples, seed=args.seed, catalog=catalog,
                                       **inputs)
         return dumps(result.to_dict()) if args.json else str(result)
+    from .limits import check_train_grid
+
+    check_train_grid(inputs, args.max_rows)  # counted from the text: nothing is built to find out
     numeric = tuple(k for k, i in INFERENCE_INPUTS.items() if i.numeric)
     inputs, axes = outer_grid(inputs, INFERENCE_INPUTS, numeric, catalog)
     est = estimate_inference(catalog=catalog, **inputs)
@@ -97,6 +100,7 @@ def register(sub, common) -> dict:
         spec = INFERENCE_INPUTS[name]
         default = f" (default: sourced '{spec.default}')" if spec.default else ""
         p.add_argument(*spec.flags, dest=name, metavar=name.upper(), action=Once, help=spec.description + default)
+    p.add_argument("--max-rows", type=int, default=None, help="most grid rows to print (default 1000)")
     g = p.add_argument_group("uncertainty (when any input is a range or a distribution)")
     g.add_argument("--samples", type=int, default=20_000, help="Monte Carlo samples (default 20000)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

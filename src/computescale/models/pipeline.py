@@ -371,7 +371,12 @@ def estimate(model: Model, /, *, catalog=None, **given: Any):
     positional: a model may have an input named ``model``.)"""
     from ..specs import load_catalog
 
+    from ..limits import check_finite
+
     catalog = catalog or load_catalog()
     r = model.resolved(catalog, {k: v for k, v in given.items() if v is not None})
-    out = model.chain.evaluate(r.x)
-    return model.packaged(r, out, catalog)
+    with np.errstate(over="ignore", divide="ignore"):  # an overflow is refused below, in one line
+        out = model.chain.evaluate(r.x)
+    result = model.packaged(r, out, catalog)
+    check_finite(getattr(result, "results", {}), {k: v for k, v in given.items() if isinstance(v, (str, int, float))})
+    return result
