@@ -38,6 +38,7 @@ import computescale as cs
 from computescale.cli import build_parser, main
 from computescale.cluster import parse_count
 from computescale.errors import ComputescaleError
+from computescale.parameters import OUTPUTS as GLOSSARY_OUTPUTS
 from computescale.units import BASE, parse_unit, read_number
 
 BIG = os.environ.get("COMPUTESCALE_FUZZ") == "big"
@@ -73,8 +74,7 @@ DEVICES = sorted({n for d in _catalog.devices.values() for n in (d.name, *d.alia
 CLUSTERS = sorted({n for k in _catalog.clusters.values() for n in (k.name, *k.aliases)})
 RUNS = sorted({n for r in _catalog.runs.values() for n in (r.name, *r.aliases)})
 PRECISIONS = ["bf16", "fp16", "fp8", "tf32", "fp32", "fp64", "fp4", "fp6", "int8", "BF16", "fp8.dense", "bf17", "x"]
-OUTPUTS = ["peak", "ratio", "time_to_train", "compute_in_duration", "implied_mfu", "devices_for_duration",
-           "device_time", "energy", "electricity_cost", "emissions", "nonsense"]
+OUTPUTS = list(GLOSSARY_OUTPUTS) + ["nonsense"]  # every output of the glossary (issue 21), and a wrong one
 
 UNITS = {  # valid spellings per kind of input, then some of the wrong dimension
     "compute": ["FLOP", "PF-day", "PFLOP", "EFLOP", "ZFLOP", "TFLOPs", "petaflop-days"],
