@@ -128,3 +128,12 @@ def test_an_inference_sweep_agrees_with_the_scalar_api():
             for name in r.outputs:
                 got = float(r.quantity(name).magnitude[i, 0, j].ravel()[0])
                 assert got == pytest.approx(one.results[name].m_as(r.unit(name)), rel=1e-12), (dev, b, name)
+
+
+def test_the_throughput_interactivity_curve_is_one_command(cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "curve.png"
+    cli(*DONE_WHEN[:6], "1,8,64,256", *DONE_WHEN[7:], "--plot", str(path))
+    assert path.stat().st_size > 10_000
+    proc = cli(*DONE_WHEN, "--plot", str(tmp_path / "one.png"), check=False)
+    assert proc.returncode == 2 and "over batch values" in proc.stderr

@@ -15,7 +15,7 @@ __all__ = ["register"]
 _EPILOG = """\
 examples:
   computescale infer --model llama-3.1-70b --cluster "8 H100" --batch 64 --input-tokens 1024 --output-tokens 256
-  computescale infer --model llama-3.1-70b --cluster "8 H100" --batch 1,8,64,256 --input-tokens 1024 --output-tokens 256
+  computescale infer --model llama-3.1-70b --cluster "8 H100" --batch 1,8,64,256 --input-tokens 1024 --output-tokens 256 --plot curve.png
   computescale infer --model deepseek-v3 --cluster "8 H200" --batch 32 --input-tokens 2048 --output-tokens 512 --weight-precision fp8 --kv-precision fp8
   computescale infer --model qwen3-32b --cluster "1 H100" --batch 16 --input-tokens 512..2048 --output-tokens 256 --samples 20000
   computescale infer --model llama-3.1-8b --cluster "1 H100" --batch 32 --input-tokens 1024 --output-tokens 256 --load 50000 --tpot-target 30
@@ -36,6 +36,7 @@ def _cmd_infer(args) -> str:
     from .render import dumps
     from .report import references, source_ids
     from .scenarios import is_uncertain, outer_grid
+    from .errors import InputError
     from .specs import load_catalog
 
     catalog = load_catalog(args.specs or None)
@@ -56,6 +57,13 @@ def _cmd_infer(args) -> str:
     if args.json:
         data = est.to_dict() | {"grid": {a.name: a.values.tolist() for a in axes} or None}
         return dumps(data | {"sources": {s: catalog.sources[s] for s in ids if s in catalog.sources}})
+    if args.plot:
+        from .plot import plot_inference_curve
+
+        if [a.name for a in axes] != ["batch"]:
+            raise InputError("--plot draws the curve over batch values: give several (--batch 1,8,64,256) and one "
+                             "value of every other input")
+        plot_inference_curve(est, axes[0].values, args.plot)
     text = _grid(est, axes) if axes else str(est)
     return text + "\n\n" + references(catalog, ids)
 
@@ -100,6 +108,9 @@ def register(sub, common) -> dict:
         spec = INFERENCE_INPUTS[name]
         default = f" (default: sourced '{spec.default}')" if spec.default else ""
         p.add_argument(*spec.flags, dest=name, metavar=name.upper(), action=Once, help=spec.description + default)
+    p.add_argument("--plot", metavar="FILE", help="draw tokens/s of the batch against tokens/s per user over --batch "
+                   "values (.png, .svg or .pdf; needs computescale[plot])")
+    p.add_argument("--force", action="store_true", help="replace an existing --plot file (refused otherwise)")
     p.add_argument("--max-rows", type=int, default=None, help="most grid rows to print (default 1000)")
     g = p.add_argument_group("uncertainty (when any input is a range or a distribution)")
     g.add_argument("--samples", type=int, default=20_000, help="Monte Carlo samples (default 20000)")

@@ -224,3 +224,34 @@ def plot_claim(check, path=None, *, title: str | None = None):
     out = _save(fig, path)
     plt.close(fig)
     return out
+
+
+def plot_inference_curve(est, batches, path=None, *, title: str | None = None):
+    """Tokens/s of the batch against tokens/s per user, one point per batch: the throughput-interactivity
+    curve, calibrated estimate (with its 10-90% band) and physical bound. ``est`` is an inference
+    estimate over a batch axis (``estimate_inference(batch=[1, 8, 64, 256], ...)``)."""
+    plt = _pyplot()
+    b = np.asarray(batches, dtype=float).ravel()
+    if b.size < 2:
+        raise InputError("plot: the curve needs several batch values (e.g. --batch 1,8,64,256)")
+    per_user, total = (np.asarray(est.results[k].m_as("token/s"), dtype=float).ravel() for k in ("throughput_per_user", "throughput"))
+    per_user_b, total_b = (np.asarray(est.results[k].m_as("token/s"), dtype=float).ravel()
+                           for k in ("throughput_per_user_bound", "throughput_bound"))
+    if per_user.size != b.size:
+        raise InputError("plot: vary only the batch to draw the curve (one value of every other input)")
+    fig, ax = plt.subplots(figsize=(7.5, 5), layout="constrained")
+    ax.plot(per_user_b, total_b, "--", marker="s", color="0.45", label="physical bound")
+    ax.plot(per_user, total, "-", marker="o", color="#264653", label="calibrated estimate")
+    if est.band is not None:
+        lo, hi = est.band
+        ax.fill_between(per_user, total * lo, total * hi, color="#2a9d8f", alpha=0.2, label="10-90% band")
+    for x, y, n in zip(per_user, total, b):
+        ax.annotate(f"batch {n:g}", (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("tokens/s per user [token/s]")
+    ax.set_ylabel("tokens/s, whole batch [token/s]")
+    ax.set_title(title or f"{est.model} on {est.cluster}\nthroughput against interactivity", fontsize=10, loc="left")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    ax.grid(True, which="both", alpha=0.3)
+    return _save(fig, path) if path is not None else fig
