@@ -272,7 +272,7 @@ def overhead(peak):
 def breakdown_ttt(n: int):
     try:
         from computescale import kernels, training
-        from computescale.assumptions import to_base
+        from computescale.models.assumptions import to_base
         from computescale.cluster import validate_counts
 
         counts, mfu = inputs(n)
@@ -311,9 +311,9 @@ MAX_SWEEP_OVER_FLOOR = 1.5
 def bench_sweep(peak: float, max_n: int) -> list[list[str]]:
     """``sweep(device="H100", count=counts, mfu=mfus, compute="1e26 FLOP", outputs=["time_to_train"])`` vs raw NumPy."""
     try:
-        from computescale.sweep import sweep as run_sweep
+        from computescale.engines.sweep import sweep as run_sweep
     except Exception as exc:
-        print(f"  (sweep benchmark skipped: computescale.sweep not importable: {type(exc).__name__}: {exc})")
+        print(f"  (sweep benchmark skipped: computescale.engines.sweep not importable: {type(exc).__name__}: {exc})")
         return []
     rows, targets = [], []
     for nc, nm in SWEEP_GRIDS:
@@ -391,7 +391,7 @@ def main(sizes=SIZES) -> list[list[str]]:
     print("\n-- where the time goes in scenario 1 at the largest N")
     breakdown_ttt(big)
 
-    print("\n-- scenario 3: computescale.sweep.sweep(device='H100', count=array, mfu=array, compute='1e26 FLOP', outputs=['time_to_train'])")
+    print("\n-- scenario 3: computescale.engines.sweep.sweep(device='H100', count=array, mfu=array, compute='1e26 FLOP', outputs=['time_to_train'])")
     sweep_targets = bench_sweep(peak, big if big < 10**7 else 10**8)  # the sweep target is at 1e7 and 1e8
 
     # targets (printed, never asserted)

@@ -51,7 +51,7 @@ def _worker_peak_rss_mib(client) -> list[float]:
 
 
 #: Worker environment that lets glibc keep freed temporaries (Dask's default pins its mmap threshold at
-#: 128 KiB through MALLOC_TRIM_THRESHOLD_=65536; see computescale.blocks.run_size).
+#: 128 KiB through MALLOC_TRIM_THRESHOLD_=65536; see computescale.engines.blocks.run_size).
 TUNED_ENV = {"MALLOC_TRIM_THRESHOLD_": str(1 << 27), "MALLOC_MMAP_THRESHOLD_": str(1 << 26), "OMP_NUM_THREADS": "1",
              "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
@@ -68,7 +68,7 @@ def _cluster(env: dict | None = None):
 
 def _dask_summary(axes: dict, quantiles, env: dict | None = None) -> dict:
     import computescale as cs
-    from computescale import engine
+    from computescale.engines import dask_engine as engine
 
     cluster, client = _cluster(env)  # fresh workers: the peak memory is this run's
     try:
@@ -86,7 +86,7 @@ def _dask_summary(axes: dict, quantiles, env: dict | None = None) -> dict:
 
 def _zarr(axes: dict) -> dict:
     import computescale as cs
-    from computescale import engine
+    from computescale.engines import dask_engine as engine
 
     s = cs.Sweep(outputs=["time_to_train"], **axes)
     try:

@@ -1,6 +1,6 @@
 """Spec loading and validation time, and unit-registry build time, inside one process.
 
-* ``load_catalog()`` with its cache cleared (``computescale.specs._load.cache_clear()``): read every
+* ``load_catalog()`` with its cache cleared (``computescale.data.specs._load.cache_clear()``): read every
   TOML file under ``specs/``, validate with pydantic, parse every quantity with pint. Split into
   TOML parsing alone and the rest (validation, quantity parsing, cross-checks).
 * ``computescale.units._build_registry()``: the package's pint registry from ``units.txt``, next to
@@ -20,7 +20,8 @@ ensure_importable()
 
 import pint  # noqa: E402
 
-from computescale import specs, units  # noqa: E402
+from computescale import units
+from computescale.data import reader, specs  # noqa: E402
 
 
 def load_cold():
@@ -49,7 +50,7 @@ def main() -> list[list[str]]:
     t_load = median_time(load_cold, 9)
     load_warm_disk()
     t_disk = median_time(load_warm_disk, 9)
-    t_toml = median_time(lambda: [specs._load_toml(f) for f in files], 9)
+    t_toml = median_time(lambda: [reader._load_toml(f) for f in files], 9)
     specs._load.cache_clear()
     specs.load_catalog()
     t_cached = median_time(specs.load_catalog, 200)

@@ -37,7 +37,7 @@ def _in_process(args, cwd=None) -> subprocess.CompletedProcess:
     import contextlib
     import io
 
-    from computescale.cli import main
+    from computescale.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     here = os.getcwd()

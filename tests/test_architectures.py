@@ -146,7 +146,7 @@ def test_models_errors(cli):
 
 
 def test_architectures_survive_the_catalog_cache(tmp_path, monkeypatch):
-    from computescale.specs import _load
+    from computescale.data.specs import _load
 
     monkeypatch.setenv("COMPUTESCALE_CACHE_DIR", str(tmp_path))
     monkeypatch.delenv("COMPUTESCALE_NO_CACHE", raising=False)
@@ -155,12 +155,12 @@ def test_architectures_survive_the_catalog_cache(tmp_path, monkeypatch):
         cold = load_catalog()
         assert list(tmp_path.glob("catalog-*")), "the catalog with architectures was not cached"
         _load.cache_clear()
-        import computescale.specs as specs_module
+        import tomllib
 
         def no_toml(*_a, **_k):
             raise AssertionError("a warm start read TOML: the cache entry was not used")
 
-        monkeypatch.setattr(specs_module.tomllib, "load", no_toml)
+        monkeypatch.setattr(tomllib, "load", no_toml)
         warm = load_catalog()
         monkeypatch.undo()
         assert warm is not cold and warm.architectures == cold.architectures and warm.systems == cold.systems

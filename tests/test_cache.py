@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from computescale.specs import _load, load_catalog
+from computescale.data.specs import _load, load_catalog
 
 from conftest import DATA
 
@@ -114,7 +114,7 @@ def test_a_planted_pickle_runs_no_code(cache_in, tmp_path):
 
 
 def test_decode_makes_only_spec_models():
-    from computescale import cache
+    from computescale.data import cache
 
     with pytest.raises(ValueError):
         cache.decode({"$m": "Path", "set": [], "f": {}})
@@ -138,7 +138,7 @@ def test_cache_does_not_import_the_package_init():
     import ast
     from pathlib import Path
 
-    import computescale.cache as cache
+    import computescale.data.cache as cache
 
     tree = ast.parse(Path(cache.__file__).read_text())
     imports = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module is None]

@@ -18,7 +18,7 @@ from computescale import InputError, estimate_training, load_catalog, monte_carl
 from computescale.models import Chain, Model, estimate, stage
 from computescale.models.training import TRAINING
 from computescale.parameters import INPUTS, OUTPUTS, Input, Output
-from computescale.scenarios import estimate as estimate_any
+from computescale.engines.scenarios import estimate as estimate_any
 
 from conftest import DATA
 
@@ -84,8 +84,8 @@ def test_toy_chain_runs_through_monte_carlo():
 
 @pytest.mark.skipif(not HAS_DASK, reason="the Dask engine needs computescale[scale]")
 def test_toy_chain_runs_through_the_dask_engines():
-    from computescale.engine import summary
-    from computescale.engine_mc import monte_carlo
+    from computescale.engines.dask_engine import summary
+    from computescale.engines.dask_montecarlo import monte_carlo
 
     one = monte_carlo(estimator=TOY, size="80..80", bandwidth=1000, link_power=100, samples=1000, scheduler="sync")
     assert one.interval("transfer_energy")[1].m_as("J") == pytest.approx(8.0)
@@ -184,7 +184,7 @@ def test_precision_names_ignore_case_on_every_path(catalog):
 
 
 def test_thresholds_under_uncertainty_keep_their_sources(capsys):
-    from computescale.cli import main
+    from computescale.cli.main import main
 
     mc = monte_carlo_training(device="A100", count=25_000, compute="2.15e25 FLOP", duration="90..100 day", samples=1000)
     eu = next(t for t in mc.thresholds if t.id == "eu-ai-act-systemic-risk")
@@ -196,7 +196,7 @@ def test_thresholds_under_uncertainty_keep_their_sources(capsys):
 
 
 def test_clusters_json_facility_power_is_the_estimate_as_everywhere(capsys):
-    from computescale.cli import main
+    from computescale.cli.main import main
 
     assert main(["clusters", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -234,7 +234,7 @@ def test_sweep_result_sel_uses_the_sweeps_own_catalog(tmp_path):
 
 
 def test_stated_device_time_implies_the_mfu_and_duration(capsys):
-    from computescale.cli import main
+    from computescale.cli.main import main
 
     est = estimate_training(run="deepseek-v3")
     # DeepSeek-V3 paper: 2.788M H800 GPU-hours on 2,048 H800; 6 x 37e9 x 14.8e12 FLOP; H800 BF16 dense 989.5 TFLOP/s (specs)
@@ -248,7 +248,7 @@ def test_stated_device_time_implies_the_mfu_and_duration(capsys):
 
 @pytest.mark.parametrize("name", [o for o in OUTPUTS if o not in ("ratio",)])
 def test_every_output_alone_in_a_sweep_gives_a_result_or_one_line(name, capsys):
-    from computescale.cli import main
+    from computescale.cli.main import main
 
     code = main(["sweep", "--device", "H100", "--count", "10k", "--flop", "1e25", "--outputs", name])
     out, err = capsys.readouterr()
@@ -266,7 +266,7 @@ def test_a_want_needs_only_what_it_uses():
 
 
 def test_sweep_reads_params_and_tokens_and_refuses_them_beside_a_compute(capsys):
-    from computescale.cli import main
+    from computescale.cli.main import main
 
     r = sweep(device="H100", count="10k", params="1e9,2e9", tokens=1e12, mfu=0.4)
     # C = 6·N·D (Kaplan et al. 2020, §2.1): 6e21 and 1.2e22 FLOP

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from computescale import ComputescaleError, check_text
-from computescale.cli import main
+from computescale.cli.main import main
 from computescale.render import to_jsonable
 from computescale.textgrammar import parse_number, sentences
 

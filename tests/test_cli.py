@@ -7,7 +7,7 @@ import pytest
 
 
 def test_every_command_has_help_with_an_example(cli):
-    from computescale.cli import build_parser
+    from computescale.cli.main import build_parser
 
     parser = build_parser()
     subcommands = parser._subparsers._group_actions[0].choices

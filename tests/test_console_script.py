@@ -5,7 +5,7 @@ same code; these prove the script itself, its exit codes and its one-line errors
 
 import pytest
 
-from computescale.cli import build_parser
+from computescale.cli.main import build_parser
 
 COMMANDS = {
     "specs": ["specs", "show", "H100"],

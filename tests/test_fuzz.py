@@ -35,7 +35,7 @@ from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 import computescale as cs
-from computescale.cli import build_parser, main
+from computescale.cli.main import build_parser, main
 from computescale.cluster import parse_count
 from computescale.errors import ComputescaleError
 from computescale.parameters import OUTPUTS as GLOSSARY_OUTPUTS

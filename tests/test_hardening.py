@@ -1,6 +1,6 @@
 """Every bad input of issue 11, on the CLI and in the API: one readable line naming what was wrong.
 
-The CLI runs in-process (``computescale.cli.main(argv)``): exit status 2, exactly one line on stderr,
+The CLI runs in-process (``computescale.cli.main.main(argv)``): exit status 2, exactly one line on stderr,
 no traceback, and the message names the input and what was wrong with it. The API raises a
 :class:`~computescale.ComputescaleError` subclass with the same message.
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import computescale as cs
-from computescale.cli import main
+from computescale.cli.main import main
 from computescale.cluster import Cluster, cluster, parse_count
 from computescale.compare import check_claim, parse_claim
 from computescale.errors import ComputescaleError, InputError, SpecFileError, UnitError, one_line
@@ -231,7 +231,7 @@ def _train_precision_empty():
 
 
 def _sweep_max_memory_negative():
-    from computescale.sweep import Sweep
+    from computescale.engines.sweep import Sweep
 
     return Sweep([("device", "H100"), ("count", "10"), ("compute", "1e25")], max_memory="-1 GiB").summary()
 
@@ -263,7 +263,7 @@ def test_lead_api_bad_input_raises_a_computescale_error(call, pattern):
 
 def test_comma_list_in_train_is_grid_values_not_a_decimal_comma(capsys):
     # One syntax in every command: "1,5 day" is the grid 1 day and 5 days (two rows, labelled), never 15 days.
-    from computescale.cli import main
+    from computescale.cli.main import main
 
     assert main(["train", "--cluster", "10k H100", "--duration", "1,5 day", "--mfu", "0.4"]) == 0
     out = capsys.readouterr().out

@@ -10,7 +10,7 @@ from hypothesis import given, strategies as st
 
 from computescale import inference_kernels as ik
 from computescale.inference_inputs import attention_profile, cache_profile, expert_profile
-from computescale.specs import load_catalog
+from computescale.data.specs import load_catalog
 
 BF16 = 2.0
 

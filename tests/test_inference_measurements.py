@@ -19,7 +19,7 @@ import pytest
 
 from computescale import inference_kernels as ik
 from computescale.inference_inputs import attention_profile, cache_profile
-from computescale.specs import load_catalog
+from computescale.data.specs import load_catalog
 
 from conftest import DATA
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import computescale as cs
-from computescale.cli import main
+from computescale.cli.main import main
 
 SWEEP = ["sweep", "--device", "H100", "--count", "10:100:10", "--flop", "1e25", "--mfu", "0.3,0.4"]
 TRAIN = ["train", "--flop", "1e25", "--cluster", "100k H100"]
@@ -117,7 +117,7 @@ def test_an_interrupted_zarr_store_is_refused(tmp_path):
     pytest.importorskip("xarray")
     import zarr
 
-    from computescale import engine
+    from computescale.engines import dask_engine as engine
     from computescale.errors import InputError
     from computescale.output import ZARR_COMPLETE, open_zarr
 
@@ -203,7 +203,7 @@ def test_pint_dimensionality_error_is_a_unit_error():
 
 # ---- Ctrl-C ----------------------------------------------------------------------------------------------------------
 def test_ctrl_c_in_any_command_is_one_line_exit_130(monkeypatch):
-    from computescale import cli
+    from computescale.cli import main as cli
 
     def interrupted(args):
         raise KeyboardInterrupt

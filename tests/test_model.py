@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, strategies as st
 
 from computescale import InputError, estimate_training, load_catalog, monte_carlo_training, sweep
-from computescale.cli import main
+from computescale.cli.main import main
 from computescale.models.training import TRAINING
 from computescale.parameters import INPUTS, OUTPUTS, canonical
-from computescale.scenarios import estimate
+from computescale.engines.scenarios import estimate
 
 from conftest import DATA
 

@@ -6,7 +6,7 @@ import pytest
 
 from computescale.compare import check_claim
 from computescale.errors import InputError
-from computescale.sweep import sweep
+from computescale.engines.sweep import sweep
 
 
 def test_without_matplotlib_the_error_says_how_to_install(monkeypatch, tmp_path):

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import computescale as cs
-from computescale import engine, engine_mc
-from computescale.cli import main
+from computescale.engines import dask_engine as engine, dask_montecarlo as engine_mc
+from computescale.cli.main import main
 from computescale.errors import InputError
 
 _SCALE = ("dask", "dask.array", "distributed", "xarray", "zarr")

@@ -7,8 +7,8 @@ import textwrap
 import pytest
 
 from computescale import SpecFileError, UnknownNameError, load_catalog
-from computescale.schema import INTEGER_PRECISIONS
-from computescale.specs import builtin_specs_dir, normalize_name
+from computescale.data.schema import INTEGER_PRECISIONS
+from computescale.data.specs import builtin_specs_dir, normalize_name
 from computescale.units import BASE
 
 from pathlib import Path

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from computescale.compare import compare
 from computescale.errors import InputError, UnknownNameError
-from computescale.sweep import Sweep, parse_axis, sweep
+from computescale.engines.sweep import Sweep, parse_axis, sweep
 from computescale.training import estimate_training
 
 RTOL = 1e-12  # the sweep multiplies per-device figures; the scalar API divides cluster totals: last-bit differences
@@ -200,7 +200,7 @@ def test_cli_sweep_errors_are_one_line(cli, args, message):
 
 
 def test_write_csv_keeps_what_fits_and_streams_the_rest(tmp_path):
-    from computescale.sweep import SweepResult, SweepSummary
+    from computescale.engines.sweep import SweepResult, SweepSummary
 
     kw = dict(device="H100,B200", count="1k:50k:9", compute="1e25,1e26", mfu=0.4, chunk_size=5)
     kept = Sweep(**kw).write_csv(tmp_path / "kept.csv")

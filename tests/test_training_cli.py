@@ -117,7 +117,7 @@ def test_clusters_lists_every_cluster(cli, catalog):
 def test_train_with_ranges_runs_monte_carlo(cli):
     import json
 
-    from computescale.uncertainty import monte_carlo_training
+    from computescale.engines.montecarlo import monte_carlo_training
 
     data = json.loads(cli("train", "--flop", "2.15e25", "--cluster", "25k±10% A100", "--days", "90..100",
                           "--mfu", "0.32..0.36", "--samples", "20000", "--seed", "3", "--json").stdout)

@@ -5,7 +5,7 @@ import pytest
 
 from computescale.errors import InputError
 from computescale.training import estimate_training
-from computescale.uncertainty import (
+from computescale.engines.montecarlo import (
     LogNormal, Normal, Triangular, Uniform, monte_carlo_claim, monte_carlo_training, parse_uncertain,
 )
 

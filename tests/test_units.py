@@ -128,7 +128,7 @@ def test_scaling_one_side_scales_the_ratio(a, b, k):
 
 
 def test_one_registry():
-    import computescale.schema as schema
+    import computescale.data.schema as schema
     import computescale.units as units
 
     assert units.ureg is ureg and schema.parse_quantity is units.parse_quantity

@@ -7,9 +7,9 @@ are read on first use (:func:`load_catalog`).
 
 from .cluster import Cluster, cluster
 from .compare import ClaimCheck, Comparison, check_claim, compare, parse_claim
-from .sweep import Sweep, SweepResult, SweepSummary, sweep
+from .engines.sweep import Sweep, SweepResult, SweepSummary, sweep
 from .errors import ComputescaleError, InputError, SpecFileError, UnitError, UnknownNameError
-from .specs import Catalog, load_catalog
+from .data.specs import Catalog, load_catalog
 from .units import Q_, parse_quantity, ureg
 
 __version__ = "0.1.0"
@@ -24,11 +24,11 @@ _LAZY = {
     "facility_power", "implied_mfu", "mfu_from_achieved", "time_to_train", "training_compute",
                      "facility_power"], "training"),
     **dict.fromkeys(["LogNormal", "MonteCarloResult", "Normal", "Triangular", "Uniform", "monte_carlo_claim",
-                     "parse_uncertain"], "uncertainty"),
+                     "parse_uncertain"], "engines.montecarlo"),
     **dict.fromkeys(["TextClaim", "TextReport", "check_text"], "text"),
     **dict.fromkeys(["estimate_inference", "InferenceEstimate"], "inference"),
-    "estimate": "scenarios",
-    "monte_carlo_training": "scenarios",  # the engine dispatch: numpy (uncertainty.py) or dask (engine.py)
+    "estimate": "engines.scenarios",
+    "monte_carlo_training": "engines.scenarios",  # the engine dispatch: numpy (uncertainty.py) or dask (engine.py)
 }
 
 

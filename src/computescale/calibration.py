@@ -68,7 +68,7 @@ def _errors(ratio: np.ndarray) -> dict[str, float]:
 
 def fit(path: str | Path, catalog=None) -> Fit:
     """Fit the two efficiencies on the even usable rows; errors on the odd ones."""
-    from .specs import load_catalog
+    from .data.specs import load_catalog
 
     catalog = catalog or load_catalog()
     data, skipped = [], {}

@@ -21,8 +21,8 @@ import numpy as np
 
 from . import kernels
 from .errors import InputError, UnknownNameError
-from .schema import INTEGER_PRECISIONS, PRECISIONS, Device
-from .specs import Catalog, Resolved, load_catalog
+from .data.schema import INTEGER_PRECISIONS, PRECISIONS, Device
+from .data.specs import Catalog, Resolved, load_catalog
 from .units import BASE, Q_
 
 __all__ = ["Cluster", "Member", "cluster", "parse_count", "validate_counts", "METRICS", "metric_dimension"]

@@ -36,8 +36,8 @@ from . import kernels
 from .cluster import Cluster, cluster, device_entry, device_value, fastest, metric_dimension, metric_label
 from .errors import InputError, UnknownNameError
 from . import precision as precision_policy
-from .schema import PRECISIONS, TENSOR_FLOAT_PRECISIONS
-from .specs import Catalog
+from .data.schema import PRECISIONS, TENSOR_FLOAT_PRECISIONS
+from .data.specs import Catalog
 from .units import BASE, Q_
 
 __all__ = ["BASIS_KEYS", "Basis", "Comparison", "compare", "h100_equivalents", "h100e_definition", "Verdict", "ClaimCheck", "check_claim", "parse_claim", "DEFAULT_TOLERANCE"]
@@ -165,7 +165,7 @@ def h100e_definition(catalog: Catalog | None = None) -> str:
 
 
 def _h100e_reference(catalog: Catalog | None):
-    from .specs import load_catalog
+    from .data.specs import load_catalog
 
     catalog = catalog or load_catalog()
     try:

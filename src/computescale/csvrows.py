@@ -35,7 +35,7 @@ def csv_header(axes, outputs) -> str:
 
 
 def csv_blocks(result, step: int = 1 << 14):
-    """The CSV text of a :class:`~computescale.sweep.SweepResult`, header first, one block at a time."""
+    """The CSV text of a :class:`~computescale.engines.sweep.SweepResult`, header first, one block at a time."""
     yield csv_header(result.axes, result.outputs)
     flat = {k: v.reshape(-1) for k, v in result.outputs.items()}
     for start in range(0, result.size, step):

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import inference_kernels as ik
 from . import precision as precision_policy
-from .assumptions import Assumption, Resolver
+from .models.assumptions import Assumption, Resolver
 from .cluster import Cluster, cluster as _parse_cluster
 from .errors import InputError
 from .inference_inputs import attention_profile, cache_profile, expert_profile

@@ -1,8 +1,8 @@
-"""From a sourced :class:`~computescale.schema_architecture.Architecture` to the plain arrays the
+"""From a sourced :class:`~computescale.data.schema_architecture.Architecture` to the plain arrays the
 inference kernels take (one entry per attention group on the last axis). No arithmetic of its own
 beyond picking fields: the sizes come from :mod:`computescale.inference_kernels`.
 
->>> from computescale.specs import load_catalog
+>>> from computescale.data.specs import load_catalog
 >>> arch = load_catalog().architecture("gpt-oss-120b")
 >>> profile = cache_profile(arch, kv_bytes_per_element=2.0)
 >>> profile.window_tokens.tolist()

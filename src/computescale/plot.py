@@ -1,6 +1,6 @@
 """Plots of sweeps and claim checks. matplotlib is an optional extra: ``pip install 'computescale[plot]'``.
 
->>> from computescale.sweep import sweep
+>>> from computescale.engines.sweep import sweep
 >>> from computescale.plot import plot_sweep
 >>> plot_sweep(sweep(device="H100,B200", count="1k:200k:40:log", compute=1e26, mfu=0.4), "days.png")
 
@@ -61,7 +61,7 @@ def plot_sweep(result, path=None, *, output: str = "time_to_train", x: str = "co
     Parameters
     ----------
     result : SweepResult
-        From :func:`computescale.sweep.sweep`.
+        From :func:`computescale.engines.sweep.sweep`.
     path : str or Path, optional
         Write the figure there (.png, .svg or .pdf) and return the path; otherwise return the Figure.
     output : str

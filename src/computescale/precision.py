@@ -29,7 +29,7 @@ FALLBACK_NOTE = "the device has no BF16 figure, so its FP16 dense tensor peak is
 
 def normalize(precision: Any) -> str | None:
     """``'BF16'`` -> ``'bf16'``; None stays None; empty text or an unknown name is an error."""
-    from .schema import FLOAT_PRECISIONS, TENSOR_FLOAT_PRECISIONS
+    from .data.schema import FLOAT_PRECISIONS, TENSOR_FLOAT_PRECISIONS
 
     if precision is None:
         return None

@@ -24,7 +24,7 @@ from .cluster import Cluster, metric_label
 from .compare import DEFAULT_TOLERANCE, check_claim
 from .errors import ComputescaleError, InputError, UnknownNameError
 from . import precision as precision_policy
-from .specs import Catalog, load_catalog
+from .data.specs import Catalog, load_catalog
 from .textgrammar import Mention, Sentence, Span, article_year, combine, grammar_for, read_sentence, unusable, whole
 from .training import estimate_training
 from .units import Q_, format_quantity

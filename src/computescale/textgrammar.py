@@ -21,7 +21,7 @@ from .errors import ComputescaleError, InputError
 
 if TYPE_CHECKING:  # imported where used: the grammar loads without the catalog
     from .cluster import Cluster
-    from .specs import Catalog
+    from .data.specs import Catalog
 
 __all__ = ["parse_number", "sentences", "Span", "NUM", "HEDGE", "find_factors", "find_durations", "find_computes", "TRAINING_VERB",
            "YEAR", "SUBJECT", "word_alternation", "Mention", "grammar_for", "find_mentions", "combine", "whole", "Sentence",

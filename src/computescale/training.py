@@ -6,7 +6,7 @@
 93.8
 
 Inputs are named as in :mod:`computescale.parameters`, parsed and checked at the edge, resolved
-once (given -> run -> device -> sourced default -> error, :mod:`computescale.assumptions`),
+once (given -> run -> device -> sourced default -> error, :mod:`computescale.models.assumptions`),
 stripped to base units, and evaluated by the model's stage functions. Counts, MFU, durations, PUE
 and the other factors may be arrays; they broadcast and every result has the broadcast shape.
 Costs are separate answers (running, renting, owning) and are never summed.
@@ -31,13 +31,13 @@ import numpy as np
 
 from . import kernels
 from . import precision as precision_policy
-from .assumptions import Assumption, Resolver, to_base
+from .models.assumptions import Assumption, Resolver, to_base
 from .cluster import Cluster, cluster as _parse_cluster
 from .errors import InputError
 from .models.pipeline import Model, Resolved, estimate as run_pipeline
 from .models.training import TRAINING, implies_mfu
 from .parameters import INPUTS, OUTPUTS
-from .specs import Catalog, load_catalog
+from .data.specs import Catalog, load_catalog
 from .units import BASE, Q_, format_quantity, magnitude_in, parse_unit
 
 __all__ = [

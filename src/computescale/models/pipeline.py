@@ -14,8 +14,8 @@ from the declarations:
 A :class:`Model` is a chain with its glossary (inputs and outputs with units and ranges), a resolver
 (given -> sourced figure -> sourced default -> clear error) and a packager (quantities, assumptions,
 sources, notes). Every engine runs ANY model: the scalar API (:func:`estimate`), the NumPy sweep
-and the Dask engine (:mod:`computescale.sweep`, :mod:`computescale.engine`) and Monte Carlo
-(:mod:`computescale.uncertainty`).
+and the Dask engine (:mod:`computescale.engines.sweep`, :mod:`computescale.engines.dask_engine`) and Monte Carlo
+(:mod:`computescale.engines.montecarlo`).
 
 Adding a model: write its stage functions, declare them with :func:`stage`, put them in a
 :class:`Chain` (reusing the shared stages of :mod:`computescale.models.stages`), and give the
@@ -336,7 +336,7 @@ class Model:
 
 def resolve_generic(model: Model, catalog, given: Mapping[str, Any]) -> Resolved:
     """Each input: given -> its sourced default -> absent (an output that needs it says why)."""
-    from ..assumptions import Resolver
+    from .assumptions import Resolver
 
     unknown = [k for k in given if k not in model.inputs]
     if unknown:
@@ -369,7 +369,7 @@ def package_generic(model: Model, r: Resolved, out: dict) -> Estimate:
 def estimate(model: Model, /, *, catalog=None, **given: Any):
     """The scalar (or array) pipeline: resolve -> evaluate the chain -> package. (``model`` is
     positional: a model may have an input named ``model``.)"""
-    from ..specs import load_catalog
+    from ..data.specs import load_catalog
 
     from ..limits import check_finite
 

@@ -1,6 +1,6 @@
 """Uncertain inputs: ranges and small distributions, propagated by seeded, vectorized Monte Carlo.
 
->>> from computescale.uncertainty import monte_carlo_training
+>>> from computescale.engines.montecarlo import monte_carlo_training
 >>> mc = monte_carlo_training(device="A100", count=25_000, duration=("90 day", "100 day"), mfu=(0.32, 0.36))
 >>> lo, mid, hi = mc.interval("compute")          # the compute GPT-4's reported setup implies
 
@@ -25,12 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from .cluster import Cluster, parse_count, validate_counts
+from ..cluster import Cluster, parse_count, validate_counts
 from .distributions import DISTRIBUTIONS as _DISTRIBUTIONS, LogNormal, Normal, Triangular, Uniform, parse_uncertain
-from .errors import InputError, UnknownNameError
-from .parameters import INPUTS
-from .specs import Catalog, load_catalog
-from .units import BASE, Q_, parse_unit
+from ..errors import InputError, UnknownNameError
+from ..parameters import INPUTS
+from ..data.specs import Catalog, load_catalog
+from ..units import BASE, Q_, parse_unit
 
 __all__ = ["Uniform", "Normal", "Triangular", "LogNormal", "parse_uncertain", "monte_carlo_training",
            "monte_carlo_claim", "MonteCarloResult", "ThresholdInterval", "UNCERTAIN_INPUTS", "MAX_SAMPLES",
@@ -80,7 +80,7 @@ class MonteCarloResult:
         return v[0], v[len(v) // 2], v[-1]
 
     def to_dict(self) -> dict:
-        from .render import to_jsonable
+        from ..render import to_jsonable
 
         return to_jsonable({"samples": self.samples_drawn, "seed": self.seed, "percentiles": list(self.percentiles),
                             "inputs": self.inputs, "intervals": self.intervals,
@@ -89,7 +89,7 @@ class MonteCarloResult:
                             "assumptions": [a.to_dict() if hasattr(a, "to_dict") else a for a in self.assumptions]})
 
     def __str__(self) -> str:
-        from .report import render_monte_carlo
+        from ..report import render_monte_carlo
 
         return render_monte_carlo(self)
 
@@ -145,7 +145,7 @@ def monte_carlo_training(*, samples: int = 100_000, seed: Any = 0, keep_samples:
     """Propagate uncertain inputs through a model of the pipeline (default: training).
 
     ``computescale.monte_carlo_training(..., engine="dask")`` runs the same on Dask
-    (:func:`computescale.scenarios.monte_carlo_training`).
+    (:func:`computescale.engines.scenarios.monte_carlo_training`).
 
     Parameters
     ----------
@@ -172,8 +172,8 @@ def monte_carlo_training(*, samples: int = 100_000, seed: Any = 0, keep_samples:
         p5/p50/p95 (by default) of every output the inputs determine, and per regulatory threshold
         the probability of crossing it (:class:`ThresholdInterval`, with its source).
     """
-    from .models.pipeline import estimate
-    from .training import TRAINING_MODEL
+    from ..models.pipeline import estimate
+    from ..training import TRAINING_MODEL
 
     model = estimator or TRAINING_MODEL
     n, ps, seed = _check_samples(samples), _check_percentiles(percentiles), _check_seed(seed)
@@ -315,7 +315,7 @@ def monte_carlo_claim(a_device: Any, b_device: Any, factor: float, *, a_count: A
 
     >>> mc = monte_carlo_claim("H100", "A100", 20, a_count="100k", b_count="25k±10%")
     """
-    from .compare import check_claim
+    from ..compare import check_claim
 
     n, ps, seed = _check_samples(samples), _check_percentiles(percentiles), _check_seed(seed)
     catalog = catalog or load_catalog()

@@ -24,7 +24,7 @@ __all__ = ["Architecture", "AttentionGroup", "Experts", "ATTENTION_KINDS"]
 #: ``linear`` (linear attention / recurrent layers: a state of constant size per sequence).
 ATTENTION_KINDS = ("full", "sliding", "chunked", "mla", "linear")
 
-#: A count that may be zero (e.g. no shared expert), unlike :class:`~computescale.schema.Count`. Made
+#: A count that may be zero (e.g. no shared expert), unlike :class:`~computescale.data.schema.Count`. Made
 #: here, not with ``schema._entry`` (which names schema.py as its module), so the catalog cache can pickle it.
 CountOrZero = type("CountOrZero", (QuantityEntry,), {"dimension": "dimensionless", "allow_zero": True, "__module__": __name__})
 

@@ -3,7 +3,7 @@
 ``"0.32..0.36"`` and ``(lo, hi)`` are :class:`Uniform`; ``"25k±10%"`` is uniform around the value;
 ``"normal(0.34, 0.01)"``, ``"triangular(90, 95, 100) day"``, ``"lognormal(2e25, 0.3)"`` are
 :class:`Normal`, :class:`Triangular`, :class:`LogNormal`. Bounds are read in the unit of the input
-they belong to (its glossary record); :mod:`computescale.uncertainty` samples them.
+they belong to (its glossary record); :mod:`computescale.engines.montecarlo` samples them.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from .cluster import parse_count
-from .errors import InputError
-from .parameters import INPUTS
-from .units import BASE, parse_quantity
+from ..cluster import parse_count
+from ..errors import InputError
+from ..parameters import INPUTS
+from ..units import BASE, parse_quantity
 
 __all__ = ["Uniform", "Normal", "Triangular", "LogNormal", "parse_uncertain", "DISTRIBUTIONS"]
 
@@ -212,7 +212,7 @@ def _plus_minus(value: str, what: str, centre: str, spread: str, pct: str, unit:
     if c - d < 0:
         raise InputError(f"{what}: {value!r} reaches below zero ({c:g} - {d:g}); give a spread smaller than the value")
     if unit:
-        from .units import Q_, parse_unit
+        from ..units import Q_, parse_unit
 
         return Uniform(Q_(c - d, parse_unit(unit)), Q_(c + d, parse_unit(unit)))
     return Uniform(c - d, c + d)

@@ -31,23 +31,23 @@ _OPTIONS = ("model", "cluster", "batch", "input_tokens", "output_tokens", "weigh
 
 
 def _cmd_infer(args) -> str:
-    from .inference import INFERENCE_MODEL, estimate_inference
-    from .parameters import INFERENCE_INPUTS
-    from .render import dumps
-    from .report import references, source_ids
-    from .scenarios import is_uncertain, outer_grid
-    from .errors import InputError
-    from .specs import load_catalog
+    from ..inference import INFERENCE_MODEL, estimate_inference
+    from ..parameters import INFERENCE_INPUTS
+    from ..render import dumps
+    from ..report import references, source_ids
+    from ..engines.scenarios import is_uncertain, outer_grid
+    from ..errors import InputError
+    from ..data.specs import load_catalog
 
     catalog = load_catalog(args.specs or None)
     inputs = {k: getattr(args, k) for k in _OPTIONS if getattr(args, k) is not None}
     if any(is_uncertain(v) for v in inputs.values()):
-        from .scenarios import monte_carlo_training
+        from ..engines.scenarios import monte_carlo_training
 
         result = monte_carlo_training(estimator=INFERENCE_MODEL, samples=args.samples, seed=args.seed, catalog=catalog,
                                       **inputs)
         return dumps(result.to_dict()) if args.json else str(result)
-    from .limits import check_train_grid
+    from ..limits import check_train_grid
 
     check_train_grid(inputs, args.max_rows)  # counted from the text: nothing is built to find out
     numeric = tuple(k for k, i in INFERENCE_INPUTS.items() if i.numeric)
@@ -58,7 +58,7 @@ def _cmd_infer(args) -> str:
         data = est.to_dict() | {"grid": {a.name: a.values.tolist() for a in axes} or None}
         return dumps(data | {"sources": {s: catalog.sources[s] for s in ids if s in catalog.sources}})
     if args.plot:
-        from .plot import plot_inference_curve
+        from ..plot import plot_inference_curve
 
         if [a.name for a in axes] != ["batch"]:
             raise InputError("--plot draws the curve over batch values: give several (--batch 1,8,64,256) and one "
@@ -72,9 +72,9 @@ def _grid(est, axes) -> str:
     """One row per grid point: the axes, then each performance figure's estimate and bound."""
     import numpy as np
 
-    from .models.inference import PERFORMANCE
-    from .render import table
-    from .report_inference import _head
+    from ..models.inference import PERFORMANCE
+    from ..render import table
+    from ..report_inference import _head
 
     shape = tuple(len(a) for a in axes)
     idx = np.unravel_index(np.arange(math.prod(shape)), shape)
@@ -95,8 +95,8 @@ def _grid(est, axes) -> str:
 
 def register(sub, common) -> dict:
     """Add ``infer`` to the parser; return its command function."""
-    from .cli_sweep import Once
-    from .parameters import INFERENCE_INPUTS
+    from .sweep import Once
+    from ..parameters import INFERENCE_INPUTS
 
     p = sub.add_parser(
         "infer", parents=[common], help="serve a model: memory fit, latency, tokens/s (bound and estimate), J and $ per token",

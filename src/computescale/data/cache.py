@@ -10,7 +10,7 @@ turns the cache off. A cache that cannot be read or written is skipped silently:
 then built from the files, as without a cache.
 
 An entry is data only: JSON text (numbers, strings, lists; a quantity is its magnitude and unit
-text; a spec record names its class, looked up among :mod:`computescale.schema`'s models and
+text; a spec record names its class, looked up among :mod:`computescale.data.schema`'s models and
 nothing else), so reading it runs no code. Its first line holds a SHA-256 digest of the key and
 the JSON text: an entry edited by hand, truncated or planted is not served, it is rebuilt.
 """
@@ -28,7 +28,8 @@ from typing import Any, Iterable
 __all__ = ["cache_dir", "cache_key", "load", "store", "encode", "decode"]
 
 _KEEP = 16  # entries kept; older ones are removed when a new one is written
-_MODULES = ("__init__.py", "schema.py", "schema_architecture.py", "specs.py", "units.py", "units.txt", "cluster.py", "cache.py")
+_MODULES = ("__init__.py", "data/schema.py", "data/schema_architecture.py", "data/specs.py", "units.py", "units.txt",
+            "cluster.py", "data/cache.py")
 _MAGIC = b"computescale-catalog-json 1 sha256="
 _SUFFIX = ".json"
 
@@ -52,7 +53,7 @@ def cache_key(files: Iterable[Path], builtin: bool) -> str:
 
     h = hashlib.sha256()
     h.update(f"{sys.version}|{numpy.__version__}|{pint.__version__}|{pydantic.__version__}|{builtin}".encode())
-    here = Path(__file__).parent
+    here = Path(__file__).resolve().parent.parent  # the package folder (this file is in data/)
     for name in _MODULES:  # __init__.py carries __version__ (read as bytes: no import of the package)
         h.update((here / name).read_bytes())
     for f in files:
@@ -66,7 +67,7 @@ def encode(obj: Any) -> Any:
     """The catalog as JSON-able data. Raises TypeError for anything that is not plain data."""
     from pydantic import BaseModel
 
-    from .units import Q_
+    from ..units import Q_
 
     if obj is None or isinstance(obj, (str, bool, int, float)):
         return obj
@@ -91,10 +92,11 @@ def _reject(obj: Any):
 
 
 def decode(data: Any, units: dict | None = None) -> Any:
-    """The inverse of :func:`encode`. Only spec models (:mod:`computescale.schema` and
-    :mod:`computescale.schema_architecture`) are made, without validation (they were validated
+    """The inverse of :func:`encode`. Only spec models (:mod:`computescale.data.schema` and
+    :mod:`computescale.data.schema_architecture`) are made, without validation (they were validated
     before they were stored); anything else raises ValueError."""
-    from . import schema, schema_architecture
+    from ..data import schema
+    from ..data import schema_architecture
 
     units = {} if units is None else units
     if isinstance(data, list):
@@ -104,7 +106,7 @@ def decode(data: Any, units: dict | None = None) -> Any:
     if "$q" in data:
         m, u = data["$q"]
         if u not in units:
-            from .units import ureg
+            from ..units import ureg
 
             units[u] = ureg.Unit(u)
         return _quantity(m, units[u])
@@ -122,7 +124,7 @@ def decode(data: Any, units: dict | None = None) -> Any:
 
 
 def _quantity(m, unit):
-    from .units import Q_
+    from ..units import Q_
 
     return Q_(m, unit)
 

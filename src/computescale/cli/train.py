@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = ["register"]
 
 
 def _catalog(args):
-    from .specs import load_catalog
+    from ..data.specs import load_catalog
 
     return load_catalog(args.specs or None)
 
@@ -28,14 +28,14 @@ _GROUPS = {"run": "what is trained", "cluster": "on what, how fast", "power": "e
 
 
 def _cmd_train(args) -> str:
-    from .render import dumps
-    from .report import references, source_ids
-    from .cli_sweep import engine_options
-    from .scenarios import estimate
+    from ..render import dumps
+    from ..report import references, source_ids
+    from .sweep import engine_options
+    from ..engines.scenarios import estimate
 
     import numpy as np
 
-    from .limits import check_finite, check_train_grid
+    from ..limits import check_finite, check_train_grid
 
     inputs = {name: getattr(args, name) for name in _TRAIN_INPUTS}
     check_train_grid(inputs, args.max_rows)  # counted from the text: nothing is built to find out
@@ -49,8 +49,8 @@ def _cmd_train(args) -> str:
     ids = source_ids(result.assumptions, [t for t in thresholds if hasattr(t, "source")])
     if args.json:
         return dumps(result.to_dict() | {"sources": {s: catalog.sources[s] for s in ids if s in catalog.sources}})
-    from .render import terminal_width
-    from .report import render_estimate
+    from ..render import terminal_width
+    from ..report import render_estimate
 
     width = terminal_width()
     text = render_estimate(result, verbose=args.verbose, width=width) if hasattr(result, "not_given") else str(result)
@@ -59,13 +59,13 @@ def _cmd_train(args) -> str:
 
 def _check_active_params(inputs: dict) -> None:
     """Active parameters (a mixture of experts) are a part of all parameters, never more."""
-    from .limits import grid_points
-    from .scenarios import is_uncertain
+    from ..limits import grid_points
+    from ..engines.scenarios import is_uncertain
 
     active, total = inputs.get("active_params"), inputs.get("params")
     if active is None or total is None or any(grid_points(v) > 1 or is_uncertain(v) for v in (active, total)):
         return
-    from .units import read_number
+    from ..units import read_number
 
     try:
         a, n = read_number(active), read_number(total)
@@ -78,8 +78,8 @@ def _check_active_params(inputs: dict) -> None:
 
 def _add_train_options(p) -> None:
     """One option per glossary input: its flag, its aliases, and its meaning with the unit."""
-    from .cli_sweep import Once
-    from .parameters import INPUTS
+    from .sweep import Once
+    from ..parameters import INPUTS
 
     group = None
     for name in _TRAIN_INPUTS:
@@ -99,7 +99,7 @@ _RUN_FIELDS = ("training_compute", "parameters", "active_params", "tokens", "dur
 
 
 def _cmd_runs(args) -> str:
-    from .render import dumps, fmt, table
+    from ..render import dumps, fmt, table
 
     catalog = _catalog(args)
     if args.action == "show":
@@ -136,7 +136,7 @@ def _run_summary(r) -> dict:
 
 
 def _runs_show(catalog, args) -> str:
-    from .render import dumps, fmt, table
+    from ..render import dumps, fmt, table
 
     r, resolved = catalog.run(args.name)
     if args.json:
@@ -164,7 +164,7 @@ def _runs_show(catalog, args) -> str:
     out = "\n".join(head) + "\n\n" + body
     if statements:
         out += "\n\nStatements:\n" + "\n".join(statements)
-    from .report import references
+    from ..report import references
 
     return out + "\n\n" + references(catalog, _run_source_ids(r))
 
@@ -178,10 +178,10 @@ def _run_source_ids(r) -> list[str]:
 
 # ---- clusters ----------------------------------------------------------------------------------------------------
 def _cmd_clusters(args) -> str:
-    from .cluster import cluster
-    from .compare import h100_equivalents, h100e_definition
-    from .render import dumps, table
-    from .training import facility_power
+    from ..cluster import cluster
+    from ..compare import h100_equivalents, h100e_definition
+    from ..render import dumps, table
+    from ..training import facility_power
 
     catalog = _catalog(args)
     items = []
@@ -263,7 +263,7 @@ def register(sub, common) -> dict:
     g.add_argument("--max-rows", type=int, metavar="N", help="largest grid to print, in rows (default 1,000; larger grids: "
                    "computescale sweep)")
     g.add_argument("--verbose", action="store_true", help="every assumption's note in full (the text leads with the answer; notes are clipped without it)")
-    from .cli_sweep import add_engine_options
+    from .sweep import add_engine_options
 
     add_engine_options(p)
 
@@ -300,8 +300,8 @@ def register(sub, common) -> dict:
 
 
 def _cmd_glossary(args) -> str:
-    from .parameters import glossary_table
-    from .render import dumps, table
+    from ..parameters import glossary_table
+    from ..render import dumps, table
 
     inputs, outputs = glossary_table()
     if args.json:
@@ -313,8 +313,8 @@ def _cmd_glossary(args) -> str:
 
 
 def _cmd_thresholds(args) -> str:
-    from .render import dumps
-    from .report import render_thresholds
+    from ..render import dumps
+    from ..report import render_thresholds
 
     catalog = _catalog(args)
     if args.json:

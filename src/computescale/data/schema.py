@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from .units import format_quantity as _fq, parse_quantity
+from ..units import format_quantity as _fq, parse_quantity
 
 __all__ = [
     "PRECISIONS",

@@ -1,7 +1,7 @@
 """One block of a sweep as plain arrays: per-axis index arrays in, display-unit outputs out.
 
-:class:`GridModel` is what a :class:`computescale.sweep.Sweep` evaluates, whoever runs it: the
-NumPy path calls it chunk by chunk (``Sweep.chunks``), the Dask engine (:mod:`computescale.engine`)
+:class:`GridModel` is what a :class:`computescale.engines.sweep.Sweep` evaluates, whoever runs it: the
+NumPy path calls it chunk by chunk (``Sweep.chunks``), the Dask engine (:mod:`computescale.engines.dask_engine`)
 calls it once per block on a worker. It holds only NumPy arrays, floats and strings (axis values in
 base units, the per-device peak / power / reference tables, the fixed inputs the Resolver found,
 one unit factor per output), so it pickles into another process without pint or the catalog.
@@ -16,8 +16,8 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from .assumptions import Assumption
-from .parameters import canonical
+from ..models.assumptions import Assumption
+from ..parameters import canonical
 
 __all__ = ["GridModel", "evaluate_block", "c_order_runs", "run_size"]
 
@@ -159,13 +159,13 @@ class SweepSummary:
     assumptions: list[Assumption] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        from .render import to_jsonable
+        from ..render import to_jsonable
 
         return to_jsonable({"scenarios": self.size, "axes": [a.to_dict() for a in self.axes], "outputs": self.stats,
                             "notes": self.notes, "assumptions": self.assumptions})
 
     def __str__(self) -> str:
-        from .report import render_summary
+        from ..report import render_summary
 
         return render_summary(self)
 

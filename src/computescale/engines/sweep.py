@@ -8,16 +8,16 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from . import precision as precision_policy
-from .assumptions import Assumption, Resolver
-from .cluster import cluster as _parse_cluster
-from .errors import InputError, UnknownNameError
+from .. import precision as precision_policy
+from ..models.assumptions import Assumption, Resolver
+from ..cluster import cluster as _parse_cluster
+from ..errors import InputError, UnknownNameError
 from .blocks import DEFAULT_MAX_MEMORY, Accumulator, GridModel, SweepSummary, c_order_runs
-from .parameters import INPUTS, OUTPUTS, canonical
+from ..parameters import INPUTS, OUTPUTS, canonical
 from .scenarios import AXES, Axis, axes_of, find_axis as _find_axis, parse_axis
-from .specs import Catalog, load_catalog
-from .report import plain, csv_blocks, csv_header, csv_rows, open_output, output_header, render_sweep, sweep_to_dict
-from .units import BASE, Q_, parse_quantity, parse_unit
+from ..data.specs import Catalog, load_catalog
+from ..report import plain, csv_blocks, csv_header, csv_rows, open_output, output_header, render_sweep, sweep_to_dict
+from ..units import BASE, Q_, parse_quantity, parse_unit
 
 __all__ = ["Sweep", "SweepResult", "SweepSummary", "Axis", "sweep", "parse_axis", "AXES",
            "DEFAULT_CHUNK_SIZE", "DEFAULT_MAX_MEMORY"]
@@ -82,7 +82,7 @@ class Sweep(_Grid):
     def __init__(self, axes: Mapping[str, Any] | Sequence[tuple[str, Any]] = (), /, *, reference: Any = None,
                  outputs: Sequence[str] | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE,
                  max_memory: Any = DEFAULT_MAX_MEMORY, catalog: Catalog | None = None, estimator: Any = None, **named: Any):
-        from .training import TRAINING_MODEL
+        from ..training import TRAINING_MODEL
 
         self.catalog = catalog or load_catalog()
         self.model = estimator or TRAINING_MODEL
@@ -281,8 +281,8 @@ class Sweep(_Grid):
 
     def to_dask(self, chunks: Any = None):
         """Every output as a lazy ``xarray.Dataset`` on dask arrays, evaluated block by block by the same
-        model (:func:`computescale.engine.to_dask`; needs ``computescale[scale]``)."""
-        from .engine import to_dask
+        model (:func:`computescale.engines.dask_engine.to_dask`; needs ``computescale[scale]``)."""
+        from .dask_engine import to_dask
 
         return to_dask(self, chunks)
 
@@ -383,8 +383,8 @@ class SweepResult(_Grid):
         return str(path)
 
     def to_xarray(self):
-        """An ``xarray.Dataset``: dims = axes, labelled coordinates, units in attrs (:func:`computescale.engine.to_xarray`)."""
-        from .engine import to_xarray
+        """An ``xarray.Dataset``: dims = axes, labelled coordinates, units in attrs (:func:`computescale.engines.dask_engine.to_xarray`)."""
+        from .dask_engine import to_xarray
 
         return to_xarray(self)
 
@@ -419,7 +419,7 @@ def sweep(axes: Mapping[str, Any] | Sequence[tuple[str, Any]] = (), /, *, engine
     ``engine="dask"`` returns a lazy ``xarray.Dataset`` instead (``chunks``: scenarios per block, or
     ``{axis: size}``); with a ``scheduler`` (``"sync"``, an address or a ``distributed.Client``) it is
     computed there within the call (``Dataset.persist``), leaving dask's own default as it was
-    (:mod:`computescale.engine`).
+    (:mod:`computescale.engines.dask_engine`).
     """
     if engine not in ("numpy", "dask"):
         raise InputError(f"engine must be 'numpy' or 'dask', got {engine!r}")
@@ -427,7 +427,7 @@ def sweep(axes: Mapping[str, Any] | Sequence[tuple[str, Any]] = (), /, *, engine
         if chunks is not None or scheduler is not None:
             raise InputError("chunks and scheduler are options of engine='dask' (the NumPy engine takes chunk_size)")
         return Sweep(axes, **kwargs).run()
-    from .engine import persist_on
+    from .dask_engine import persist_on
 
     ds = Sweep(axes, **kwargs).to_dask(chunks)
     return ds if scheduler is None else persist_on(ds, scheduler)

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .errors import ComputescaleError, InputError, one_line
+from ..errors import ComputescaleError, InputError, one_line
 
 __all__ = ["main", "run", "build_parser"]
 
@@ -30,7 +30,7 @@ def _command(name: str):
 
 
 def _catalog(args):
-    from .specs import load_catalog
+    from ..data.specs import load_catalog
 
     return load_catalog(args.specs or None)
 
@@ -38,7 +38,7 @@ def _catalog(args):
 # ---- specs -----------------------------------------------------------------------------------------
 @_command("specs")
 def _cmd_specs(args) -> str:
-    from .render import dumps, table
+    from ..render import dumps, table
 
     catalog = _catalog(args)
     if args.action == "show":
@@ -72,7 +72,7 @@ def _device_summary(d) -> dict:
 
 
 def _flags(field: str, entry) -> list[str]:
-    from .units import format_quantity
+    from ..units import format_quantity
 
     flags = []
     if field.endswith(".sparse"):
@@ -93,8 +93,8 @@ def _flags(field: str, entry) -> list[str]:
 
 
 def _specs_show(catalog, args) -> str:
-    from .render import dumps, fmt, table
-    from .units import format_quantity
+    from ..render import dumps, fmt, table
+    from ..units import format_quantity
 
     device, resolved = catalog.resolve_device(args.name)
     fields = list(device.entries())
@@ -153,11 +153,11 @@ def _specs_show(catalog, args) -> str:
 # ---- compare and claim ---------------------------------------------------------------------------------
 @_command("compare")
 def _cmd_compare(args) -> str:
-    from .compare import compare
-    from .render import dumps
+    from ..compare import compare
+    from ..render import dumps
 
-    from .report import render_facility_power
-    from .training import facility_power
+    from ..report import render_facility_power
+    from ..training import facility_power
 
     catalog = _catalog(args)
     result = compare(args.a, args.b, catalog)
@@ -170,9 +170,9 @@ def _cmd_compare(args) -> str:
 
 @_command("claim")
 def _cmd_claim(args) -> str:
-    from .compare import check_claim, parse_claim
-    from .errors import InputError
-    from .render import dumps
+    from ..compare import check_claim, parse_claim
+    from ..errors import InputError
+    from ..render import dumps
 
     if args.b is None:
         if args.factor is not None:
@@ -182,11 +182,11 @@ def _cmd_claim(args) -> str:
         if args.factor is None:
             raise InputError("claim A B needs --factor N (the claimed ratio A/B), e.g. --factor 20")
         a, factor, b = args.a, args.factor, args.b
-    from .scenarios import _uncertain_cluster
+    from ..engines.scenarios import _uncertain_cluster
 
     ua, ub = _uncertain_cluster(a), _uncertain_cluster(b)
     if ua or ub:  # a count given as a range or distribution: Monte Carlo over the like-for-like ratio
-        from .uncertainty import monte_carlo_claim
+        from ..engines.montecarlo import monte_carlo_claim
 
         catalog = _catalog(args)
         (da, na), (db, nb) = (ua or _device_and_count(a, catalog)), (ub or _device_and_count(b, catalog))
@@ -195,18 +195,18 @@ def _cmd_claim(args) -> str:
         return dumps(result.to_dict()) if args.json else str(result)
     result = check_claim(a, b, factor, tolerance=args.tolerance, precision=args.precision, catalog=_catalog(args))
     if args.plot:
-        from .plot import plot_claim
+        from ..plot import plot_claim
 
         plot_claim(result, args.plot)
     return dumps(result.to_dict()) if args.json else str(result)
 
 
 def _device_and_count(text: str, catalog):
-    from .cluster import cluster
+    from ..cluster import cluster
 
     c = cluster(text, catalog)
     if c.single_device is None:
-        from .errors import InputError
+        from ..errors import InputError
 
         raise InputError(f"with uncertain counts, each side is one device type; {text!r} mixes devices")
     return c.single_device.name, int(c.n_devices)
@@ -214,9 +214,9 @@ def _device_and_count(text: str, catalog):
 
 @_command("check-text")
 def _cmd_check_text(args) -> str:
-    from .errors import InputError
-    from .render import dumps
-    from .text import check_text
+    from ..errors import InputError
+    from ..render import dumps
+    from ..text import check_text
 
     try:
         if args.file == "-":  # bytes where there are (a pipe): undecodable bytes become U+FFFD, as for a file
@@ -243,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="computescale",
         description="How much compute is this cluster, how does it compare, and what can it train? With units and sources.",
     )
-    from . import __version__
+    from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"computescale {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -271,7 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check_text_parser(sub, common)
 
     # train, runs, clusters, models and sweep live in their own modules; each adds its parsers and COMMANDS
-    from . import cli_infer, cli_models, cli_sweep, cli_train
+    from ..cli import infer as cli_infer
+    from ..cli import models as cli_models
+    from ..cli import sweep as cli_sweep
+    from ..cli import train as cli_train
 
     COMMANDS.update(cli_train.register(sub, common))
     COMMANDS.update(cli_models.register(sub, common))
@@ -353,7 +356,7 @@ def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) 
             if isinstance(value, str) and not value.strip():
                 raise InputError(f"{flag}: empty value {value!r}; give a value or leave {flag} out")
             if isinstance(value, str) and action.dest in _OUTPUT_FILES:
-                from .output import check_target
+                from ..output import check_target
 
                 check_target(flag, value, force=getattr(args, "force", False), stdout_ok=action.dest == "csv")
     if args.command == "specs" and args.action == "show" and not args.name:
@@ -364,7 +367,7 @@ def _catalog_notes(args: argparse.Namespace) -> list[str]:
     """Built-in entries that the user's --specs files replaced (allowed, but never silent)."""
     if not getattr(args, "specs", None):
         return []
-    from .specs import load_catalog
+    from ..data.specs import load_catalog
 
     return [f"note: {o}" for o in load_catalog(args.specs).overrides]
 
@@ -375,7 +378,7 @@ _UNFITTED = ("check-text",)
 
 def _render(args: argparse.Namespace) -> str | None:
     """The command's output; its text (not JSON) fitted to the terminal's width."""
-    from .render import fit_prose, fitting, terminal_width
+    from ..render import fit_prose, fitting, terminal_width
 
     if getattr(args, "json", False) or args.command in _UNFITTED:
         return COMMANDS[args.command](args)
@@ -407,7 +410,7 @@ def run() -> None:
 
 def _close_clients() -> None:
     """Close the Dask clients a command opened for a --scheduler address (their clusters keep running)."""
-    engine = sys.modules.get(f"{__package__}.engine")
+    engine = sys.modules.get(f"{__package__.rpartition('.')[0]}.engines.dask_engine")
     if engine is not None:
         engine.close_clients()
 

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pint
 
-from .errors import InputError
-from .parameters import INPUTS, check_domain
-from .systems import system_overhead
-from .units import BASE, Q_, magnitude_in, parse_quantity, parse_unit
+from ..errors import InputError
+from ..parameters import INPUTS, check_domain
+from ..data.systems import system_overhead
+from ..units import BASE, Q_, magnitude_in, parse_quantity, parse_unit
 
 __all__ = ["Assumption", "Resolver", "to_base", "POWER_FRACTION_CONVENTION"]
 

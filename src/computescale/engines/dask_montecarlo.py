@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from .blocks import DEFAULT_MAX_MEMORY, run_size
-from .engine import _compute, _need
-from .errors import InputError
-from .units import BASE, Q_, parse_unit
+from .dask_engine import _compute, _need
+from ..errors import InputError
+from ..units import BASE, Q_, parse_unit
 
 __all__ = ["monte_carlo", "MonteCarloBlocks", "SEED_BLOCK", "MAX_DASK_SAMPLES"]
 
@@ -72,7 +72,7 @@ class MonteCarloBlocks:
 
     def __call__(self, lo: int, hi: int) -> np.ndarray:
         """Samples ``lo:hi`` (``lo`` a multiple of SEED_BLOCK): one row per output [display units]."""
-        from .uncertainty import _draw
+        from .montecarlo import _draw
 
         parts = [_draw(_seed_rng(self.entropy, k), min(SEED_BLOCK, self.samples - k * SEED_BLOCK), self.uncertain,
                        self.specs) for k in range(lo // SEED_BLOCK, -(-hi // SEED_BLOCK))]
@@ -92,8 +92,8 @@ class MonteCarloBlocks:
 
     def _inputs(self, draws: dict) -> tuple[dict, set]:
         """The chain's inputs with the draws in place, read as the resolver reads them (range checks included)."""
-        from .assumptions import to_base
-        from .uncertainty import _as_input, _sampled_error
+        from ..models.assumptions import to_base
+        from .montecarlo import _as_input, _sampled_error
 
         x, sampled = dict(self.x), set()
         try:
@@ -114,7 +114,7 @@ class MonteCarloBlocks:
 def _mc_setup(n, seed, keep, device, count, catalog, inputs, model):
     """Resolve once on the client (the NumPy path's resolution, on seed block 0): the blocks' plain data,
     and the estimate whose assumptions and thresholds the result reports."""
-    from .uncertainty import _chunk_inputs, _draw, _sampled_error, _split_inputs
+    from .montecarlo import _chunk_inputs, _draw, _sampled_error, _split_inputs
 
     uncertain, fixed = _split_inputs(inputs, device, count, model.inputs)
     for k in fixed:
@@ -145,7 +145,7 @@ def _mc_setup(n, seed, keep, device, count, catalog, inputs, model):
 def monte_carlo(*, samples: int = 100_000, seed: Any = 0, keep_samples: bool = False, percentiles=(5, 50, 95),
                 device: Any = None, count: Any = None, catalog=None, engine: str = "dask", chunks: Any = None,
                 scheduler: Any = None, progress: bool = False, estimator: Any = None, **inputs: Any):
-    """:func:`computescale.uncertainty.monte_carlo_training` on Dask, returning the same MonteCarloResult.
+    """:func:`computescale.engines.montecarlo.monte_carlo_training` on Dask, returning the same MonteCarloResult.
 
     Samples are drawn in seed blocks of :data:`SEED_BLOCK` (block ``k`` from the ``k``-th child of
     ``SeedSequence(seed)``) and evaluated ``chunks`` samples at a time (rounded up to whole seed
@@ -153,9 +153,9 @@ def monte_carlo(*, samples: int = 100_000, seed: Any = 0, keep_samples: bool = F
     whichever worker runs a block (not the same draws as the NumPy engine's one generator).
     Percentiles are exact: each output's samples are gathered once (at most DEFAULT_MAX_MEMORY).
     """
-    from .specs import load_catalog
-    from .training import TRAINING_MODEL
-    from .uncertainty import _check_percentiles, _check_seed, _result, uncertain_inputs
+    from ..data.specs import load_catalog
+    from ..training import TRAINING_MODEL
+    from .montecarlo import _check_percentiles, _check_seed, _result, uncertain_inputs
 
     if engine != "dask":
         raise InputError(f"engine must be 'numpy' or 'dask', got {engine!r}")

@@ -5,14 +5,14 @@
 >>> float(ds["time_to_train"].sel(device="H100 SXM5 80GB", count=10_000, compute=1e26, mfu=0.5))  # computed now
 233.96...
 
-The engine evaluates the one model of :class:`computescale.sweep.Sweep` (its :class:`GridModel`, the
+The engine evaluates the one model of :class:`computescale.engines.sweep.Sweep` (its :class:`GridModel`, the
 function the NumPy chunks call) on each block: a block receives the 1-D index slices of its axes and
 broadcasts them itself, so the grid exists only block by block, on whichever worker runs it. Only
 NumPy arrays, floats and strings go into the tasks (pint quantities do not survive pickling into
 another registry). ``scheduler`` is the local threaded scheduler by default, ``"sync"`` for
 debugging, a ``distributed`` address (``"tcp://host:8786"``) or a ``distributed.Client``.
 
-Monte Carlo on Dask lives in :mod:`computescale.engine_mc`.
+Monte Carlo on Dask lives in :mod:`computescale.engines.dask_montecarlo`.
 
 Needs ``pip install 'computescale[scale]'`` (dask, distributed, xarray, zarr); :func:`to_xarray`
 needs only xarray. Without them, asking for the engine is a one-line :class:`InputError`.
@@ -29,8 +29,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from .blocks import Accumulator, SweepSummary, c_order_runs, evaluate_block, run_size
-from .errors import InputError
-from .parameters import OUTPUTS
+from ..errors import InputError
+from ..parameters import OUTPUTS
 
 __all__ = ["to_xarray", "to_dask", "summary", "to_zarr", "get_scheduler", "persist_on", "close_clients", "merge_quantiles",
            "DEFAULT_BLOCK_BYTES"]
@@ -59,9 +59,9 @@ def _unit(unit: str) -> str:
 
 def _attrs(notes, assumptions, reference, catalog=None) -> dict[str, str]:
     """Notes, assumptions and their sources as JSON text (netCDF and zarr keep text attributes)."""
-    from .render import to_jsonable
-    from .report import source_ids
-    from .specs import load_catalog
+    from ..render import to_jsonable
+    from ..report import source_ids
+    from ..data.specs import load_catalog
 
     catalog = catalog or load_catalog()
     ids = source_ids(assumptions)
@@ -85,7 +85,7 @@ def _dataset(axes, data: dict, notes, assumptions, reference, catalog=None, spec
 
 
 def to_xarray(result):
-    """A :class:`~computescale.sweep.SweepResult` as an ``xarray.Dataset`` (needs only xarray).
+    """A :class:`~computescale.engines.sweep.SweepResult` as an ``xarray.Dataset`` (needs only xarray).
 
     Dimensions are the sweep's axes, coordinates their values (device names, counts, MFU...), one
     variable per output with its unit in ``attrs["units"]`` (a string computescale's registry reads,
@@ -328,7 +328,7 @@ def to_zarr(sweep, path, *, chunks: Any = None, scheduler: Any = None, progress:
         try:
             delayed = ds.to_zarr(str(path), compute=False, mode=kwargs.pop("mode", "w-"), **kwargs)
             _compute(delayed, scheduler=scheduler, progress=progress)
-            from .output import mark_zarr_complete
+            from ..output import mark_zarr_complete
 
             mark_zarr_complete(path)  # last: a store without it was interrupted (output.open_zarr refuses it)
         except (OSError, ValueError) as exc:  # a missing folder, no permission, a name too long or with a NUL

@@ -4,7 +4,7 @@
   is evaluated (:func:`parse_axis`, an :class:`Axis`).
 * ``a..b``, ``25k±10%``, ``0.34 +- 0.02`` and ``normal(...)``, ``triangular(...)``,
   ``lognormal(...)``, ``uniform(...)`` are **uncertain values**: sampled by a seeded Monte Carlo
-  (:mod:`computescale.uncertainty`).
+  (:mod:`computescale.engines.montecarlo`).
 * Anything else is one value.
 
 Names, units and valid ranges come from the glossary (:mod:`computescale.parameters`); counts go
@@ -21,11 +21,11 @@ from typing import Any, Sequence
 import numpy as np
 import pint
 
-from .cluster import parse_count
-from .errors import InputError, UnitError, UnknownNameError
-from .models.training import TRAINING
-from .parameters import INPUTS, canonical, check_domain
-from .units import BASE, Q_, parse_quantity, parse_unit
+from ..cluster import parse_count
+from ..errors import InputError, UnitError, UnknownNameError
+from ..models.training import TRAINING
+from ..parameters import INPUTS, canonical, check_domain
+from ..units import BASE, Q_, parse_quantity, parse_unit
 
 __all__ = ["Axis", "parse_axis", "is_uncertain", "is_grid", "AXES"]
 
@@ -110,7 +110,7 @@ def parse_axis(name: str, value: Any, catalog=None, specs=None, axes=AXES) -> Ax
         raise InputError(f"{key}: {value!r} is an uncertain value (a range or distribution), which Monte Carlo samples; "
                          "a grid takes a value, a list a,b,c or start:stop:num (use train for Monte Carlo)")
     if spec.kind == "name":
-        from .specs import load_catalog
+        from ..data.specs import load_catalog
 
         return _categorical(key, value, catalog or load_catalog())
     note = ""
@@ -228,7 +228,7 @@ def _categorical(key: str, value: Any, catalog) -> Axis:
     if not names:
         raise InputError(f"{key}: no values (an empty list); give at least one")
     if key == "precision":
-        from .training import normalize_precision
+        from ..training import normalize_precision
 
         out = [normalize_precision(n) for n in names]
         if len(set(out)) != len(out):
@@ -252,13 +252,13 @@ def estimate(*, ranges: bool = False, samples: int = 100_000, seed: Any = 0, cat
     uncertain value (``"0.3..0.4"``, ``"normal(0.34, 0.01)"``; a cluster ``"25k±10% A100"``). One
     values give :func:`~computescale.training.estimate_training`; grid values its outer-product grid
     (:func:`training_grid`, a row per point); uncertain values a seeded Monte Carlo
-    (:func:`~computescale.uncertainty.monte_carlo_training`). ``ranges=True`` draws every input a
+    (:func:`~computescale.engines.montecarlo.monte_carlo_training`). ``ranges=True`` draws every input a
     known ``run`` publishes as a range (``runs show NAME``) from that range. ``engine_options``
-    (``scheduler``, ``chunks``, ...) run that Monte Carlo on Dask (:func:`computescale.engine_mc.monte_carlo`).
+    (``scheduler``, ``chunks``, ...) run that Monte Carlo on Dask (:func:`computescale.engines.dask_montecarlo.monte_carlo`).
     """
-    from .specs import load_catalog
+    from ..data.specs import load_catalog
     from .distributions import DISTRIBUTIONS as _DISTRIBUTIONS
-    from .uncertainty import run_ranges
+    from .montecarlo import run_ranges
 
     catalog = catalog or load_catalog()
     inputs = {canonical(k): v for k, v in inputs.items() if v is not None}
@@ -287,7 +287,7 @@ def estimate(*, ranges: bool = False, samples: int = 100_000, seed: Any = 0, cat
         inputs["cluster"] = device if count is None else f"{count} {device}"
     if grid:
         return training_grid(catalog=catalog, **inputs)
-    from .training import estimate_training
+    from ..training import estimate_training
 
     return estimate_training(catalog=catalog, **inputs)
 
@@ -295,18 +295,18 @@ def estimate(*, ranges: bool = False, samples: int = 100_000, seed: Any = 0, cat
 def monte_carlo_training(*, engine: str = "numpy", chunks: Any = None, scheduler: Any = None, progress: bool = False,
                          **kwargs: Any):
     """A seeded Monte Carlo of the training model on either engine: ``"numpy"`` (default,
-    :func:`computescale.uncertainty.monte_carlo_training`) or ``"dask"`` (seeded blocks, ``chunks``,
-    ``scheduler``: :func:`computescale.engine_mc.monte_carlo`; needs ``computescale[scale]``). Same result type.
+    :func:`computescale.engines.montecarlo.monte_carlo_training`) or ``"dask"`` (seeded blocks, ``chunks``,
+    ``scheduler``: :func:`computescale.engines.dask_montecarlo.monte_carlo`; needs ``computescale[scale]``). Same result type.
     """
     if engine == "dask":
-        from .engine_mc import monte_carlo
+        from .dask_montecarlo import monte_carlo
 
         return monte_carlo(chunks=chunks, scheduler=scheduler, progress=progress, **kwargs)
     if engine != "numpy":
         raise InputError(f"engine must be 'numpy' or 'dask', got {engine!r}")
     if chunks is not None or scheduler is not None:
         raise InputError("chunks and scheduler need engine='dask'")
-    from .uncertainty import monte_carlo_training as run
+    from .montecarlo import monte_carlo_training as run
 
     return run(**kwargs)
 
@@ -340,7 +340,7 @@ def training_grid(*, catalog=None, **inputs: Any):
     Each such input becomes one dimension of the result (in the order given); :attr:`grid` of the
     returned estimate names them and holds their values, and every output has the grid's shape.
     """
-    from .training import estimate_training
+    from ..training import estimate_training
 
     inputs, axes = outer_grid({k: v for k, v in inputs.items()}, catalog=catalog)
     if any(a.categorical or a.name == "count" for a in axes):

@@ -1,4 +1,4 @@
-"""CLI command ``sweep``: parse, call :mod:`computescale.sweep`, render. No arithmetic here.
+"""CLI command ``sweep``: parse, call :mod:`computescale.engines.sweep`, render. No arithmetic here.
 
 :func:`register` adds the subparser and puts the command in ``cli.COMMANDS``.
 """
@@ -60,11 +60,11 @@ def _progress():
 
 
 def _cmd_sweep(args) -> str:
-    from .errors import InputError
-    from .render import dumps
-    from .specs import load_catalog
-    from .scenarios import AXES
-    from .sweep import Sweep, SweepResult
+    from ..errors import InputError
+    from ..render import dumps
+    from ..data.specs import load_catalog
+    from ..engines.scenarios import AXES
+    from ..engines.sweep import Sweep, SweepResult
 
     catalog = load_catalog(args.specs or None)
     axes = [(name, getattr(args, name)) for name in AXES]
@@ -82,7 +82,7 @@ def _cmd_sweep(args) -> str:
         return dumps(s.summary(progress).to_dict()) if args.json else str(s.summary(progress))
     notes = []
     if args.json and (not args.csv or s.full_nbytes <= s.max_memory):  # every value as JSON text, built in memory
-        from .limits import check_json_memory
+        from ..limits import check_json_memory
 
         check_json_memory(s.size * (len(s.outputs) + len(s.axes)), s.max_memory)
     if args.csv:  # kept when it fits --max-memory, streamed otherwise (the API decides)
@@ -99,7 +99,7 @@ def _cmd_sweep(args) -> str:
     else:
         result = s.run(progress)
     if args.plot:
-        from .plot import plot_sweep
+        from ..plot import plot_sweep
 
         output = "time_to_train" if "time_to_train" in result.outputs else result.outputs and next(iter(result.outputs))
         notes.append(f"wrote plot of {output} to {plot_sweep(result, args.plot, output=output)}")
@@ -119,7 +119,7 @@ def _say_long(s, progress) -> None:
 
 def _check_options(args) -> None:
     """Options that exclude each other, refused before any work."""
-    from .errors import InputError
+    from ..errors import InputError
 
     if args.summary and args.plot:
         raise InputError("--plot needs the full sweep; drop --summary")
@@ -130,17 +130,17 @@ def _check_options(args) -> None:
 
 
 def _max_memory(args) -> float:
-    from .sweep import DEFAULT_MAX_MEMORY, _parse_memory
+    from ..engines.sweep import DEFAULT_MAX_MEMORY, _parse_memory
 
     return _parse_memory(args.max_memory) if args.max_memory else float(DEFAULT_MAX_MEMORY)
 
 
 def _check_csv_size(s, args) -> None:
     """State the CSV's size before writing it; refuse it over --max-output."""
-    from .errors import InputError
-    from .limits import check_output_size, csv_size
-    from .output import human_size
-    from .units import parse_quantity
+    from ..errors import InputError
+    from ..limits import check_output_size, csv_size
+    from ..output import human_size
+    from ..units import parse_quantity
 
     nbytes = csv_size(s.axes, len(s.outputs), s.size)
     limit = None
@@ -161,9 +161,9 @@ _MAX_AXIS_POINTS = 10_000_000
 
 def check_axes_memory(axes, max_memory: float) -> None:
     """Refuse axes whose values alone (8 bytes each, a few copies while parsed) exceed ``max_memory``."""
-    from .errors import InputError
-    from .limits import grid_points
-    from .output import human_size
+    from ..errors import InputError
+    from ..limits import grid_points
+    from ..output import human_size
 
     for name, value in axes:
         n = grid_points(value)
@@ -178,7 +178,7 @@ def check_axes_memory(axes, max_memory: float) -> None:
 
 def engine_options(args) -> dict:
     """``--engine dask`` options as API keywords ({} for the NumPy engine); Dask-only flags need it."""
-    from .errors import InputError
+    from ..errors import InputError
 
     if args.engine != "dask":
         given = [f for f, v in (("--scheduler", args.scheduler), ("--chunks", args.chunks),
@@ -203,16 +203,16 @@ def add_engine_options(p, zarr: bool = False) -> None:
 
 def _sweep_dask(s, args) -> str:
     """The sweep on Dask: a zarr store written block by block, and / or a summary with quantiles."""
-    from . import engine
-    from .errors import InputError
-    from .render import dumps
+    from ..engines import dask_engine as engine
+    from ..errors import InputError
+    from ..render import dumps
 
     if args.csv or args.plot:
         raise InputError("--csv and --plot use the NumPy engine; with --engine dask write --zarr OUT (or --summary)")
     opts = engine_options(args)
     notes = []
     if args.zarr:
-        from .output import write_zarr_atomically
+        from ..output import write_zarr_atomically
 
         path = write_zarr_atomically(args.zarr, lambda target: engine.to_zarr(s, target, **opts))
         notes.append(f"wrote {s.size:,} scenarios x {len(s.outputs)} outputs to {path} ({_disk_size(path) / 1e6:,.1f} MB)")
@@ -231,8 +231,8 @@ def _disk_size(path) -> int:
 
 
 def register(sub, common) -> dict:
-    from .parameters import INPUTS
-    from .scenarios import AXES
+    from ..parameters import INPUTS
+    from ..engines.scenarios import AXES
 
     """Add ``sweep`` to the ``computescale`` parser; return its command function."""
     p = sub.add_parser(

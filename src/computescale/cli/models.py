@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import argparse
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = ["register"]
 
 
 def _catalog(args):
-    from .specs import load_catalog
+    from ..data.specs import load_catalog
 
     return load_catalog(args.specs or None)
 
 
 def _cache_gb(arch, context: float) -> float:
     """Cache of one sequence at BF16 at ``context`` tokens [GB] (windows, chunks and states included)."""
-    from .inference_inputs import cache_profile
+    from ..inference_inputs import cache_profile
 
     return float(cache_profile(arch, 2.0).bytes_per_sequence(context)) / 1e9
 
@@ -31,7 +31,7 @@ def _billions(entry) -> str:
 
 
 def _cmd_models(args) -> str:
-    from .render import dumps, fmt, table
+    from ..render import dumps, fmt, table
 
     catalog = _catalog(args)
     if args.action == "show":
@@ -68,8 +68,8 @@ def _summary(a) -> dict:
 
 
 def _models_show(catalog, args) -> str:
-    from .render import dumps, fmt, table
-    from .report import references
+    from ..render import dumps, fmt, table
+    from ..report import references
 
     a, resolved = catalog.resolve_architecture(args.name)
     fields = list(a.entries())
