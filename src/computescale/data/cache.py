@@ -95,38 +95,37 @@ def decode(data: Any, units: dict | None = None) -> Any:
     """The inverse of :func:`encode`. Only spec models (:mod:`computescale.data.schema` and
     :mod:`computescale.data.schema_architecture`) are made, without validation (they were validated
     before they were stored); anything else raises ValueError."""
-    from ..data import schema
-    from ..data import schema_architecture
+    from ..units import Q_, ureg
+    from . import schema, schema_architecture
+
+    def model(name: str):
+        cls = getattr(schema, name, None) or getattr(schema_architecture, name, None)
+        if not (isinstance(cls, type) and issubclass(cls, schema._Strict)):
+            raise ValueError(f"not a spec model: {name!r}")
+        return cls
 
     units = {} if units is None else units
-    if isinstance(data, list):
-        return [decode(v, units) for v in data]
-    if not isinstance(data, dict):
-        return data
-    if "$q" in data:
-        m, u = data["$q"]
-        if u not in units:
-            from ..units import ureg
 
-            units[u] = ureg.Unit(u)
-        return _quantity(m, units[u])
-    if "$t" in data:
-        return tuple(decode(v, units) for v in data["$t"])
-    if "$d" in data:
-        return {_hashable(decode(k, units)): decode(v, units) for k, v in data["$d"]}
-    if "$m" in data:
-        cls = getattr(schema, data["$m"], None) or getattr(schema_architecture, data["$m"], None)
-        if not (isinstance(cls, type) and issubclass(cls, schema._Strict)):
-            raise ValueError(f"not a spec model: {data['$m']!r}")
-        fields = {k: decode(v, units) for k, v in data["f"].items()}
-        return cls.model_construct(_fields_set=set(data["set"]), **fields)
-    raise ValueError("unknown record")
+    def walk(d: Any) -> Any:  # imports and lookups once, not per record
+        if isinstance(d, list):
+            return [walk(v) for v in d]
+        if not isinstance(d, dict):
+            return d
+        if "$q" in d:
+            m, u = d["$q"]
+            unit = units.get(u)
+            if unit is None:
+                unit = units[u] = ureg.Unit(u)
+            return Q_(m, unit)
+        if "$t" in d:
+            return tuple(walk(v) for v in d["$t"])
+        if "$d" in d:
+            return {_hashable(walk(k)): walk(v) for k, v in d["$d"]}
+        if "$m" in d:
+            return model(d["$m"]).model_construct(_fields_set=set(d["set"]), **{k: walk(v) for k, v in d["f"].items()})
+        raise ValueError("unknown record")
 
-
-def _quantity(m, unit):
-    from ..units import Q_
-
-    return Q_(m, unit)
+    return walk(data)
 
 
 def _hashable(key: Any) -> Any:
