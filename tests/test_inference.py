@@ -137,3 +137,16 @@ def test_the_throughput_interactivity_curve_is_one_command(cli, tmp_path):
     assert path.stat().st_size > 10_000
     proc = cli(*DONE_WHEN, "--plot", str(tmp_path / "one.png"), check=False)
     assert proc.returncode == 2 and "over batch values" in proc.stderr
+
+
+def test_inference_regimes_per_chip():
+    from computescale.inference import inference_regimes
+
+    cat = cs.load_catalog()
+    regimes = {r.key: r for r in inference_regimes("B200", "H100", cat)}
+    b200, h100 = cat.device("B200"), cat.device("H100")
+    assert regimes["decode-bandwidth"].ratio == pytest.approx(
+        b200.memory.bandwidth.value.m_as("TB/s") / h100.memory.bandwidth.value.m_as("TB/s"))
+    assert regimes["bf16.dense"].ratio == pytest.approx(b200.peak("bf16").value.m_as("TFLOP/s") / 989.4, rel=1e-3)
+    assert "FP4 dense vs FP8 dense" in regimes["fastest-dense"].label  # H100 publishes no FP4
+    assert all(r.sources for r in regimes.values())
