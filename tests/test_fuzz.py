@@ -243,7 +243,7 @@ _KIND = {
     "power_fraction": "dimensionless", "params": "dimensionless", "tokens": "dimensionless", "max_memory": "information",
     "batch": "dimensionless", "input_tokens": "dimensionless", "output_tokens": "dimensionless", "load": "dimensionless",
     "memory_fraction": "dimensionless", "prefill_efficiency": "dimensionless", "decode_efficiency": "dimensionless",
-    "tpot_target": "time",
+    "tpot_target": "time", "allreduce_latency": "time",
     "max_output": "information",
 }
 

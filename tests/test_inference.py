@@ -150,3 +150,13 @@ def test_inference_regimes_per_chip():
     assert regimes["bf16.dense"].ratio == pytest.approx(b200.peak("bf16").value.m_as("TFLOP/s") / 989.4, rel=1e-3)
     assert "FP4 dense vs FP8 dense" in regimes["fastest-dense"].label  # H100 publishes no FP4
     assert all(r.sources for r in regimes.values())
+
+
+def test_a_stated_allreduce_latency_adds_two_per_layer_per_step():
+    kw = dict(model="llama-3.1-70b", cluster="8 H100", batch=1, input_tokens=1024, output_tokens=256)
+    plain, with_ar = estimate_inference(**kw), estimate_inference(**kw, allreduce_latency="10 us")
+    # Megatron-LM tensor parallelism: two all-reduces per transformer layer per step; Llama 3.1 70B has 80 layers
+    extra = with_ar.time_per_output_token_bound.m_as("ms") - plain.time_per_output_token_bound.m_as("ms")
+    assert extra == pytest.approx(2 * 80 * 10e-3)
+    one = estimate_inference(**(kw | {"cluster": "1 H200"}), allreduce_latency="10 us")
+    assert one.time_per_output_token_bound == estimate_inference(**(kw | {"cluster": "1 H200"})).time_per_output_token_bound

@@ -179,6 +179,8 @@ INFERENCE_INPUTS: dict[str, Input] = _inputs(
           hi=1.0, default="inference_memory_fraction", example="0.9"),
     Input("load", "Token rate to serve, all users together [token/s]", "token_rate", "token/s", example="100000"),
     Input("tpot_target", "Latency target: time per output token each user may see [ms]", "time", "ms", example="50"),
+    Input("allreduce_latency", "Latency of one all-reduce under tensor parallelism [us] (no sourced default: not "
+          "counted unless given)", "time", "us", example="10"),
     Input("prefill_efficiency", "Achieved / bound prefill speed [dimensionless], in (0, 1]", "dimensionless", hi=1.0,
           default="inference_prefill_efficiency", example="0.45"),
     Input("decode_efficiency", "Achieved / bound decode speed [dimensionless], in (0, 1]", "dimensionless", hi=1.0,

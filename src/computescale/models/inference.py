@@ -8,7 +8,8 @@ on published measurements, ``specs/defaults.toml``; the fit and its error are in
 ``benchmarks/fit_inference.py``). Bounds read only the active parameters of a mixture of experts
 (the fewest bytes a step can read); estimates read the expected distinct experts of the batch
 (uniform routing). Not modelled: queueing and loaded latency, speculative decoding, prefix caching,
-disaggregated prefill, pipeline and expert parallelism, all-reduce time.
+disaggregated prefill, pipeline and expert parallelism; all-reduce time only where a latency is given
+(``allreduce_latency``: two all-reduces per layer per decode step, latency only, so a bound stays a bound).
 
 Inputs besides the glossary's (:data:`computescale.parameters.INFERENCE_INPUTS`) come from the
 resolver: ``experts``, ``cache`` and ``attention`` (the architecture as arrays,
@@ -36,7 +37,8 @@ __all__ = ["INFERENCE", "PERFORMANCE", "NOT_MODELLED"]
 
 #: What the chain leaves out, said with every answer.
 NOT_MODELLED = ("queueing and loaded latency", "speculative decoding", "prefix caching", "disaggregated prefill",
-                "pipeline and expert parallelism", "all-reduce time under tensor parallelism")
+                "pipeline and expert parallelism", "all-reduce time under tensor parallelism unless --allreduce-latency "
+                "is given (no sourced default)")
 
 #: Performance outputs, each with a ``_bound`` twin.
 PERFORMANCE = ("time_to_first_token", "time_per_output_token", "throughput_per_user", "throughput", "max_throughput")
@@ -94,7 +96,7 @@ def time_to_first_token(time_to_first_token_bound, prefill_efficiency):
 
 
 def _step_s(experts, cache, attention, batch, input_tokens, output_tokens, weight_bytes_per_param,
-            bandwidth_per_device, peak_per_device, count, expected: bool):
+            bandwidth_per_device, peak_per_device, count, expected: bool, allreduce_latency=0.0):
     """One decode step at the mean decode context [s]: max(bytes / bandwidth, FLOP / peak) over ``count`` devices.
 
     ``expected``: the expected distinct experts of the batch are read, at the mean context of the
@@ -106,7 +108,9 @@ def _step_s(experts, cache, attention, batch, input_tokens, output_tokens, weigh
     step_bytes = ik.decode_bytes_per_step(ik.weight_bytes(params, weight_bytes_per_param),
                                           cache.bytes_per_sequence(context), batch)
     flop = ik.decode_flop_per_step(experts.active_params, batch, attention.flop(1.0, context))
-    return ik.decode_step_time_s(step_bytes, bandwidth_per_device, count, flop, peak_per_device)
+    allreduces = 2.0 * np.sum(attention.layers)  # Megatron-style tensor parallelism: two per layer per step
+    return ik.decode_step_time_s(step_bytes, bandwidth_per_device, count, flop, peak_per_device, allreduce_latency,
+                                 allreduces)
 
 
 _STEP = ("experts", "cache", "attention", "batch", "input_tokens", "output_tokens", "weight_bytes_per_param",
@@ -114,7 +118,7 @@ _STEP = ("experts", "cache", "attention", "batch", "input_tokens", "output_token
 
 
 def _tpot(expected: bool, **kw):
-    t = _step_s(**{k: kw[k] for k in _STEP}, expected=expected)
+    t = _step_s(**{k: kw[k] for k in _STEP}, expected=expected, allreduce_latency=kw.get("allreduce_latency", 0.0))
     return t / kw["decode_efficiency"] if expected else t
 
 
@@ -127,7 +131,7 @@ def _throughput(bound: bool, batch_name: str, **kw):
     x = {k: kw[k] for k in _STEP if k != "batch"} | {"batch": np.maximum(kw[batch_name], 1.0)}
     b, osl = x["batch"], x["output_tokens"]
     prefill = np.multiply(b, kw["time_to_first_token_bound"])
-    decode = np.multiply(osl, _step_s(**x, expected=not bound))
+    decode = np.multiply(osl, _step_s(**x, expected=not bound, allreduce_latency=kw.get("allreduce_latency", 0.0)))
     total = np.maximum(prefill, decode) if bound else prefill / kw["prefill_efficiency"] + decode / kw["decode_efficiency"]
     return np.multiply(b, osl) / total
 
@@ -135,15 +139,15 @@ def _throughput(bound: bool, batch_name: str, **kw):
 _TP_NEEDS = _STEP + ("time_to_first_token_bound",)
 _EFF = ("prefill_efficiency", "decode_efficiency")
 
-tpot_bound = Stage("time_per_output_token_bound", _STEP, partial(_tpot, False), name="time_per_output_token_bound")
-tpot = Stage("time_per_output_token", _STEP + ("decode_efficiency",), partial(_tpot, True), name="time_per_output_token")
-throughput_bound = Stage("throughput_bound", _TP_NEEDS, partial(_throughput, True, "batch"), name="throughput_bound")
-throughput = Stage("throughput", _TP_NEEDS + _EFF, partial(_throughput, False, "batch"), name="throughput")
+_AR = ("allreduce_latency",)  # optional: a stated all-reduce latency under tensor parallelism
+tpot_bound = Stage("time_per_output_token_bound", _STEP, partial(_tpot, False), _AR, name="time_per_output_token_bound")
+tpot = Stage("time_per_output_token", _STEP + ("decode_efficiency",), partial(_tpot, True), _AR, name="time_per_output_token")
+throughput_bound = Stage("throughput_bound", _TP_NEEDS, partial(_throughput, True, "batch"), _AR, name="throughput_bound")
+throughput = Stage("throughput", _TP_NEEDS + _EFF, partial(_throughput, False, "batch"), _AR, name="throughput")
 max_throughput_bound = Stage("max_throughput_bound", _TP_NEEDS + ("max_batch_bound",),
-                             partial(_throughput, True, "max_batch_bound"),
-                             name="max_throughput_bound")
+                             partial(_throughput, True, "max_batch_bound"), _AR, name="max_throughput_bound")
 max_throughput = Stage("max_throughput", _TP_NEEDS + ("max_batch",) + _EFF, partial(_throughput, False, "max_batch"),
-                       name="max_throughput")
+                       _AR, name="max_throughput")
 
 
 @stage("throughput_per_user_bound")
