@@ -111,10 +111,14 @@ def _answer(est) -> list[str]:
     rows = [("compute", compute is not None and f"{show(compute)} (= {show(compute, 'PF_day')})" or value("compute"))]
     rows.append(("time to train", value("time_to_train", "day")))
     rows.append(("devices", est.cluster or "not given"))
-    if r.get("implied_mfu") is not None:
-        rows.append(("MFU", f"{show(r['implied_mfu'])} (implied by compute, cluster and duration)"))
+    implied = next((a.note.split(" (")[0] for a in est.assumptions if a.name == "mfu" and a.note.startswith("implied")),
+                   None)  # where the MFU came from: "implied by compute, peak and a stated device-time"
+    if implied and est.mfu is not None:
+        rows.append(("MFU", f"{show(est.mfu, '')} ({implied})"))
     elif est.mfu is not None:
-        rows.append(("MFU", f"{show(est.mfu, '')} (used)"))
+        also = r.get("implied_mfu")
+        rows.append(("MFU", f"{show(est.mfu, '')} (used)" + (f"; {show(also)} implied by compute, cluster and duration"
+                                                              if also is not None else "")))
     energy, power = r.get("energy"), r.get("facility_power")
     if energy is not None:
         rows.append(("energy", f"{show(energy)} at the facility" + (f" ({show(power)} facility power)" if power is not None else "")))
