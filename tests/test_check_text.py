@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from computescale import ComputescaleError, check_text
 from computescale.cli import main
 from computescale.render import to_jsonable
-from computescale.textgrammar import parse_number, sentences
+from computescale.text.grammar import parse_number, sentences
 
 ARTICLES = Path(__file__).parent / "data" / "articles"
 PASSAGES = [p for f in sorted(ARTICLES.glob("*.toml")) for p in tomllib.loads(f.read_text())["passage"]]

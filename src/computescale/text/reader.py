@@ -9,7 +9,7 @@
 'understated'
 
 A reader in front of the rest of the package, not a second calculator: the grammar
-(:mod:`computescale.textgrammar`) finds the spans; the catalog resolves names; :func:`check_claim`
+(:mod:`computescale.text.grammar`, :mod:`computescale.text.mentions`) finds the spans; the catalog resolves names; :func:`check_claim`
 gives verdicts; :func:`estimate_training` gives compute and thresholds; :class:`Cluster` gives
 peaks and TDP. Deterministic and offline.
 """
@@ -17,68 +17,22 @@ peaks and TDP. Deterministic and offline.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from . import textgrammar as g
-from .cluster import Cluster, metric_label
-from .compare import DEFAULT_TOLERANCE, check_claim
-from .errors import ComputescaleError, InputError, UnknownNameError
-from .schema import PRECISIONS
-from .specs import Catalog, load_catalog
-from .textgrammar import Mention, Sentence, Span, article_year, combine, grammar_for, read_sentence, unusable, whole
-from .training import estimate_training
-from .units import Q_, format_quantity
+from ..cluster import Cluster, metric_label
+from ..compare import DEFAULT_TOLERANCE, check_claim
+from ..errors import ComputescaleError, InputError, UnknownNameError
+from ..schema import PRECISIONS
+from ..specs import Catalog, load_catalog
+from ..training import estimate_training
+from ..units import Q_
+from . import grammar as g
+from .judge import _basis, _describe_training, _distinct, _facility_power, _peak_metric, _POWER_LABELS, _q
+from .mentions import (Mention, Sentence, article_year, combine, devices_meant, grammar_for, named_nearby, read_sentence,
+                       run_cluster, unusable, whole)
+from .grammar import Span
+from .report import TextClaim, TextReport
 
-__all__ = ["check_text", "TextReport", "TextClaim"]
-
-@dataclass
-class TextClaim:
-    """One statement found in the text: where it is, what was understood, the answer, what was not checked."""
-
-    quote: str
-    start: int
-    end: int
-    kind: str  # "comparison", "cluster", "training", "compute", "undisclosed-devices"
-    understood: dict = field(default_factory=dict)
-    answer: dict = field(default_factory=dict)
-    unchecked: list[str] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)  # the answer in words
-
-    def to_dict(self) -> dict:
-        return {"quote": self.quote, "start": self.start, "end": self.end, "kind": self.kind,
-                "understood": self.understood, "answer": self.answer, "unchecked": self.unchecked}
-
-
-@dataclass
-class TextReport:
-    """Every claim :func:`check_text` found, in order of appearance (empty when there is none)."""
-
-    claims: list[TextClaim]
-    year: int | None
-    year_note: str
-    catalog: Catalog
-
-    @property
-    def sources(self) -> list[str]:
-        return list(dict.fromkeys(s for c in self.claims for s in c.answer.get("sources", ())))
-
-    def to_dict(self) -> dict:
-        return {"claims": [c.to_dict() for c in self.claims], "article_year": self.year, "article_year_note": self.year_note,
-                "sources": {s: self.catalog.sources[s] for s in self.sources if s in self.catalog.sources}}
-
-    def __str__(self) -> str:
-        if not self.claims:
-            return "No compute-scale statement found."
-        out = []
-        for i, c in enumerate(self.claims, 1):
-            out.append(f"[{i}] {c.kind} (characters {c.start}-{c.end}): \"{c.quote}\"")
-            out.extend(f"    {line}" for line in c.lines)
-            out.extend(f"    not checked: {why}" for why in c.unchecked)
-            out.append("")
-        if self.sources:
-            out.append("Sources:")
-            out.extend(f"  [{s}] {self.catalog.sources[s].cite()}" for s in self.sources if s in self.catalog.sources)
-        return "\n".join(out).rstrip()
+__all__ = ["check_text"]
 
 
 # ---- the reader --------------------------------------------------------------------------------------------
@@ -149,7 +103,7 @@ class _Reader:
     # -- claims --------------------------------------------------------------------------------------------
     def _claim(self, s: Sentence, kind: str) -> TextClaim:
         claim = TextClaim(s.text, s.start, s.end, kind)
-        claim.understood.update(g.named_nearby(self.grammar, self.catalog, s.text, self.previous))
+        claim.understood.update(named_nearby(self.grammar, self.catalog, s.text, self.previous))
         named = [f"model {claim.understood['model']['as_written']!r} -> {claim.understood['model']['run']}"] if "model" in claim.understood else []
         named += [f"organisation {claim.understood['organisation']}"] if "organisation" in claim.understood else []
         if named:
@@ -309,7 +263,7 @@ class _Reader:
         except InputError as exc:
             claim.unchecked.append(str(exc))
             return
-        devices, kinds = g.devices_meant(self.catalog, m.generic, self.year)
+        devices, kinds = devices_meant(self.catalog, m.generic, self.year)
         rows = []
         for d in devices:
             c = Cluster.of(d, count, catalog=self.catalog)
@@ -343,7 +297,7 @@ class _Reader:
         if m is not None:
             used.add(free[0])
             u["clusters"] = [m.to_dict()]
-        elif (m := g.run_cluster(self.grammar, self.catalog, s)) is not None:  # "GPT-4 was trained in 95 days"
+        elif (m := run_cluster(self.grammar, self.catalog, s)) is not None:  # "GPT-4 was trained in 95 days"
             u["clusters"] = [m.to_dict()]
             claim.answer.setdefault("sources", []).append(m.source)
             claim.lines.append(f"no cluster in the text: the catalog records {m.named} [{m.source}]")
@@ -396,88 +350,3 @@ class _Reader:
         claim.lines.append(f"the catalog's figure for {run.name}: {_q(entry.value, 3)} [{entry.source}]; the text's figure is {ratio:.3f}x that")
 
 
-def _describe_training(claim: TextClaim, ests: list, c: Cluster | None, flop) -> None:
-    """The compute (or time, or MFU) the statement implies, and the regulatory thresholds it crosses."""
-    lo, hi = ests[0], ests[-1]
-    a, lines = claim.answer, claim.lines
-    if c is not None:
-        lines.append(f"cluster: {c.label}  (resolved: {'; '.join(c.resolutions)})")
-    for x in lo.assumptions:
-        if x.name in ("mfu", "peak per device") and x.source:
-            a.setdefault("sources", []).extend(s.strip() for s in x.source.split(","))
-    if flop is None:  # cluster and duration: the compute reachable at the default MFU
-        a["compute"] = {"low": lo.compute, "high": hi.compute}
-        mfu = lo.assumption("mfu")
-        a["mfu"] = {"value": lo.mfu, "source": mfu.source, "note": mfu.note or None}
-        span = _q(lo.compute, 3) if lo is hi else f"{_q(lo.compute, 3)} to {_q(hi.compute, 3)}"
-        lines.append(f"implies {span} at {float(lo.mfu.m):.0%} MFU ({lo.precision.upper()} dense peak; "
-                     f"default MFU [{mfu.source}]), i.e. count x peak x MFU x duration")
-    elif lo.implied_mfu is not None:
-        a["implied_mfu"] = {"low": lo.implied_mfu, "high": hi.implied_mfu}
-        lines.append(f"{_q(flop, 3)} in that time implies an MFU of {_mfu_span(hi.implied_mfu, lo.implied_mfu)} "
-                     f"({lo.precision.upper()} dense peak)" + ("; above 100%: the figures are inconsistent" if float(lo.implied_mfu.m) > 1 else ""))
-    elif lo.time_to_train is not None:
-        a["time_to_train"] = lo.time_to_train
-        lines.append(f"{_q(flop, 3)} takes {_q(lo.time_to_train, 3)} on this cluster at {float(lo.mfu.m):.0%} MFU (default)")
-    crossed = []
-    for t_lo, t_hi in zip(lo.thresholds, hi.thresholds):
-        if t_lo.crosses is None:
-            continue
-        both, either = bool(t_lo.crosses) and bool(t_hi.crosses), bool(t_lo.crosses) or bool(t_hi.crosses)
-        crossed.append({"id": t_lo.id, "name": t_lo.name, "threshold": t_lo.threshold, "status": t_lo.status,
-                        "crosses": "yes" if both else ("at the upper end only" if either else "no"), "source": t_lo.source})
-        a.setdefault("sources", []).append(t_lo.source)
-    a["thresholds"] = crossed
-    over = [f"{_threshold_label(t)} ({_q(t['threshold'], 2)}, {t['crosses']})" for t in crossed if t["crosses"] != "no"]
-    lines.append("thresholds crossed: " + ("; ".join(over) if over else "none"))
-
-
-def _threshold_label(t: dict) -> str:
-    label = t["name"].split(":")[0]
-    if "biological" in t["id"]:
-        label += ", biological-sequence models only"
-    status = next((w for w in ("revoked", "vetoed") if w in t["status"]), "")
-    return f"{label}, {status}" if status else label
-
-
-def _mfu_span(lo_q, hi_q) -> str:
-    return f"{float(lo_q.m):.0%}" if abs(float(hi_q.m) - float(lo_q.m)) < 5e-3 else f"{float(lo_q.m):.0%} to {float(hi_q.m):.0%}"
-
-
-_POWER_LABELS = {"power": "TDP", "power_fraction": "average draw", "server_overhead": "host overhead", "pue": "PUE"}
-
-
-def _facility_power(c: Cluster, catalog: Catalog | None):
-    """The training model's facility power (:func:`computescale.training.facility_power`), or why not."""
-    from .training import facility_power
-
-    if not c.has("power"):
-        return None, [], f"no TDP figure for {', '.join(m.device.name for m in c.members if m.device.power.tdp is None)}"
-    power, assumptions = facility_power(c, catalog=catalog or c.catalog)
-    return power, assumptions, ""
-
-
-def _peak_metric(c: Cluster, precision: str) -> str | None:
-    for metric in (f"{precision}.dense", "fp16.dense"):
-        try:
-            if c.has(metric):
-                return metric
-        except ComputescaleError:
-            continue
-    return None
-
-
-def _basis(v) -> dict:
-    b = v.basis
-    return {"basis": b.key, "label": b.label, "a_figure": b.detail("a"), "b_figure": b.detail("b"), "ratio": b.ratio}
-
-
-def _distinct(verdicts) -> list[str]:
-    """One line per distinct ratio (the same ratio on ten precisions is one finding)."""
-    seen: dict[str, str] = {}
-    for v in verdicts:
-        seen.setdefault(f"{v.basis.ratio:.3g}", f"{v.basis.detail('a')} vs {v.basis.detail('b')} {v.basis.ratio:.3g}x")
-    return list(seen.values())
-
-
-_q = format_quantity  # a quantity in a line of text: '98.94 EFLOP/s'
