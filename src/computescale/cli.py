@@ -299,7 +299,8 @@ def _add_check_text_parser(sub, common) -> None:
     )
     p.add_argument("file", metavar="FILE", help="a UTF-8 text file, or - for standard input")
     p.add_argument("--tolerance", type=float, default=0.10, help="a comparison holds when |claimed/actual - 1| <= this (default 0.10)")
-    p.add_argument("--precision", default="bf16", help="precision of like-for-like verdicts and peak compute, dense (default bf16)")
+    p.add_argument("--precision", default=None, help="precision of like-for-like verdicts and peak compute, dense (default bf16; "
+                   "a precision a device lacks is refused)")
     p.add_argument("--year", type=int, help="the article's year, for accelerators of undisclosed type (default: the latest year it mentions)")
 
 

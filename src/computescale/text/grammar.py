@@ -121,6 +121,7 @@ class Span:
     kind: str
     value: object = None  # the meaning: a float, a (lo, hi) pair, a name
     hedge: str = ""
+    note: str = ""  # why the figure as read cannot be used ("looks like a lost superscript")
 
 
 def word_alternation(words) -> str:
@@ -202,44 +203,61 @@ def find_durations(sentence: str, offset: int) -> list[Span]:
     return out
 
 
-_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+def inside(span: Span, others) -> bool:
+    return any(getattr(o, "span", o).start <= span.start and span.end <= getattr(o, "span", o).end for o in others)
+
+
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻·", "0123456789-.")
+_POW10 = r"10\s*(?:\^|\*\*)\s*-?[0-9]{1,4}(?:\.[0-9]{1,3})?|10[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,4}(?:·[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,3})?"
+#: A figure in scientific notation as written: "3.8 x 10^25", "10²⁶", "10^25.3", "10**25", "2.15e25".
+SCI = (rf"(?<![\w.])(?:[0-9]+(?:\.[0-9]+)?\s*(?:[x×\*]|times)\s*)?(?:{_POW10})"
+       rf"|(?<![\w.])[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]{{1,4}}(?![\w.])")
 _COMPUTE = (
-    rf"(?<![\w.,-])(?:(?P<hedge>{HEDGE})\s+)?(?P<num>(?<![\w.])(?:[0-9]+(?:\.[0-9]+)?\s*(?:[x×\*]|times)\s*)?10\s*(?:\^\s*|\*\*\s*)?(?:[0-9]{{1,3}}|[⁰¹²³⁴⁵⁶⁷⁸⁹]{{1,3}})"
-    rf"|(?<![\w.])[0-9]+(?:\.[0-9]+)?[eE][+]?[0-9]{{1,3}}|{NUM})"
-    rf"\s*(?P<unit>FLOPs?|FLOP|floating[\s-]point\s+operations|operations|(?:PF|petaflops?|petaflop/s)[\s-]*days?)(?![\w/])",
+    rf"(?<![\w.,-])(?:(?P<hedge>{HEDGE})\s+)?(?P<num>{SCI}|{NUM})"
+    rf"\s*(?P<unit>FLOPs?|FLOP|floating[\s-]point\s+operations|operations|(?:PF|petaflops?|petaflop/s)[\s-]*days?)(?![\w/]|\s+per\s+second)",
     re.I,
 )
+_LOST_SUPERSCRIPT = re.compile(r"10(?:1[5-9]|2[0-9]|3[0-5])")  # "1026 FLOPs": 10²⁶ with its superscript lost
 
 
 def find_computes(sentence: str, offset: int) -> list[Span]:
-    """Amounts of compute: "2.15e25 FLOP", "3.8 x 10^25 FLOPs", "10²⁶ operations", "3,640 PF-days" -> FLOP."""
+    """Amounts of compute: "2.15e25 FLOP", "3.8 x 10^25 FLOPs", "10²⁶ operations", "3,640 PF-days" -> FLOP.
+
+    A figure that cannot be a real amount (beyond a float, "2 x 10^1000 FLOPs") or that looks like a power of
+    ten whose superscript was lost ("1026 FLOPs") comes back with value None and a note saying so.
+    """
     out = []
     for m in lazy(_COMPUTE).finditer(sentence):
-        value = _sci(m.group("num"))
-        if value is None or not math.isfinite(value) or value <= 0:
+        num, unit, note = m.group("num"), m.group("unit").lower(), ""
+        value = sci_value(num)
+        if _LOST_SUPERSCRIPT.fullmatch(num.strip()) and "day" not in unit:
+            value, note = None, (f"{m.group(0).strip()!r} reads as {num.strip()} FLOP, which looks like 10^{num.strip()[2:]} with its "
+                                 f"superscript lost; not guessed (write 10^{num.strip()[2:]} or 1e{num.strip()[2:]} to check it)")
+        elif value is not None and not math.isfinite(value):
+            value, note = None, f"{m.group(0).strip()!r} is beyond any floating-point figure (more than 1e308): not a real amount of compute"
+        elif value is None or value <= 0:
             continue
-        unit = m.group("unit").lower()
-        if "day" in unit:
+        elif "day" in unit:
             value *= 8.64e19  # 1 PF-day = 1e15 FLOP/s x 86,400 s (the registry's PF-day, units.txt)
         elif unit == "operations" and value < 1e15:
             continue  # "10,000 operations" is not a training-compute amount
-        out.append(Span(offset + m.start(), offset + m.end(), m.group(0), "compute", value, (m.group("hedge") or "").lower()))
+        out.append(Span(offset + m.start(), offset + m.end(), m.group(0), "compute", value, (m.group("hedge") or "").lower(), note))
     return out
 
 
-def _sci(text: str) -> float | None:
+def sci_value(text: str) -> float | None:
+    """A figure as written ("3.8 x 10^25", "10^25.3", "10²⁶", "1e25", "1.5 million"); inf beyond a float, never an error."""
     t = text.translate(_SUPERSCRIPT).replace(" ", "")
-    m = re.fullmatch(r"(?:([0-9]+(?:\.[0-9]+)?)(?:[x×\*]|times))?10(?:\^|\*\*)?(-?[0-9]{1,3})", t, re.I)
-    if m:
-        return float(m.group(1) or 1) * 10.0 ** int(m.group(2))
-    try:
-        return float(t) if re.fullmatch(r"[0-9]+(?:\.[0-9]+)?[eE]\+?[0-9]{1,3}", t) else parse_number(text)
-    except (ValueError, OverflowError):
-        return None
-
-
-def inside(span: Span, others) -> bool:
-    return any(getattr(o, "span", o).start <= span.start and span.end <= getattr(o, "span", o).end for o in others)
+    m = re.fullmatch(r"(?:([0-9]+(?:\.[0-9]+)?)(?:[x×\*]|times))?10(?:\^|\*\*)?(-?[0-9]{1,4}(?:\.[0-9]{1,3})?)", t, re.I)
+    if m is None:
+        m = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)[eE]([+-]?[0-9]{1,4})", t)
+    if m is None:
+        return parse_number(text)
+    mantissa = float(m.group(1) or 1)
+    if mantissa == 0:
+        return 0.0
+    exponent = float(m.group(2)) + math.log10(mantissa)
+    return math.inf if exponent > 308 else 10.0 ** exponent
 
 
 GROWTH = re.compile(r"\s+(?:in\s+size\s+)?to\s+", re.I)  # after a factor: "double in size to ..."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..cluster import Cluster
-from ..errors import ComputescaleError
+from ..errors import ComputescaleError, InputError
 from ..specs import Catalog
 from ..units import format_quantity
 from .report import TextClaim
@@ -69,8 +69,9 @@ def _facility_power(c: Cluster, catalog: Catalog | None):
     return power, assumptions, ""
 
 
-def _peak_metric(c: Cluster, precision: str) -> str | None:
-    for metric in (f"{precision}.dense", "fp16.dense"):
+def _peak_metric(c: Cluster, precision: str, fallback: bool = True) -> str | None:
+    """The dense peak metric to use: ``precision``'s, else (only for the default precision) FP16's."""
+    for metric in (f"{precision}.dense", "fp16.dense") if fallback else (f"{precision}.dense",):
         try:
             if c.has(metric):
                 return metric
@@ -93,3 +94,14 @@ def _distinct(verdicts) -> list[str]:
 
 
 _q = format_quantity  # a quantity in a line of text: '98.94 EFLOP/s'
+
+
+def require_peak(c: Cluster, precision: str) -> str:
+    """The dense peak metric at a precision the user asked for, or :class:`InputError` (as ``train`` refuses)."""
+    metric = _peak_metric(c, precision, fallback=False)
+    if metric is None:
+        missing = next(m.device for m in c.members if not Cluster.of(m.device, 1, catalog=c.catalog).has(f"{precision}.dense"))
+        have = [p for p in missing.precisions() if missing.peak(p) is not None]
+        raise InputError(f"precision: {missing.name} has no published {precision.upper()} dense peak; choose one it has "
+                         f"({', '.join(have)}), or leave --precision out")
+    return metric

@@ -20,13 +20,12 @@ import re
 
 from ..cluster import Cluster, metric_label
 from ..compare import DEFAULT_TOLERANCE, check_claim
-from ..errors import ComputescaleError, InputError, UnknownNameError
-from ..schema import PRECISIONS
+from ..errors import ComputescaleError, InputError
 from ..specs import Catalog, load_catalog
-from ..training import estimate_training
+from ..training import estimate_training, normalize_precision
 from ..units import Q_
 from . import grammar as g
-from .judge import _basis, _describe_training, _distinct, _facility_power, _peak_metric, _POWER_LABELS, _q
+from .judge import _basis, _describe_training, _distinct, _facility_power, _peak_metric, _POWER_LABELS, _q, require_peak
 from .mentions import (Mention, Sentence, article_year, combine, devices_meant, grammar_for, named_nearby, read_sentence,
                        run_cluster, unusable, whole)
 from .grammar import Span
@@ -36,7 +35,7 @@ __all__ = ["check_text"]
 
 
 # ---- the reader --------------------------------------------------------------------------------------------
-def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: str = "bf16", year: int | None = None,
+def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: str | None = None, year: int | None = None,
                catalog: Catalog | None = None) -> TextReport:
     """Find and check every compute-scale statement in ``text``.
 
@@ -46,8 +45,10 @@ def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: st
         An article, a press release, a post: any size, any Unicode.
     tolerance : float
         A comparison holds when ``|claimed / actual - 1| <= tolerance`` (as in :func:`check_claim`).
-    precision : str
-        The like-for-like precision of comparison verdicts and of peak compute (dense); default bf16.
+    precision : str, optional
+        The like-for-like precision of comparison verdicts and of peak compute (dense), any case ("BF16").
+        Default bf16, with FP16 for a device that publishes no BF16 peak; a precision given explicitly that
+        a device lacks is an :class:`InputError`, as in ``train`` (never another precision's figure).
     year : int, optional
         The article's year, for accelerators of undisclosed type (those launched by then). Default:
         the latest year the text mentions.
@@ -59,13 +60,14 @@ def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: st
     """
     if not isinstance(text, str):
         raise InputError(f"check_text reads text (a str), got {type(text).__name__}")
-    if precision not in PRECISIONS:
-        raise UnknownNameError("precision", precision, [p for p in PRECISIONS if p[:2] == str(precision)[:2]])
+    strict = precision is not None
+    precision = normalize_precision(precision) if strict else "bf16"
     if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < float("inf")):
         raise InputError(f"tolerance must be a number >= 0 (e.g. 0.1 for ±10%), got {tolerance!r}")
     catalog = catalog or load_catalog()
     year, year_note = article_year(text, year)
     reader = _Reader(text, catalog, grammar_for(catalog), tolerance, precision, year)
+    reader.strict = strict
     reader.year_note = year_note
     for index, (start, end) in enumerate(g.sentences(text)):
         reader.sentence(index, start, end)
@@ -81,6 +83,7 @@ class _Reader:
         self.claims: list[TextClaim] = []
         self.salient: Mention | None = None  # the cluster a pronoun in a later sentence refers to
         self.previous = ""
+        self.strict = False  # a precision the user asked for: no FP16 stand-in
         self.reported: set[str] = set()  # known clusters already reported
 
     def sentence(self, index: int, start: int, end: int) -> None:
@@ -99,6 +102,9 @@ class _Reader:
         if standing:
             self.salient = standing[-1]
         self.previous = s.text
+
+    def _peak(self, c: Cluster) -> str | None:
+        return require_peak(c, self.precision) if self.strict else _peak_metric(c, self.precision)
 
     # -- claims --------------------------------------------------------------------------------------------
     def _claim(self, s: Sentence, kind: str) -> TextClaim:
@@ -236,7 +242,7 @@ class _Reader:
         c = m.cluster
         named = (f", which the text calls {m.named!r}" if m.named else "") + (f" ({m.span.hedge})" if "range" in m.span.hedge else "")
         claim.lines.append(f"read {m.span.text!r}{named} as {c.label}  (resolved: {'; '.join(c.resolutions)})")
-        metric = _peak_metric(c, self.precision)
+        metric = self._peak(c)
         if metric is None:
             claim.unchecked.append(f"peak compute: {c.label} has no dense {self.precision.upper()} or FP16 figure")
         else:
@@ -267,7 +273,7 @@ class _Reader:
         rows = []
         for d in devices:
             c = Cluster.of(d, count, catalog=self.catalog)
-            metric = _peak_metric(c, self.precision)
+            metric = _peak_metric(c, self.precision, fallback=not self.strict)
             if metric is not None:
                 rows.append((c.total_magnitude(metric), d, metric, c.sources(metric)))
         if not rows:
@@ -308,8 +314,13 @@ class _Reader:
         compute = s.computes[0] if s.computes else None
         if duration is not None:
             u["duration"] = {"as_written": duration.text, "low": Q_(duration.value[0], "day"), "high": Q_(duration.value[1], "day")}
+        if compute is not None and compute.note:  # a figure read but not usable: say so, never guess
+            u["compute"] = {"as_written": compute.text, "value": None}
+            claim.unchecked.append(compute.note)
+            return
         if compute is not None:
             u["compute"] = {"as_written": compute.text, "value": Q_(compute.value, "FLOP")}
+            claim.lines.append(f"stated: {compute.text.strip()!r}, read as {_q(Q_(compute.value, 'FLOP'), 3)}")
         if m is not None and m.cluster is None and m.generic and duration is not None:
             claim.unchecked.append(f"the device type of {m.span.text!r} is not stated: no compute range without it")
             self._undisclosed(s, m, claim)
@@ -325,7 +336,7 @@ class _Reader:
             return
         days = [None] if duration is None else list(dict.fromkeys(duration.value))
         flop = None if compute is None else Q_(compute.value, "FLOP")
-        precision = (_peak_metric(c, self.precision) or self.precision).split(".")[0] if c is not None else self.precision
+        precision = (self._peak(c) or self.precision).split(".")[0] if c is not None else self.precision
         ests = []
         for d in days:
             try:
