@@ -15,7 +15,7 @@ import math
 import re
 from dataclasses import dataclass
 
-__all__ = ["parse_number", "sentences", "Span", "NUM", "HEDGE", "find_factors", "find_durations", "find_computes", "TRAINING_VERB",
+__all__ = ["parse_number", "sentences", "MAX_SENTENCE", "Span", "NUM", "HEDGE", "find_factors", "find_durations", "find_computes", "TRAINING_VERB",
            "YEAR", "SUBJECT", "word_alternation", "GROWTH", "COMPARED", "lazy", "inside"]
 
 # ---- numbers -------------------------------------------------------------------------------------------
@@ -101,13 +101,30 @@ def sentences(text: str) -> list[tuple[int, int]]:
     out.append((start, len(text)))
     trimmed = []
     for s, e in out:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            trimmed.append((s, e))
+        for s, e in _capped(text, s, e):
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            if e > s:
+                trimmed.append((s, e))
     return trimmed
+
+
+#: The longest sentence read as one [characters]: text with no sentence break (one long line, a table
+#: dump) is cut into pieces of at most this size, at a space where there is one, so the work per
+#: sentence is bounded and the whole read is linear in the text's size.
+MAX_SENTENCE = 1_000
+
+
+def _capped(text: str, start: int, end: int):
+    """(start, end) pieces of one sentence, each at most :data:`MAX_SENTENCE` characters."""
+    while end - start > MAX_SENTENCE:
+        cut = text.rfind(" ", start + MAX_SENTENCE // 2, start + MAX_SENTENCE)
+        cut = cut if cut > start else start + MAX_SENTENCE
+        yield start, cut
+        start = cut
+    yield start, end
 
 
 # ---- spans within a sentence ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ peaks and TDP. Deterministic and offline.
 
 from __future__ import annotations
 
+import math
 import re
 
 from ..cluster import Cluster, metric_label
@@ -31,12 +32,15 @@ from .mentions import (Mention, Sentence, article_year, combine, devices_meant, 
 from .grammar import Span
 from .report import TextClaim, TextReport
 
-__all__ = ["check_text"]
+__all__ = ["check_text", "MAX_SIZE_MB"]
+
+#: The largest article read by default [MB]: at about 4 s per MB, a minute or two (``--max-size`` raises it).
+MAX_SIZE_MB = 20
 
 
 # ---- the reader --------------------------------------------------------------------------------------------
 def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: str | None = None, year: int | None = None,
-               catalog: Catalog | None = None) -> TextReport:
+               catalog: Catalog | None = None, max_size_mb: float = MAX_SIZE_MB) -> TextReport:
     """Find and check every compute-scale statement in ``text``.
 
     Parameters
@@ -52,6 +56,9 @@ def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: st
     year : int, optional
         The article's year, for accelerators of undisclosed type (those launched by then). Default:
         the latest year the text mentions.
+    max_size_mb : float
+        The largest text read [MB, millions of characters]; larger is an :class:`InputError` naming the
+        limit (reading is linear: about 4 s per MB on a 2-core machine).
 
     Returns
     -------
@@ -60,6 +67,11 @@ def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: st
     """
     if not isinstance(text, str):
         raise InputError(f"check_text reads text (a str), got {type(text).__name__}")
+    if not (isinstance(max_size_mb, (int, float)) and max_size_mb > 0):
+        raise InputError(f"max_size_mb must be a number of megabytes > 0, got {max_size_mb!r}")
+    if len(text) > max_size_mb * 1e6:
+        raise InputError(f"the text is {len(text) / 1e6:.1f} MB, over check-text's limit of {max_size_mb:g} MB; "
+                         f"raise it with --max-size {math.ceil(len(text) / 1e6)} (check_text(..., max_size_mb=...))")
     strict = precision is not None
     precision = normalize_precision(precision) if strict else "bf16"
     if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < float("inf")):
