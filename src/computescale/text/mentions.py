@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ComputescaleError, InputError
+from .figures import find_figures
 from .grammar import HEDGE, NUM, TRAINING_VERB, YEAR, Span, parse_number, find_computes, find_durations, find_factors, inside, lazy, word_alternation
 
 if TYPE_CHECKING:  # imported where used: the grammar loads without the catalog
@@ -16,7 +17,7 @@ if TYPE_CHECKING:  # imported where used: the grammar loads without the catalog
     from ..specs import Catalog
 
 __all__ = ["Mention", "grammar_for", "find_mentions", "combine", "whole", "Sentence", "read_sentence", "unusable", "article_year",
-           "devices_meant", "named_nearby", "run_cluster"]
+           "devices_meant", "named_nearby", "run_cluster", "carry_device", "bare_devices"]
 
 _VENDOR = r"(?:Nvidia|AMD|Intel|Google|Habana)(?:['’]s)?"
 _GENERIC = (r"(?:GPUs?|chips?|accelerators?|graphics\s+(?:processing\s+units?|cards?|processors?)|"
@@ -43,10 +44,13 @@ class Mention:
     error: str = ""
     named: str | None = None  # a known cluster's name the text gives to this count ("Colossus, with 100k H100s")
     source: str | None = None  # where the count comes from when the text does not give it (a run's cluster)
+    per: str = ""  # "hours": GPU-hours, not devices; "equivalents": H100-equivalents (compute only, no power)
+    carried: str = ""  # where the device type comes from when the count names none ("H800, sentence 1")
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"text": self.span.text, "start": self.span.start, "end": self.span.end}
         out.update({k: v for k, v in (("hedge", self.span.hedge), ("named", self.named), ("source", self.source)) if v})
+        out.update({k: v for k, v in (("per", self.per), ("device_from", self.carried)) if v})
         if self.cluster is not None:
             out.update(self.cluster.to_dict())
             out["resolved"] = self.cluster.resolutions
@@ -57,7 +61,7 @@ class Mention:
 
 
 # ---- cluster mentions: the grammar bound to a catalog's names --------------------------------------------------------------------------
-_Grammar = namedtuple("_Grammar", "mention run org")  # the compiled patterns for one catalog's names
+_Grammar = namedtuple("_Grammar", "mention run org device")  # the compiled patterns for one catalog's names
 _GRAMMARS: dict[int, tuple["Catalog", _Grammar]] = {}  # id(catalog) -> (catalog, its grammar)
 
 
@@ -79,7 +83,7 @@ def grammar_for(catalog: "Catalog") -> _Grammar:
         rf"|(?P<known>{known})(?![\w-]))"
     )
     grammar = _Grammar(re.compile(pattern, re.I), re.compile(rf"(?<![\w-])(?:{runs})(?![\w-])", re.I),
-                       re.compile(rf"\b(?:{_ORGS})\b"))
+                       re.compile(rf"\b(?:{_ORGS})\b"), re.compile(rf"(?<![\w.,-])(?P<dev>{dev})(?:s|['’]s)?(?![\w-])", re.I))
     _GRAMMARS[id(catalog)] = (catalog, grammar)
     return grammar
 
@@ -100,36 +104,55 @@ def find_mentions(sentence: str, offset: int, index: int, grammar: _Grammar, cat
             continue
         count = parse_number(num)
         unit = _PER_UNIT.match(sentence, m.end())  # "eight H100s per server", "an 8-GPU node": a server, not a cluster
-        if count is None or (unit and (unit.group(1) or count <= 72)):
+        if count is None or (unit and (unit.group(1) or count <= 72)) or _AFTER_NAME.search(sentence, max(0, m.start() - 12), m.start()):
+            continue
+        per = "hours" if _HOURS.match(sentence, m.end()) else ("equivalents" if _EQUIV.match(sentence, m.end()) else "")
+        if per == "hours" and m.group("gen"):  # "2.6 million GPU hours": no device type, no cluster
+            out.append(Mention(span, index, count=count, generic=m.group("gen"), per=per, error="GPU-hours of undisclosed type"))
             continue
         query = m.group("dev") or m.group("gdev") or m.group("unk")  # an unknown model name fails to resolve, said so
         generic = "" if query else re.sub(r"\s+", " ", m.group("gen"))
-        out.append(_resolve(Mention(span, index, count=count, query=query, generic=generic), catalog))
-    return _appositions(out, sentence, offset)
+        out.append(_resolve(Mention(span, index, count=count, query=query, generic=generic, per=per), catalog))
+    return _appositions(out, sentence, offset, catalog)
 
 
 _RANGE_BEFORE = (rf"(?:between\s+)?{NUM}\s*(?:to|-|–|—|and)\s*$", re.I)
 _PER_UNIT = re.compile(r"\s*((?:per|each|every|in\s+(?:each|every)|on\s+(?:each|every))\s+)?"
                        r"(?:server|node|rack|board|box|tray|baseboard|chassis|instance|pod|system)s?\b", re.I)
+_HOURS = re.compile(r"[\s-]*(?:GPU|chip|accelerator|device)?[\s-]*hours?\b", re.I)  # "2.788 million H800 GPU hours"
+_EQUIV = re.compile(r"[\s-]*(?:GPU[\s-]*)?equivalents?\b", re.I)  # "600,000 H100 equivalents"
+_AFTER_NAME = re.compile(r"(?:Trainium|Gaudi|TPU|Ironwood|Trillium|Maia|Inferentia|MTIA|v)\s*$", re.I)  # "Trainium 2 AI chips"
 _LOCATIVE = re.compile(r"\s+(?:in|at|near|outside)\s+(?:the\s+)?", re.I)
 _APPOSITION = re.compile(r"\s*(?:,|\(|—|–|:)?\s*(?:(?:which|that|a|an|the)\s+)?(?:(?:has|had|have|with|of|houses|housed|contains|"
                          r"packs|uses|used|is|was|comprises|comprising|boasts|runs|consists\s+of|will\s+have|now\s+has)\s+)?")
 
 
-def _appositions(mentions: list[Mention], sentence: str, offset: int) -> list[Mention]:
-    """ "Colossus, with 100,000 H100s": the count describes the known cluster; keep the text's figures."""
+def _appositions(mentions: list[Mention], sentence: str, offset: int, catalog: "Catalog") -> list[Mention]:
+    """ "Colossus, with 100,000 H100s": the count describes the known cluster; keep the text's figures.
+
+    A count of unnamed devices ("Colossus, with 150,000 GPUs") takes the known cluster's device type with
+    the count the text states, never the catalog's count.
+    """
     out: list[Mention] = []
     for m in mentions:
         prev = out[-1] if out else None
         between = sentence[prev.span.end - offset:m.span.start - offset] if prev is not None else ""
         if prev is not None and prev.known and not m.known and _APPOSITION.fullmatch(between):
             m.named = prev.known
+            if m.cluster is None and m.generic and prev.cluster is not None and prev.cluster.single_device is not None and not m.per:
+                m = carry_device(m, prev.cluster.single_device.name, f"the catalog's {prev.cluster.known}", catalog)
             out[-1] = m
             continue
         if prev is not None and m.known and not prev.known and _LOCATIVE.fullmatch(between):
             continue  # "65,536 H200 GPUs in Abilene": a place, not a cluster of its own
         out.append(m)
     return out
+
+
+def carry_device(m: Mention, device: str, where: str, catalog: "Catalog") -> Mention:
+    """A count of unnamed devices given the device type named elsewhere ("a 512-chip cluster of H800s")."""
+    carried = Mention(m.span, m.sentence, count=m.count, query=device, named=m.named, per=m.per, carried=f"{device}, from {where}")
+    return _resolve(carried, catalog)
 
 
 def _is_date(sentence: str, at: int, num: str, has_adjectives: bool) -> bool:
@@ -186,6 +209,8 @@ class Sentence:
     durations: list[Span]
     computes: list[Span]
     training: bool  # a training verb is present
+    figures: list[Span] = None  # stated rates, totals and power (computescale.text.figures)
+    devices: list[Span] = None  # device names with no count ("the B200 is 2.5 times the H100")
 
 
 def read_sentence(text: str, index: int, start: int, end: int, grammar: _Grammar, catalog: "Catalog") -> Sentence:
@@ -195,7 +220,34 @@ def read_sentence(text: str, index: int, start: int, end: int, grammar: _Grammar
     computes = find_computes(body, start)
     durations = [d for d in find_durations(body, start) if not inside(d, mentions)]
     factors = [f for f in find_factors(body, start) if not inside(f, mentions) and not inside(f, computes)]
-    return Sentence(index, start, end, body, mentions, factors, durations, computes, bool(TRAINING_VERB.search(body)))
+    figures = [f for f in find_figures(body, start) if not inside(f, mentions) and not inside(f, computes)]
+    computes += [Span(f.start, f.end, f.text, "compute", f.value, f.hedge) for f in figures if f.kind == "total"]
+    figures = [f for f in figures if f.kind != "total"]
+    durations = [d for d in durations if not inside(d, figures)]
+    return Sentence(index, start, end, body, mentions, factors, durations, computes, _is_training(body, grammar), figures,
+                    bare_devices(body, start, grammar, mentions))
+
+
+_BUILD = re.compile(r"\b(?:buil[dt]|building|construct\w*|erect\w*|online|found(?:ed|ing)|assembl\w*|install\w*|set\s+up|"
+                    r"deliver\w*|ship\w*|stood\s+up|brought\s+up|ramp\w*|order\w*)\b", re.I)
+_TRAIN_WORD = re.compile(r"\b(?:trained|training|train|trains|pre-?trained|pre-?training)\b", re.I)
+
+
+def _is_training(body: str, grammar: _Grammar) -> bool:
+    """A statement about training: a training word, or "took 95 days" with a run named and nothing built."""
+    if _TRAIN_WORD.search(body):
+        return not (_BUILD.search(body) and not re.search(r"\btrain(?:ed|s)?\s+(?:on|for|with|in)\b", body, re.I))
+    return bool(TRAINING_VERB.search(body)) and bool(grammar.run.search(body)) and not _BUILD.search(body)
+
+
+def bare_devices(body: str, offset: int, grammar: _Grammar, mentions: list[Mention]) -> list[Span]:
+    """Device names with no count before them, outside every cluster mention: "the B200", "Nvidia's H100"."""
+    out = []
+    for m in grammar.device.finditer(body):
+        span = Span(offset + m.start(), offset + m.end(), m.group(0), "device", m.group("dev"))
+        if not inside(span, mentions):
+            out.append(span)
+    return out
 
 
 def unusable(mentions: list[Mention], side: str) -> list[str]:
