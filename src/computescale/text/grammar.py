@@ -277,7 +277,8 @@ def sci_value(text: str) -> float | None:
     return math.inf if exponent > 308 else 10.0 ** exponent
 
 
-GROWTH = re.compile(r"\s+(?:in\s+size\s+)?to\s+", re.I)  # after a factor: "double in size to ..."
+#: After a factor: "double in size to ...", "double Colossus's capacity to ...": the old size, then the new.
+GROWTH = re.compile(r"\s+(?:in\s+size\s+|(?:[\w'’.-]+\s+){0,3}(?:capacity|size|compute|fleet|footprint|count)\s+)?to\s+", re.I)
 COMPARED = re.compile(r"\b(?:compared\s+(?:with|to)|relative\s+to|against|versus|vs\.?|unlike)\s", re.I)  # B first
 #: Words that make a sentence a statement about training.
 TRAINING_VERB = re.compile(r"\b(?:trained|training|train|trains|pre-?trained|pre-?training|will\s+take|took|takes)\b", re.I)

@@ -27,10 +27,11 @@ from ..training import estimate_training, normalize_precision
 from ..units import Q_
 from . import grammar as g
 from .judge import _basis, _describe_training, _distinct, _facility_power, _peak_metric, _POWER_LABELS, _q, require_peak
-from .mentions import (Mention, Sentence, article_year, combine, devices_meant, grammar_for, named_nearby, read_sentence,
+from .mentions import (Mention, Sentence, article_year, carry_device, combine, devices_meant, grammar_for, named_nearby, read_sentence,
                        run_cluster, unusable, whole)
 from .grammar import Span
 from .report import TextClaim, TextReport
+from .stated import StatedFigures
 
 __all__ = ["check_text", "MAX_SIZE_MB"]
 
@@ -86,7 +87,17 @@ def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: st
     return TextReport(reader.claims, year, year_note, catalog)
 
 
-class _Reader:
+class _CountOnly:
+    """A grown size given as a count of unnamed devices ("to 200,000 GPUs"): compared in devices only."""
+
+    def __init__(self, text: str, count: float):
+        self.text, self.count = text, count
+
+    def group(self, _=0) -> str:
+        return self.text
+
+
+class _Reader(StatedFigures):
     """Walks the sentences in order, keeping the last cluster mentioned for pronouns to refer to."""
 
     def __init__(self, text, catalog, grammar, tolerance, precision, year):
@@ -96,12 +107,16 @@ class _Reader:
         self.salient: Mention | None = None  # the cluster a pronoun in a later sentence refers to
         self.previous = ""
         self.strict = False  # a precision the user asked for: no FP16 stand-in
+        self.last_device: tuple[str, int] | None = None  # the last device named, and in which sentence
         self.reported: set[str] = set()  # known clusters already reported
 
     def sentence(self, index: int, start: int, end: int) -> None:
         s = read_sentence(self.text, index, start, end, self.grammar, self.catalog)
+        hours = [m for m in s.mentions if m.per == "hours"]  # device-time, never a cluster
+        s.mentions = [self._carry(s, m) for m in s.mentions if m.per != "hours"]
         used: set[int] = set()
         as_b: set[int] = set()
+        made: dict[int, TextClaim] = {}
         self.subject = None  # the A of this sentence's first comparison: "X is 2x Y and 3x Z"
         for factor in s.factors:
             self._comparison(s, factor, used, as_b)
@@ -109,11 +124,28 @@ class _Reader:
             self._training(s, used, "training" if s.training else "compute")
         for k, m in enumerate(s.mentions):
             if k not in used:
-                self._cluster(s, m)
+                made[k] = self._cluster(s, m)
+        for m in hours:
+            self._gpu_hours(s, m)
+        if s.figures:
+            self._figures(s, {k: c for k, c in made.items() if c is not None})
         standing = [m for k, m in enumerate(s.mentions) if k not in as_b and m.cluster is not None]
         if standing:
             self.salient = standing[-1]
+        named = [d.value for d in s.devices] + [m.query for m in s.mentions if m.query and m.cluster is not None]
+        if named:
+            self.last_device = (named[-1], s.index)
         self.previous = s.text
+
+    def _carry(self, s: Sentence, m: Mention) -> Mention:
+        """A count of unnamed devices takes the device this sentence, or one of the two before, names."""
+        if m.cluster is not None or not m.generic or m.known:
+            return m
+        if s.devices:
+            return carry_device(m, s.devices[0].value, "this sentence", self.catalog)
+        if self.last_device is not None and self.last_device[1] >= s.index - 2:
+            return carry_device(m, self.last_device[0], f"sentence {self.last_device[1] + 1}", self.catalog)
+        return m
 
     def _peak(self, c: Cluster) -> str | None:
         return require_peak(c, self.precision) if self.strict else _peak_metric(c, self.precision)
@@ -145,6 +177,8 @@ class _Reader:
             return self._growth(s, factor, growth.end(), before, after, used)
         if not after and len(before) >= 2 and g.COMPARED.search(self.text, s.start, s.mentions[before[-2]].span.start):
             before, after = before[-1:], before[-2:-1]  # "Compared with B, A is N times ..."
+        if not after and self._chip_comparison(s, factor):
+            return  # "the B200 is 2.5 times faster than the H100": one chip of each
         if not after:
             return  # a factor with nothing to compare against ("revenue grew 3x") is not a compute claim
         tail = self.text[s.mentions[after[-1]].span.end:s.end]
@@ -171,8 +205,13 @@ class _Reader:
         self._verdict(claim, a, b, factor)
 
     def _growth(self, s: Sentence, factor: Span, at: int, before: list[int], after: list[int], used: set[int]) -> None:
+        inner = [k for k in after if s.mentions[k].span.end <= at]  # "double Colossus's capacity to 200,000": the old
+        before, after = (before + inner, [k for k in after if k not in inner]) if inner else (before, after)
         new = after[0] if after and s.mentions[after[0]].span.start == at else None
         size = None if new is not None else g.lazy(g.NUM_AT).match(self.text, at, s.end)  # "to 200k (50k H200s)"
+        if new is not None and s.mentions[new].cluster is None and s.mentions[new].generic:  # "to 200,000 GPUs": a count only
+            used.add(new)
+            size, new = _CountOnly(s.mentions[new].span.text, s.mentions[new].count), None
         if new is None and (size is None or (not before and self.salient is None)):
             return
         claim = self._claim(s, "comparison")
@@ -183,11 +222,15 @@ class _Reader:
         if old is not None and old.cluster is not None:
             claim.lines.append(f"grows from: {old.cluster.label}" + (f"  ({phrase!r} refers to \"{old.span.text}\", sentence {old.sentence + 1})" if phrase else ""))
         if new is None:
-            count = g.parse_number(size.group(0).split("(")[0])
+            used.update(before[-1:])
+            count = size.count if isinstance(size, _CountOnly) else g.parse_number(size.group(0).split("(")[0])
             if old is not None and old.cluster is not None and count:
                 ratio = count / float(old.cluster.n_devices)
-                claim.answer["device_count_ratio"] = ratio
-                claim.lines.append(f"in devices: {old.cluster.n_devices:,.0f} -> {count:,.0f} = {ratio:.3g}x (claimed {factor.value:g}x)")
+                verdict = "holds" if abs(factor.value / ratio - 1) <= self.tolerance else ("overstated" if factor.value > ratio else "understated")
+                claim.answer.update({"device_count_ratio": ratio, "verdict": verdict, "verdict_basis": "device count",
+                                     "computed": {"ratio": ratio, "basis": "device count"}})
+                claim.lines.append(f"in devices: {old.cluster.n_devices:,.0f} -> {count:,.0f} = {ratio:.3g}x (claimed {factor.value:g}x) "
+                                   f"-> {verdict} on device count")
             claim.unchecked.append(f"compute: the new size {size.group(0)!r} does not name the type of every device, so the grown "
                                    "cluster's compute cannot be compared with the old one's")
             return
@@ -238,21 +281,22 @@ class _Reader:
             shown = _distinct(sorted(reaching, key=lambda v: v.basis.ratio))
             lines.append(f"bases that give {factor.value:g}x or more: " + "; ".join(shown[:4]) + ("; ..." if len(shown) > 4 else ""))
 
-    def _cluster(self, s: Sentence, m: Mention) -> None:
+    def _cluster(self, s: Sentence, m: Mention) -> TextClaim | None:
         if m.cluster is None and m.generic:
             self._undisclosed(s, m)
-            return
+            return None
         if m.known and m.cluster is not None:  # a known cluster named again adds nothing to its first report
             if m.cluster.known in self.reported:
-                return
+                return None
             self.reported.add(m.cluster.known)
         claim = self._claim(s, "cluster")
         claim.understood["clusters"] = [m.to_dict()]
         if m.cluster is None:
             claim.unchecked.append(f"{m.span.text!r}: {m.error}")
-            return
+            return claim
         c = m.cluster
         named = (f", which the text calls {m.named!r}" if m.named else "") + (f" ({m.span.hedge})" if "range" in m.span.hedge else "")
+        named += f" (device type: {m.carried})" if m.carried else ""
         claim.lines.append(f"read {m.span.text!r}{named} as {c.label}  (resolved: {'; '.join(c.resolutions)})")
         metric = self._peak(c)
         if metric is None:
@@ -262,15 +306,19 @@ class _Reader:
             claim.answer["peak_compute"] = {"value": peak, "basis": metric, "sources": c.sources(metric)}
             claim.answer.setdefault("sources", []).extend(c.sources(metric))
             claim.lines.append(f"peak compute: {_q(peak)} ({metric_label(metric)})")
+        if m.per == "equivalents":
+            claim.lines.append("facility power: not given: H100-equivalents measure compute, not physical devices")
+            return claim
         power, assumptions, why = _facility_power(c, self.catalog)
         if power is None:
             claim.unchecked.append(f"facility power: {why}")
-            return
+            return claim
         claim.answer["facility_power"] = {"value": power, "assumptions": [x.to_dict() for x in assumptions]}
         claim.answer.setdefault("sources", []).extend(x.source for x in assumptions if x.source)
         factors = " x ".join(f"{_POWER_LABELS.get(x.name, x.name)} {_q(x.value)}" + ("" if x.source else " (no sourced default: full TDP)")
                              for x in assumptions)
         claim.lines.append(f"facility power: {_q(power)} = count x {factors}")
+        return claim
 
     def _undisclosed(self, s: Sentence, m: Mention, claim: TextClaim | None = None) -> None:
         """A count of accelerators whose type the text does not give: the range across plausible types."""

@@ -23,8 +23,17 @@ class TextClaim:
     lines: list[str] = field(default_factory=list)  # the answer in words
 
     def to_dict(self) -> dict:
+        a = self.answer
+        computed = a.get("computed") or a.get("like_for_like") or a.get("peak_compute") or a.get("compute") or a.get("implied_mfu")
         return {"quote": self.quote, "start": self.start, "end": self.end, "kind": self.kind,
-                "understood": self.understood, "answer": self.answer, "unchecked": self.unchecked}
+                "stated": a.get("stated") or self.understood.get("compute") or self._stated_factor(),
+                "computed": computed, "verdict": a.get("verdict"), "why": "; ".join(self.unchecked) or None,
+                "sources": list(dict.fromkeys(a.get("sources", []))),
+                "understood": self.understood, "answer": a, "unchecked": self.unchecked}
+
+    def _stated_factor(self) -> dict | None:
+        u = self.understood
+        return {"as_written": u["factor_as_written"], "factor": u["factor"]} if "factor" in u else None
 
 
 @dataclass
