@@ -23,7 +23,7 @@ PASSAGES = [p for f in sorted(ARTICLES.glob("*.toml")) for p in tomllib.loads(f.
 
 def test_corpus_is_large_and_ids_unique():
     ids = [p["id"] for p in PASSAGES]
-    assert len(ids) >= 30 and len(set(ids)) == len(ids)
+    assert len(ids) >= 100 and len(set(ids)) == len(ids)
     assert sum(1 for p in PASSAGES if not p.get("claim")) >= 5  # passages with no claim at all
 
 
@@ -88,8 +88,22 @@ def _check_undisclosed(claim, want):
         assert r["high"].m_as("EFLOP/s") == pytest.approx(want["high_eflops"], rel=1e-3)
 
 
-_CHECKS = {"cluster": _check_cluster, "comparison": _check_comparison, "training": _check_training,
-           "compute": _check_training, "undisclosed-devices": _check_undisclosed}
+def _check_stated(claim, want):
+    """A stated figure (or a chip speed-up) judged: the verdict and bases it holds on."""
+    if "verdict" in want:
+        assert claim.answer["verdict"] == want["verdict"], str(claim.lines)
+    if "holds_on" in want:
+        assert set(want["holds_on"]) <= {x["basis"] for x in claim.answer["holds_on"]}
+
+
+def _check_cluster_and_stated(claim, want):
+    _check_cluster(claim, want)
+    _check_stated(claim, want)
+
+
+_CHECKS = {"cluster": _check_cluster_and_stated, "comparison": _check_comparison, "training": _check_training,
+           "compute": _check_training, "undisclosed-devices": _check_undisclosed, "gpu-hours": _check_training,
+           **{k: _check_stated for k in ("chip-comparison", "chip-peak", "chip-power", "stated-compute", "stated-power")}}
 
 
 @pytest.mark.parametrize("passage", PASSAGES, ids=[p["id"] for p in PASSAGES])
@@ -282,3 +296,26 @@ def test_console_script_reads_undecodable_stdin():
     proc = subprocess.run([*_cli_command(), "check-text", "-"], input=b"\xff\xfe 100k H100s", capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "read '100k H100s' as 100,000 × H100 SXM5 80GB" in proc.stdout.decode("utf-8")
+
+
+# ---- the corpus scored as a whole (issue #18): recall of labelled claims, spurious items ------------------------
+def _matches(claim, want) -> bool:
+    return claim.kind == want["kind"] and want.get("quote", "") in claim.quote
+
+
+def test_corpus_recall_and_no_spurious_items():
+    """Each labelled claim found (same kind, quote, in order) or not; every item not labelled is spurious."""
+    labelled = found = spurious = 0
+    for p in PASSAGES:
+        claims, wanted = check_text(p["text"], year=p.get("year")).claims, p.get("claim", [])
+        labelled += len(wanted)
+        left = list(claims)
+        for want in wanted:
+            hit = next((c for c in left if _matches(c, want)), None)
+            if hit is not None:
+                found += 1
+                left.remove(hit)
+        spurious += len(left)
+    assert labelled >= 100
+    assert found / labelled >= 0.9, f"recall {found}/{labelled}"
+    assert spurious == 0

@@ -265,7 +265,8 @@ def find_computes(sentence: str, offset: int) -> list[Span]:
 def sci_value(text: str) -> float | None:
     """A figure as written ("3.8 x 10^25", "10^25.3", "10²⁶", "1e25", "1.5 million"); inf beyond a float, never an error."""
     t = text.translate(_SUPERSCRIPT).replace(" ", "")
-    m = re.fullmatch(r"(?:([0-9]+(?:\.[0-9]+)?)(?:[x×\*]|times))?10(?:\^|\*\*)?(-?[0-9]{1,4}(?:\.[0-9]{1,3})?)", t, re.I)
+    power = r"(?:\^|\*\*)?" if t != text.replace(" ", "") else r"(?:\^|\*\*)"  # "10²⁶" (superscripts), else "10^26": never "100"
+    m = re.fullmatch(rf"(?:([0-9]+(?:\.[0-9]+)?)(?:[x×\*]|times))?10{power}(-?[0-9]{{1,4}}(?:\.[0-9]{{1,3}})?)", t, re.I)
     if m is None:
         m = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)[eE]([+-]?[0-9]{1,4})", t)
     if m is None:
@@ -274,7 +275,9 @@ def sci_value(text: str) -> float | None:
     if mantissa == 0:
         return 0.0
     exponent = float(m.group(2)) + math.log10(mantissa)
-    return math.inf if exponent > 308 else 10.0 ** exponent
+    if exponent > 308:
+        return math.inf
+    return mantissa * 10.0 ** int(m.group(2)) if float(m.group(2)).is_integer() else 10.0 ** exponent
 
 
 #: After a factor: "double in size to ...", "double Colossus's capacity to ...": the old size, then the new.

@@ -84,7 +84,8 @@ class StatedFigures:
             claim.unchecked.append(f"power: {m.span.text!r} counts H100-equivalents, a compute measure: no power figure applies")
             return
         else:
-            bases, unit, primary = power_bases(c, self.catalog), "W", "facility"
+            alone = re.search(r"\b(?:GPUs|chips|accelerators|devices)\s+alone\b|\bIT\s+(?:load|power)\b", claim.quote, re.I)
+            bases, unit, primary = power_bases(c, self.catalog), "W", ("it" if alone and "IT" in alone.group(0) else "devices" if alone else "facility")
         if not bases:
             claim.unchecked.append(f"{c.label} has no published figure to compare the stated {'compute' if unit == 'FLOP/s' else 'power'} with")
             return
