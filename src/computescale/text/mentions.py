@@ -293,9 +293,9 @@ def named_nearby(grammar: _Grammar, catalog: "Catalog", sentence: str, previous:
     return out
 
 
-def run_cluster(grammar: _Grammar, catalog: "Catalog", s: Sentence) -> Mention | None:
-    """The cluster the catalog records for a known run named in the sentence, as a mention of it."""
-    hit = grammar.run.search(s.text)
+def run_cluster(grammar: _Grammar, catalog: "Catalog", s: Sentence, at: int = 0) -> Mention | None:
+    """The cluster the catalog records for a known run named in the sentence (from ``at``), as a mention of it."""
+    hit = grammar.run.search(s.text, at)
     run = catalog.run(hit.group(0))[0] if hit else None
     if run is None or run.cluster is None:
         return None

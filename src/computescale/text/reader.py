@@ -87,6 +87,15 @@ def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: st
     return TextReport(reader.claims, year, year_note, catalog)
 
 
+_CONTRAST = re.compile(r"\b(?:unlike|rather\s+than|instead\s+of|not\s+to\s+be\s+confused\s+with|as\s+opposed\s+to)\s+(?:the\s+)?$", re.I)
+_CORRECTION = re.compile(r"^\W*(?:correction|clarification|update|editor['’]s\s+note)\b", re.I)
+
+
+def _aside(s: Sentence, m: Mention) -> bool:
+    """A known cluster named in a contrast or a correction note, with no count of its own: not a claim about it."""
+    return bool(_CORRECTION.match(s.text) or _CONTRAST.search(s.text, 0, m.span.start - s.start))
+
+
 class _CountOnly:
     """A grown size given as a count of unnamed devices ("to 200,000 GPUs"): compared in devices only."""
 
@@ -179,6 +188,9 @@ class _Reader(StatedFigures):
             before, after = before[-1:], before[-2:-1]  # "Compared with B, A is N times ..."
         if not after and self._chip_comparison(s, factor):
             return  # "the B200 is 2.5 times faster than the H100": one chip of each
+        if not after and (run := run_cluster(self.grammar, self.catalog, s, factor.end - s.start)) is not None:
+            s.mentions.append(run)  # "three times the compute of GPT-4": the run's recorded cluster
+            after = [len(s.mentions) - 1]
         if not after:
             return  # a factor with nothing to compare against ("revenue grew 3x") is not a compute claim
         tail = self.text[s.mentions[after[-1]].span.end:s.end]
@@ -265,7 +277,8 @@ class _Reader(StatedFigures):
         lines, u = claim.lines, claim.understood
         for side, m, label, said in (("A", a, a.cluster.label, u["a"]), ("B", b[0], b_cluster.label, u["b"][0])):
             ref = said.get("referred_to_as")
-            lines.append(f"{side}: {label}" + (f"  ({ref!r} refers to \"{m.span.text}\", sentence {m.sentence + 1})" if ref else ""))
+            lines.append(f"{side}: {label}" + (f"  ({ref!r} refers to \"{m.span.text}\", sentence {m.sentence + 1})" if ref else "")
+                         + (f"  ({m.named}, as the catalog records it [{m.source}])" if m.source else ""))
         lines.append("resolved: " + "; ".join(a.cluster.resolutions + b_cluster.resolutions))
         written = re.sub(r"\s+the$", "", factor.text.strip())
         lines.append(f"claimed: A is {factor.value:g}x B ({written!r})")
@@ -285,6 +298,8 @@ class _Reader(StatedFigures):
         if m.cluster is None and m.generic:
             self._undisclosed(s, m)
             return None
+        if m.known and _aside(s, m):
+            return None  # "Unlike Colossus, ...", "Correction: ... Colossus ...": named, not claimed
         if m.known and m.cluster is not None:  # a known cluster named again adds nothing to its first report
             if m.cluster.known in self.reported:
                 return None
