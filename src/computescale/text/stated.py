@@ -149,17 +149,20 @@ class StatedFigures:
         except ComputescaleError as exc:
             claim.unchecked.append(str(exc))
             return True
-        self._chip_verdict(claim, s, a, b, factor, check)
+        ends = [f.start for f in s.factors if f.start > factor.start]
+        clause = self.text[factor.start:min([*ends, s.end])]  # "... and the GB200 gives 30x for inference": its own clause
+        self._chip_verdict(claim, clause, a, b, factor, check)
         return True
 
-    def _chip_verdict(self, claim: TextClaim, s: Sentence, a: Cluster, b: Cluster, factor: Span, check) -> None:
+    def _chip_verdict(self, claim: TextClaim, clause: str, a: Cluster, b: Cluster, factor: Span, check) -> None:
         p = check.primary
         compute = [v for v in check.verdicts if v.basis.kind in ("like-for-like", "cross") and not v.basis.missing]
         holding = [v for v in check.holding if v.basis.kind in ("like-for-like", "cross")]
         best = max(compute, key=lambda v: v.basis.ratio, default=None)
         claim.lines.append(f"A: one {a.members[0].device.name}; B: one {b.members[0].device.name}")
         claim.lines.append(f"claimed: A is {factor.value:g}x B ({factor.text.strip()!r})")
-        if _INFERENCE.search(s.text) and not holding:
+        inference = _INFERENCE.search(clause)
+        if inference and not holding:
             claim.unchecked.append(f"cannot check yet: inference estimates are not available, and no peak basis explains "
                                    f"{factor.value:g}x (the largest peak ratio is {best.basis.ratio:.3g}x)" if best else
                                    "cannot check yet: inference estimates are not available")
@@ -172,9 +175,9 @@ class StatedFigures:
             claim.lines.append(f"like-for-like: missing ({p.basis.missing})")
         else:
             claim.lines.append(f"like-for-like ({p.basis.label}): {p.basis.ratio:.3g}x -> {p.describe()}")
-        shown = _distinct(holding)
+        shown = _distinct(sorted(holding, key=lambda v: v.basis.key != p.basis.key))
         claim.lines.append(f"holds (±{self.tolerance:.0%}) on: " + ("; ".join(shown[:4]) if shown else "no peak basis")
-                           + ("; inference itself is not modelled" if _INFERENCE.search(s.text) else ""))
+                           + ("; inference itself is not modelled" if inference else ""))
 
     def _gpu_hours(self, s: Sentence, m: Mention) -> None:
         """ "2.788 million H800 GPU hours": device-time, never a cluster; the compute it gives at the default MFU."""
