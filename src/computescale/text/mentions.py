@@ -83,7 +83,7 @@ def grammar_for(catalog: "Catalog") -> _Grammar:
         rf"|(?P<known>{known})(?![\w-]))"
     )
     grammar = _Grammar(re.compile(pattern, re.I), re.compile(rf"(?<![\w-])(?:{runs})(?![\w-])", re.I),
-                       re.compile(rf"\b(?:{_ORGS})\b"), re.compile(rf"(?<![\w.,-])(?P<dev>{dev})(?:s|['’]s)?(?![\w-])", re.I))
+                       re.compile(rf"\b(?:{_ORGS})\b"), re.compile(rf"(?<![\w.,-])(?P<dev>{dev})(?:s|['’]s|-(?:based|powered|class))?(?![\w-])", re.I))
     _GRAMMARS[id(catalog)] = (catalog, grammar)
     return grammar
 

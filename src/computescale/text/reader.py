@@ -345,6 +345,9 @@ class _Reader(StatedFigures):
             claim.unchecked.append(str(exc))
             return
         devices, kinds = devices_meant(self.catalog, m.generic, self.year)
+        family = [d for d in devices if d.family and re.search(rf"\b{re.escape(d.family.split()[0])}\b", m.span.text, re.I)]
+        if family:  # "8,000 Hopper GPUs": the family's devices only
+            devices, kinds = family, f"{family[0].family.split()[0]} devices"
         rows = []
         for d in devices:
             c = Cluster.of(d, count, catalog=self.catalog)
