@@ -24,6 +24,12 @@ _RATE = (
     rf"(?:flop(?:s|/s)?)(?:\s*/\s*s(?![\w])|\s+per\s+second)?(?![\w/])",
     re.I,
 )
+_OPS = (  # "18 billion billion operations per second", "1.2 quintillion calculations a second"
+    rf"(?<![\w.,-])(?:(?P<hedge>{HEDGE})\s+)?(?P<num>{NUM})\s*(?P<mult>billion\s+billion|quintillion|trillion)?\s+"
+    rf"(?:operations|calculations|FLOPs?|floating[\s-]point\s+operations)\s+(?:per|a|each)\s+second(?![\w])",
+    re.I,
+)
+_MULT = {"billion billion": 1e18, "quintillion": 1e18, "trillion": 1e12}
 _POWER = (
     rf"(?<![\w.,-])(?:(?P<hedge>{HEDGE})\s+)?(?P<num>{NUM})(?:\s*(?:to|-|–)\s*(?P<hi>{NUM}))?\s*"
     rf"(?P<unit>GW|MW|kW|gigawatts?|megawatts?|kilowatts?)(?![\w])(?P<per>\s+(?:per|each|for\s+each|a)\s+(?:GPU|chip|accelerator|device))?",
@@ -45,6 +51,13 @@ def find_figures(sentence: str, offset: int) -> list[Span]:
         value *= _PREFIX[m.group("pre").lower()]
         kind = "total" if value >= RATE_AS_TOTAL else "rate"
         out.append(Span(offset + m.start(), offset + m.end(), m.group(0), kind, value, (m.group("hedge") or "").lower()))
+    for m in lazy(_OPS).finditer(sentence):
+        value = sci_value(m.group("num"))
+        if value is None or not math.isfinite(value) or value <= 0:
+            continue
+        value *= _MULT.get(re.sub(r"\s+", " ", (m.group("mult") or "").lower()), 1.0)
+        if value >= 1e12:  # "10,000 operations per second" is not a compute claim
+            out.append(Span(offset + m.start(), offset + m.end(), m.group(0), "rate", value, (m.group("hedge") or "").lower()))
     for m in lazy(_POWER).finditer(sentence):
         lo = sci_value(m.group("num"))
         hi = sci_value(m.group("hi")) if m.group("hi") else lo

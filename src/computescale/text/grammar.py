@@ -231,7 +231,7 @@ SCI = (rf"(?<![\w.])(?:[0-9]+(?:\.[0-9]+)?\s*(?:[x×\*]|times)\s*)?(?:{_POW10})"
        rf"|(?<![\w.])[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]{{1,4}}(?![\w.])")
 _COMPUTE = (
     rf"(?<![\w.,-])(?:(?P<hedge>{HEDGE})\s+)?(?P<num>{SCI}|{NUM})"
-    rf"\s*(?P<unit>FLOPs?|FLOP|floating[\s-]point\s+operations|operations|(?:PF|petaflops?|petaflop/s)[\s-]*days?)(?![\w/]|\s+per\s+second)",
+    rf"\s*(?P<unit>FLOPs?|FLOP|floating[\s-]point\s+operations|operations|(?:PF|petaflops?|petaflop/s)[\s-]*days?|of\s+(?:training\s+)?compute)(?![\w/]|\s+per\s+second)",
     re.I,
 )
 _LOST_SUPERSCRIPT = re.compile(r"10(?:1[5-9]|2[0-9]|3[0-5])")  # "1026 FLOPs": 10²⁶ with its superscript lost
@@ -256,8 +256,8 @@ def find_computes(sentence: str, offset: int) -> list[Span]:
             continue
         elif "day" in unit:
             value *= 8.64e19  # 1 PF-day = 1e15 FLOP/s x 86,400 s (the registry's PF-day, units.txt)
-        elif unit == "operations" and value < 1e15:
-            continue  # "10,000 operations" is not a training-compute amount
+        elif (unit == "operations" and value < 1e15) or (unit.endswith("compute") and value < 1e20):
+            continue  # "10,000 operations", "50 of compute": not a training-compute amount
         out.append(Span(offset + m.start(), offset + m.end(), m.group(0), "compute", value, (m.group("hedge") or "").lower(), note))
     return out
 

@@ -88,6 +88,8 @@ def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: st
 
 
 _CONTRAST = re.compile(r"\b(?:unlike|rather\s+than|instead\s+of|not\s+to\s+be\s+confused\s+with|as\s+opposed\s+to)\s+(?:the\s+)?$", re.I)
+_SHIPMENT = re.compile(r"\b(?:shipped|shipping|shipments?|ships|sold|sales|order\s+book|backlog)\b", re.I)
+_SITE = re.compile(r"\b(?:cluster|supercomputer|supercluster|data\s?cent(?:er|re)|facility|site|campus|hall|installation)s?\b", re.I)
 _CORRECTION = re.compile(r"^\W*(?:correction|clarification|update|editor['’]s\s+note)\b", re.I)
 
 
@@ -298,6 +300,8 @@ class _Reader(StatedFigures):
         if m.cluster is None and m.generic:
             self._undisclosed(s, m)
             return None
+        if _SHIPMENT.search(s.text) and not _SITE.search(s.text):
+            return None  # "Nvidia shipped 500,000 H100s": a vendor's sales or order book, not a cluster (a lab's own order is)
         if m.known and _aside(s, m):
             return None  # "Unlike Colossus, ...", "Correction: ... Colossus ...": named, not claimed
         if m.known and m.cluster is not None:  # a known cluster named again adds nothing to its first report
