@@ -20,17 +20,18 @@ def _describe_training(claim: TextClaim, ests: list, c: Cluster | None, flop) ->
     if flop is None:  # cluster and duration: the compute reachable at the default MFU
         a["compute"] = {"low": lo.compute, "high": hi.compute}
         mfu = lo.assumption("mfu")
+        which = "stated MFU" if "mfu_stated" in claim.understood else f"default MFU [{mfu.source}]"
         a["mfu"] = {"value": lo.mfu, "source": mfu.source, "note": mfu.note or None}
         span = _q(lo.compute, 3) if lo is hi else f"{_q(lo.compute, 3)} to {_q(hi.compute, 3)}"
         lines.append(f"implies {span} at {float(lo.mfu.m):.0%} MFU ({lo.precision.upper()} dense peak; "
-                     f"default MFU [{mfu.source}]), i.e. count x peak x MFU x duration")
+                     f"{which}), i.e. count x peak x MFU x duration")
     elif lo.implied_mfu is not None:
         a["implied_mfu"] = {"low": lo.implied_mfu, "high": hi.implied_mfu}
         lines.append(f"{_q(flop, 3)} in that time implies an MFU of {_mfu_span(hi.implied_mfu, lo.implied_mfu)} "
                      f"({lo.precision.upper()} dense peak)" + ("; above 100%: the figures are inconsistent" if float(lo.implied_mfu.m) > 1 else ""))
     elif lo.time_to_train is not None:
         a["time_to_train"] = lo.time_to_train
-        lines.append(f"{_q(flop, 3)} takes {_q(lo.time_to_train, 3)} on this cluster at {float(lo.mfu.m):.0%} MFU (default)")
+        lines.append(f"{_q(flop, 3)} takes {_q(lo.time_to_train, 3)} on this cluster at {float(lo.mfu.m):.0%} MFU ({'stated' if 'mfu_stated' in claim.understood else 'default'})")
     crossed = []
     for t_lo, t_hi in zip(lo.thresholds, hi.thresholds):
         if t_lo.crosses is None:

@@ -98,6 +98,13 @@ def _aside(s: Sentence, m: Mention) -> bool:
     return bool(_CORRECTION.match(s.text) or _CONTRAST.search(s.text, 0, m.span.start - s.start))
 
 
+_MFU = re.compile(r"(?<![\w.])([0-9]{1,3}(?:\.[0-9]+)?)\s*%\s+(?:MFU|(?:model\s+FLOPs?\s+)?utili[sz]ation)\b", re.I)
+
+
+def _mfu_text(lo: float, hi: float) -> str:
+    return f"{lo:.0%}" if abs(hi - lo) < 5e-3 else f"{lo:.0%} to {hi:.0%}"
+
+
 class _CountOnly:
     """A grown size given as a count of unnamed devices ("to 200,000 GPUs"): compared in devices only."""
 
@@ -419,16 +426,32 @@ class _Reader(StatedFigures):
         days = [None] if duration is None else list(dict.fromkeys(duration.value))
         flop = None if compute is None else Q_(compute.value, "FLOP")
         precision = (self._peak(c) or self.precision).split(".")[0] if c is not None else self.precision
-        ests = []
+        ests, mfu = [], _MFU.search(claim.quote)
+        mfu = float(mfu.group(1)) / 100 if mfu and 0 < float(mfu.group(1)) <= 100 else None  # "at 40% utilisation"
+        if mfu is not None:
+            claim.understood["mfu_stated"] = mfu
+        both = flop is not None and duration is not None  # then the MFU is implied, and a stated one is compared with it
         for d in days:
             try:
                 ests.append(estimate_training(compute=flop, cluster=c, duration=None if d is None else Q_(d, "day"),
-                                              precision=precision, catalog=self.catalog))
+                                              precision=precision, mfu=None if both else mfu, catalog=self.catalog))
             except ComputescaleError as exc:
                 claim.unchecked.append(str(exc))
                 return
         _describe_training(claim, ests, c, flop)
+        if both and mfu is not None and ests[0].implied_mfu is not None:
+            self._mfu_verdict(claim, mfu, ests)
         self._catalog_figure(claim, flop)
+
+    def _mfu_verdict(self, claim: TextClaim, mfu: float, ests: list) -> None:
+        """A stated MFU beside the one the stated compute, cluster and duration imply."""
+        implied = sorted(float(e.implied_mfu.m) for e in ests)
+        lo, hi = implied[0], implied[-1]
+        holds = lo * (1 - self.tolerance) <= mfu <= hi * (1 + self.tolerance)
+        verdict = "holds" if holds else ("overstated" if mfu > hi else "understated")
+        claim.answer.update({"verdict": verdict, "stated": {"as_written": f"{mfu:.0%} MFU", "value": mfu},
+                             "computed": {"value": [lo, hi], "basis": "MFU implied by the stated compute, cluster and duration"}})
+        claim.lines.append(f"stated MFU {mfu:.0%} vs implied {_mfu_text(lo, hi)} -> {verdict}")
 
     def _catalog_figure(self, claim: TextClaim, flop) -> None:
         """A stated compute for a known run, beside the catalog's sourced figure for it."""
