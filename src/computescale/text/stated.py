@@ -45,6 +45,10 @@ class StatedFigures:
                     continue  # a figure with no cluster to belong to ("the site's grid link is 300 MW") is not checked
                 claim = self._claim(s, "stated-" + ("compute" if f.kind == "rate" else "power"))
                 self._stated_fields(claim, f)
+                if f.kind == "power" and generic.count:  # "10 GW equals 5 million GPUs": the per-device figure it implies
+                    lo, hi = f.value if isinstance(f.value, tuple) else (f.value, f.value)
+                    per = " to ".join(dict.fromkeys(_fmt(v / generic.count, "W") for v in (lo, hi)))
+                    claim.lines.append(f"implies {per} per device at the facility for {generic.count:,.0f} devices")
                 claim.unchecked.append(f"the device type of {generic.span.text!r} is not stated, so no single figure to compare with"
                                        if generic is not None else "no cluster named in this sentence or just before it to compare with")
                 continue
