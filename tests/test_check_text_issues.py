@@ -170,3 +170,9 @@ def test_non_claim_sentences_add_no_item(extra, at):
     parts = [p.rstrip(".") + "." for p in parts]
     text = " ".join(parts[:at] + extra + parts[at:])
     assert [c.kind for c in check_text(text).claims] == ["cluster", "comparison"]
+
+
+def test_source_header_line_is_not_part_of_the_text():
+    text = "# source: https://example.com/2024/09/colossus-100k-h100\nThe lab runs 100,000 H100s."
+    (c,) = check_text(text).claims
+    assert c.quote == "The lab runs 100,000 H100s." and text[c.start:c.end] == c.quote

@@ -80,6 +80,7 @@ def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: st
         raise InputError(f"tolerance must be a number >= 0 (e.g. 0.1 for ±10%), got {tolerance!r}")
     catalog = catalog or load_catalog()
     year, year_note = article_year(text, year)
+    text = _HEADER.sub(lambda m: " " * len(m.group(0)), text)  # "# source: ..." lines: blanked, offsets kept
     reader = _Reader(text, catalog, grammar_for(catalog), tolerance, precision, year)
     reader.strict = strict
     reader.year_note = year_note
@@ -88,6 +89,8 @@ def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: st
     return TextReport(reader.claims, year, year_note, catalog)
 
 
+#: A header line naming where the text comes from; it dates the article but is not part of its prose.
+_HEADER = re.compile(r"^[ \t]*#[ \t]*source[ \t]*:[^\n]*", re.I | re.M)
 _CONTRAST = re.compile(r"\b(?:unlike|rather\s+than|instead\s+of|not\s+to\s+be\s+confused\s+with|as\s+opposed\s+to)\s+(?:the\s+)?$", re.I)
 _SHIPMENT = re.compile(r"\b(?:shipped|shipping|shipments?|ships|sold|sales|order\s+book|backlog)\b", re.I)
 _SITE = re.compile(r"\b(?:cluster|supercomputer|supercluster|data\s?cent(?:er|re)|facility|site|campus|hall|installation)s?\b", re.I)
