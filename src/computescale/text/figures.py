@@ -41,9 +41,14 @@ _WATTS = {"gw": 1e9, "gigawatt": 1e9, "mw": 1e6, "megawatt": 1e6, "kw": 1e3, "ki
 RATE_AS_TOTAL = 1e22
 
 
+_HINT = re.compile(r"flop|watt|W(?![\w])|operations|calculations", re.I)
+
+
 def find_figures(sentence: str, offset: int) -> list[Span]:
     """Stated compute rates [FLOP/s] (kind 'rate'), totals [FLOP] ('total') and power [W] ('power')."""
     out = []
+    if not _HINT.search(sentence):  # every pattern needs one of these words: skip the full scans
+        return out
     for m in lazy(_RATE).finditer(sentence):
         value = sci_value(m.group("num"))
         if value is None or not math.isfinite(value) or value <= 0:

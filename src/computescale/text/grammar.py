@@ -176,9 +176,14 @@ _FACTOR = (  # every alternative starts a word: the lookbehind skips the inside 
 )
 
 
+_FACTOR_HINT = re.compile(r"[×%]|x(?![\w])|times|fold|half|twice|doubl|tripl|thrice|quadrupl|per\s?cent|as\s+much|same|equal", re.I)
+
+
 def find_factors(sentence: str, offset: int) -> list[Span]:
     """Claimed ratios: "about 20 times", "20x", "twice", "8-fold", "30% more than", "as much as"."""
     out = []
+    if not _FACTOR_HINT.search(sentence):  # every alternative needs one of these: skip the full scan
+        return out
     for m in lazy(_FACTOR).finditer(sentence):
         g = m.groupdict()
         if g["n"] or g["fold"] or g["fold1"]:
@@ -206,9 +211,14 @@ _DURATION = (
 )
 
 
+_DURATION_HINT = re.compile(r"hour|day|week|month|year", re.I)
+
+
 def find_durations(sentence: str, offset: int) -> list[Span]:
     """Durations, single or ranges: "122 days", "3 to 4 months", "90-100 days" -> value (lo, hi) in days."""
     out = []
+    if not _DURATION_HINT.search(sentence):
+        return out
     for m in lazy(_DURATION).finditer(sentence):
         lo = parse_number(m.group("lo"))
         hi = parse_number(m.group("hi")) if m.group("hi") else lo
@@ -237,6 +247,9 @@ _COMPUTE = (
 _LOST_SUPERSCRIPT = re.compile(r"10(?:1[5-9]|2[0-9]|3[0-5])")  # "1026 FLOPs": 10²⁶ with its superscript lost
 
 
+_COMPUTE_HINT = re.compile(r"flop|operations|PF|petaflop|compute", re.I)
+
+
 def find_computes(sentence: str, offset: int) -> list[Span]:
     """Amounts of compute: "2.15e25 FLOP", "3.8 x 10^25 FLOPs", "10²⁶ operations", "3,640 PF-days" -> FLOP.
 
@@ -244,6 +257,8 @@ def find_computes(sentence: str, offset: int) -> list[Span]:
     ten whose superscript was lost ("1026 FLOPs") comes back with value None and a note saying so.
     """
     out = []
+    if not _COMPUTE_HINT.search(sentence):
+        return out
     for m in lazy(_COMPUTE).finditer(sentence):
         num, unit, note = m.group("num"), m.group("unit").lower(), ""
         value = sci_value(num)
