@@ -284,6 +284,8 @@ def _values_for(command: str, action: argparse.Action):
         return st.integers(-3, 300).map(str) | st.sampled_from(["0", "x", "2000001", "1e3", ""])
     if dest == "seed":
         return st.integers(-3, 2**64).map(str) | st.sampled_from(["x", "-1", ""])
+    if dest == "max_size":  # check-text's size limit [MB]: 0, negative, tiny, NaN
+        return st.sampled_from(["20", "0", "-1", "0.000001", "nan", "inf", "x", "1e3", ""])
     if dest in ("factor", "tolerance"):
         return _num_text | _random_text
     if dest in _KIND:

@@ -229,7 +229,8 @@ def _cmd_check_text(args) -> str:
         raise InputError(f"cannot read {args.file!r}: {exc.strerror}") from None
     except ValueError:  # a NUL byte in the path
         raise InputError(f"cannot read {args.file!r}: a file name cannot hold a NUL character") from None
-    report = check_text(text, tolerance=args.tolerance, precision=args.precision, year=args.year, catalog=_catalog(args))
+    report = check_text(text, tolerance=args.tolerance, precision=args.precision, year=args.year, catalog=_catalog(args),
+                        max_size_mb=args.max_size)
     return dumps(report.to_dict()) if args.json else str(report)
 
 
@@ -318,7 +319,10 @@ def _add_check_text_parser(sub, common) -> None:
     )
     p.add_argument("file", metavar="FILE", help="a UTF-8 text file, or - for standard input")
     p.add_argument("--tolerance", type=float, default=0.10, help="a comparison holds when |claimed/actual - 1| <= this (default 0.10)")
-    p.add_argument("--precision", default="bf16", help="precision of like-for-like verdicts and peak compute, dense (default bf16)")
+    p.add_argument("--precision", default=None, help="precision of like-for-like verdicts and peak compute, dense (default bf16; "
+                   "a precision a device lacks is refused)")
+    p.add_argument("--max-size", type=float, default=20, metavar="MB",
+                   help="refuse a text larger than this many MB (millions of characters; default 20)")
     p.add_argument("--year", type=int, help="the article's year, for accelerators of undisclosed type (default: the latest year it mentions)")
 
 

@@ -9,81 +9,40 @@
 'understated'
 
 A reader in front of the rest of the package, not a second calculator: the grammar
-(:mod:`computescale.textgrammar`) finds the spans; the catalog resolves names; :func:`check_claim`
+(:mod:`computescale.text.grammar`, :mod:`computescale.text.mentions`) finds the spans; the catalog resolves names; :func:`check_claim`
 gives verdicts; :func:`estimate_training` gives compute and thresholds; :class:`Cluster` gives
 peaks and TDP. Deterministic and offline.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass, field
 
-from . import textgrammar as g
-from .cluster import Cluster, metric_label
-from .compare import DEFAULT_TOLERANCE, check_claim
-from .errors import ComputescaleError, InputError, UnknownNameError
-from . import precision as precision_policy
-from .data.specs import Catalog, load_catalog
-from .textgrammar import Mention, Sentence, Span, article_year, combine, grammar_for, read_sentence, unusable, whole
-from .training import estimate_training
-from .units import Q_, format_quantity
+from ..cluster import Cluster, metric_label
+from ..compare import DEFAULT_TOLERANCE, check_claim
+from ..errors import ComputescaleError, InputError
+from ..data.specs import Catalog, load_catalog
+from ..training import normalize_precision
+from ..units import Q_
+from . import grammar as g
+from .judge import _basis, _distinct, _facility_power, _peak_metric, _POWER_LABELS, _q, require_peak
+from .mentions import (Mention, Sentence, article_year, carry_device, combine, devices_meant, grammar_for, named_nearby, read_sentence,
+                       run_cluster, unusable, whole)
+from .grammar import Span
+from .report import TextClaim, TextReport
+from .stated import StatedFigures
+from .training_claims import TrainingClaims
 
-__all__ = ["check_text", "TextReport", "TextClaim"]
+__all__ = ["check_text", "MAX_SIZE_MB"]
 
-@dataclass
-class TextClaim:
-    """One statement found in the text: where it is, what was understood, the answer, what was not checked."""
-
-    quote: str
-    start: int
-    end: int
-    kind: str  # "comparison", "cluster", "training", "compute", "undisclosed-devices"
-    understood: dict = field(default_factory=dict)
-    answer: dict = field(default_factory=dict)
-    unchecked: list[str] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)  # the answer in words
-
-    def to_dict(self) -> dict:
-        return {"quote": self.quote, "start": self.start, "end": self.end, "kind": self.kind,
-                "understood": self.understood, "answer": self.answer, "unchecked": self.unchecked}
-
-
-@dataclass
-class TextReport:
-    """Every claim :func:`check_text` found, in order of appearance (empty when there is none)."""
-
-    claims: list[TextClaim]
-    year: int | None
-    year_note: str
-    catalog: Catalog
-
-    @property
-    def sources(self) -> list[str]:
-        return list(dict.fromkeys(s for c in self.claims for s in c.answer.get("sources", ())))
-
-    def to_dict(self) -> dict:
-        return {"claims": [c.to_dict() for c in self.claims], "article_year": self.year, "article_year_note": self.year_note,
-                "sources": {s: self.catalog.sources[s] for s in self.sources if s in self.catalog.sources}}
-
-    def __str__(self) -> str:
-        if not self.claims:
-            return "No compute-scale statement found."
-        out = []
-        for i, c in enumerate(self.claims, 1):
-            out.append(f"[{i}] {c.kind} (characters {c.start}-{c.end}): \"{c.quote}\"")
-            out.extend(f"    {line}" for line in c.lines)
-            out.extend(f"    not checked: {why}" for why in c.unchecked)
-            out.append("")
-        if self.sources:
-            out.append("Sources:")
-            out.extend(f"  [{s}] {self.catalog.sources[s].cite()}" for s in self.sources if s in self.catalog.sources)
-        return "\n".join(out).rstrip()
+#: The largest article read by default [MB]: at about 4 s per MB, a minute or two (``--max-size`` raises it).
+MAX_SIZE_MB = 20
 
 
 # ---- the reader --------------------------------------------------------------------------------------------
-def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: str = "bf16", year: int | None = None,
-               catalog: Catalog | None = None) -> TextReport:
+def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: str | None = None, year: int | None = None,
+               catalog: Catalog | None = None, max_size_mb: float = MAX_SIZE_MB) -> TextReport:
     """Find and check every compute-scale statement in ``text``.
 
     Parameters
@@ -92,11 +51,16 @@ def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: st
         An article, a press release, a post: any size, any Unicode.
     tolerance : float
         A comparison holds when ``|claimed / actual - 1| <= tolerance`` (as in :func:`check_claim`).
-    precision : str
-        The like-for-like precision of comparison verdicts and of peak compute (dense); default bf16.
+    precision : str, optional
+        The like-for-like precision of comparison verdicts and of peak compute (dense), any case ("BF16").
+        Default bf16, with FP16 for a device that publishes no BF16 peak; a precision given explicitly that
+        a device lacks is an :class:`InputError`, as in ``train`` (never another precision's figure).
     year : int, optional
         The article's year, for accelerators of undisclosed type (those launched by then). Default:
         the latest year the text mentions.
+    max_size_mb : float
+        The largest text read [MB, millions of characters]; larger is an :class:`InputError` naming the
+        limit (reading is linear: about 4 s per MB on a 2-core machine).
 
     Returns
     -------
@@ -105,19 +69,50 @@ def check_text(text: str, *, tolerance: float = DEFAULT_TOLERANCE, precision: st
     """
     if not isinstance(text, str):
         raise InputError(f"check_text reads text (a str), got {type(text).__name__}")
-    precision = precision_policy.normalize(precision) or precision_policy.DEFAULT
+    if not (isinstance(max_size_mb, (int, float)) and max_size_mb > 0):
+        raise InputError(f"max_size_mb must be a number of megabytes > 0, got {max_size_mb!r}")
+    if len(text) > max_size_mb * 1e6:
+        raise InputError(f"the text is {len(text) / 1e6:.1f} MB, over check-text's limit of {max_size_mb:g} MB; "
+                         f"raise it with --max-size {math.ceil(len(text) / 1e6)} (check_text(..., max_size_mb=...))")
+    strict = precision is not None
+    precision = normalize_precision(precision) if strict else "bf16"
     if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < float("inf")):
         raise InputError(f"tolerance must be a number >= 0 (e.g. 0.1 for ±10%), got {tolerance!r}")
     catalog = catalog or load_catalog()
     year, year_note = article_year(text, year)
+    text = _HEADER.sub(lambda m: " " * len(m.group(0)), text)  # "# source: ..." lines: blanked, offsets kept
     reader = _Reader(text, catalog, grammar_for(catalog), tolerance, precision, year)
+    reader.strict = strict
     reader.year_note = year_note
     for index, (start, end) in enumerate(g.sentences(text)):
         reader.sentence(index, start, end)
     return TextReport(reader.claims, year, year_note, catalog)
 
 
-class _Reader:
+#: A header line naming where the text comes from; it dates the article but is not part of its prose.
+_HEADER = re.compile(r"^[ \t]*#[ \t]*source[ \t]*:[^\n]*", re.I | re.M)
+_CONTRAST = re.compile(r"\b(?:unlike|rather\s+than|instead\s+of|not\s+to\s+be\s+confused\s+with|as\s+opposed\s+to)\s+(?:the\s+)?$", re.I)
+_SHIPMENT = re.compile(r"\b(?:shipped|shipping|shipments?|ships|sold|sales|order\s+book|backlog)\b", re.I)
+_SITE = re.compile(r"\b(?:cluster|supercomputer|supercluster|data\s?cent(?:er|re)|facility|site|campus|hall|installation)s?\b", re.I)
+_CORRECTION = re.compile(r"^\W*(?:correction|clarification|update|editor['’]s\s+note)\b", re.I)
+
+
+def _aside(s: Sentence, m: Mention) -> bool:
+    """A known cluster named in a contrast or a correction note, with no count of its own: not a claim about it."""
+    return bool(_CORRECTION.match(s.text) or _CONTRAST.search(s.text, 0, m.span.start - s.start))
+
+
+class _CountOnly:
+    """A grown size given as a count of unnamed devices ("to 200,000 GPUs"): compared in devices only."""
+
+    def __init__(self, text: str, count: float):
+        self.text, self.count = text, count
+
+    def group(self, _=0) -> str:
+        return self.text
+
+
+class _Reader(StatedFigures, TrainingClaims):
     """Walks the sentences in order, keeping the last cluster mentioned for pronouns to refer to."""
 
     def __init__(self, text, catalog, grammar, tolerance, precision, year):
@@ -126,12 +121,17 @@ class _Reader:
         self.claims: list[TextClaim] = []
         self.salient: Mention | None = None  # the cluster a pronoun in a later sentence refers to
         self.previous = ""
+        self.strict = False  # a precision the user asked for: no FP16 stand-in
+        self.last_device: tuple[str, int] | None = None  # the last device named, and in which sentence
         self.reported: set[str] = set()  # known clusters already reported
 
     def sentence(self, index: int, start: int, end: int) -> None:
         s = read_sentence(self.text, index, start, end, self.grammar, self.catalog)
+        hours = [m for m in s.mentions if m.per == "hours"]  # device-time, never a cluster
+        s.mentions = [self._carry(s, m) for m in s.mentions if m.per != "hours"]
         used: set[int] = set()
         as_b: set[int] = set()
+        made: dict[int, TextClaim] = {}
         self.subject = None  # the A of this sentence's first comparison: "X is 2x Y and 3x Z"
         for factor in s.factors:
             self._comparison(s, factor, used, as_b)
@@ -139,16 +139,36 @@ class _Reader:
             self._training(s, used, "training" if s.training else "compute")
         for k, m in enumerate(s.mentions):
             if k not in used:
-                self._cluster(s, m)
+                made[k] = self._cluster(s, m)
+        for m in hours:
+            self._gpu_hours(s, m)
+        if s.figures:
+            self._figures(s, {k: c for k, c in made.items() if c is not None})
         standing = [m for k, m in enumerate(s.mentions) if k not in as_b and m.cluster is not None]
         if standing:
             self.salient = standing[-1]
+        named = [d.value for d in s.devices] + [m.query for m in s.mentions if m.query and m.cluster is not None]
+        if named:
+            self.last_device = (named[-1], s.index)
         self.previous = s.text
+
+    def _carry(self, s: Sentence, m: Mention) -> Mention:
+        """A count of unnamed devices takes the device this sentence, or one of the two before, names."""
+        if m.cluster is not None or not m.generic or m.known:
+            return m
+        if s.devices:
+            return carry_device(m, s.devices[0].value, "this sentence", self.catalog)
+        if self.last_device is not None and self.last_device[1] >= s.index - 2:
+            return carry_device(m, self.last_device[0], f"sentence {self.last_device[1] + 1}", self.catalog)
+        return m
+
+    def _peak(self, c: Cluster) -> str | None:
+        return require_peak(c, self.precision) if self.strict else _peak_metric(c, self.precision)
 
     # -- claims --------------------------------------------------------------------------------------------
     def _claim(self, s: Sentence, kind: str) -> TextClaim:
         claim = TextClaim(s.text, s.start, s.end, kind)
-        claim.understood.update(g.named_nearby(self.grammar, self.catalog, s.text, self.previous))
+        claim.understood.update(named_nearby(self.grammar, self.catalog, s.text, self.previous))
         named = [f"model {claim.understood['model']['as_written']!r} -> {claim.understood['model']['run']}"] if "model" in claim.understood else []
         named += [f"organisation {claim.understood['organisation']}"] if "organisation" in claim.understood else []
         if named:
@@ -172,6 +192,11 @@ class _Reader:
             return self._growth(s, factor, growth.end(), before, after, used)
         if not after and len(before) >= 2 and g.COMPARED.search(self.text, s.start, s.mentions[before[-2]].span.start):
             before, after = before[-1:], before[-2:-1]  # "Compared with B, A is N times ..."
+        if not after and self._chip_comparison(s, factor):
+            return  # "the B200 is 2.5 times faster than the H100": one chip of each
+        if not after and (run := run_cluster(self.grammar, self.catalog, s, factor.end - s.start)) is not None:
+            s.mentions.append(run)  # "three times the compute of GPT-4": the run's recorded cluster
+            after = [len(s.mentions) - 1]
         if not after:
             return  # a factor with nothing to compare against ("revenue grew 3x") is not a compute claim
         tail = self.text[s.mentions[after[-1]].span.end:s.end]
@@ -198,8 +223,13 @@ class _Reader:
         self._verdict(claim, a, b, factor)
 
     def _growth(self, s: Sentence, factor: Span, at: int, before: list[int], after: list[int], used: set[int]) -> None:
+        inner = [k for k in after if s.mentions[k].span.end <= at]  # "double Colossus's capacity to 200,000": the old
+        before, after = (before + inner, [k for k in after if k not in inner]) if inner else (before, after)
         new = after[0] if after and s.mentions[after[0]].span.start == at else None
         size = None if new is not None else g.lazy(g.NUM_AT).match(self.text, at, s.end)  # "to 200k (50k H200s)"
+        if new is not None and s.mentions[new].cluster is None and s.mentions[new].generic:  # "to 200,000 GPUs": a count only
+            used.add(new)
+            size, new = _CountOnly(s.mentions[new].span.text, s.mentions[new].count), None
         if new is None and (size is None or (not before and self.salient is None)):
             return
         claim = self._claim(s, "comparison")
@@ -210,11 +240,15 @@ class _Reader:
         if old is not None and old.cluster is not None:
             claim.lines.append(f"grows from: {old.cluster.label}" + (f"  ({phrase!r} refers to \"{old.span.text}\", sentence {old.sentence + 1})" if phrase else ""))
         if new is None:
-            count = g.parse_number(size.group(0).split("(")[0])
+            used.update(before[-1:])
+            count = size.count if isinstance(size, _CountOnly) else g.parse_number(size.group(0).split("(")[0])
             if old is not None and old.cluster is not None and count:
                 ratio = count / float(old.cluster.n_devices)
-                claim.answer["device_count_ratio"] = ratio
-                claim.lines.append(f"in devices: {old.cluster.n_devices:,.0f} -> {count:,.0f} = {ratio:.3g}x (claimed {factor.value:g}x)")
+                verdict = "holds" if abs(factor.value / ratio - 1) <= self.tolerance else ("overstated" if factor.value > ratio else "understated")
+                claim.answer.update({"device_count_ratio": ratio, "verdict": verdict, "verdict_basis": "device count",
+                                     "computed": {"ratio": ratio, "basis": "device count"}})
+                claim.lines.append(f"in devices: {old.cluster.n_devices:,.0f} -> {count:,.0f} = {ratio:.3g}x (claimed {factor.value:g}x) "
+                                   f"-> {verdict} on device count")
             claim.unchecked.append(f"compute: the new size {size.group(0)!r} does not name the type of every device, so the grown "
                                    "cluster's compute cannot be compared with the old one's")
             return
@@ -249,7 +283,8 @@ class _Reader:
         lines, u = claim.lines, claim.understood
         for side, m, label, said in (("A", a, a.cluster.label, u["a"]), ("B", b[0], b_cluster.label, u["b"][0])):
             ref = said.get("referred_to_as")
-            lines.append(f"{side}: {label}" + (f"  ({ref!r} refers to \"{m.span.text}\", sentence {m.sentence + 1})" if ref else ""))
+            lines.append(f"{side}: {label}" + (f"  ({ref!r} refers to \"{m.span.text}\", sentence {m.sentence + 1})" if ref else "")
+                         + (f"  ({m.named}, as the catalog records it [{m.source}])" if m.source else ""))
         lines.append("resolved: " + "; ".join(a.cluster.resolutions + b_cluster.resolutions))
         written = re.sub(r"\s+the$", "", factor.text.strip())
         lines.append(f"claimed: A is {factor.value:g}x B ({written!r})")
@@ -265,23 +300,28 @@ class _Reader:
             shown = _distinct(sorted(reaching, key=lambda v: v.basis.ratio))
             lines.append(f"bases that give {factor.value:g}x or more: " + "; ".join(shown[:4]) + ("; ..." if len(shown) > 4 else ""))
 
-    def _cluster(self, s: Sentence, m: Mention) -> None:
+    def _cluster(self, s: Sentence, m: Mention) -> TextClaim | None:
         if m.cluster is None and m.generic:
             self._undisclosed(s, m)
-            return
+            return None
+        if _SHIPMENT.search(s.text) and not _SITE.search(s.text):
+            return None  # "Nvidia shipped 500,000 H100s": a vendor's sales or order book, not a cluster (a lab's own order is)
+        if m.known and _aside(s, m):
+            return None  # "Unlike Colossus, ...", "Correction: ... Colossus ...": named, not claimed
         if m.known and m.cluster is not None:  # a known cluster named again adds nothing to its first report
             if m.cluster.known in self.reported:
-                return
+                return None
             self.reported.add(m.cluster.known)
         claim = self._claim(s, "cluster")
         claim.understood["clusters"] = [m.to_dict()]
         if m.cluster is None:
             claim.unchecked.append(f"{m.span.text!r}: {m.error}")
-            return
+            return claim
         c = m.cluster
         named = (f", which the text calls {m.named!r}" if m.named else "") + (f" ({m.span.hedge})" if "range" in m.span.hedge else "")
+        named += f" (device type: {m.carried})" if m.carried else ""
         claim.lines.append(f"read {m.span.text!r}{named} as {c.label}  (resolved: {'; '.join(c.resolutions)})")
-        metric = _peak_metric(c, self.precision)
+        metric = self._peak(c)
         if metric is None:
             claim.unchecked.append(f"peak compute: {c.label} has no dense {self.precision.upper()} or FP16 figure")
         else:
@@ -289,15 +329,19 @@ class _Reader:
             claim.answer["peak_compute"] = {"value": peak, "basis": metric, "sources": c.sources(metric)}
             claim.answer.setdefault("sources", []).extend(c.sources(metric))
             claim.lines.append(f"peak compute: {_q(peak)} ({metric_label(metric)})")
+        if m.per == "equivalents":
+            claim.lines.append("facility power: not given: H100-equivalents measure compute, not physical devices")
+            return claim
         power, assumptions, why = _facility_power(c, self.catalog)
         if power is None:
             claim.unchecked.append(f"facility power: {why}")
-            return
+            return claim
         claim.answer["facility_power"] = {"value": power, "assumptions": [x.to_dict() for x in assumptions]}
         claim.answer.setdefault("sources", []).extend(x.source for x in assumptions if x.source)
         factors = " x ".join(f"{_POWER_LABELS.get(x.name, x.name)} {_q(x.value)}" + ("" if x.source else " (no sourced default: full TDP)")
                              for x in assumptions)
         claim.lines.append(f"facility power: {_q(power)} = count x {factors}")
+        return claim
 
     def _undisclosed(self, s: Sentence, m: Mention, claim: TextClaim | None = None) -> None:
         """A count of accelerators whose type the text does not give: the range across plausible types."""
@@ -308,11 +352,14 @@ class _Reader:
         except InputError as exc:
             claim.unchecked.append(str(exc))
             return
-        devices, kinds = g.devices_meant(self.catalog, m.generic, self.year)
+        devices, kinds = devices_meant(self.catalog, m.generic, self.year)
+        family = [d for d in devices if d.family and re.search(rf"\b{re.escape(d.family.split()[0])}\b", m.span.text, re.I)]
+        if family:  # "8,000 Hopper GPUs": the family's devices only
+            devices, kinds = family, f"{family[0].family.split()[0]} devices"
         rows = []
         for d in devices:
             c = Cluster.of(d, count, catalog=self.catalog)
-            metric = _peak_metric(c, self.precision)
+            metric = _peak_metric(c, self.precision, fallback=not self.strict)
             if metric is not None:
                 rows.append((c.total_magnitude(metric), d, metric, c.sources(metric)))
         if not rows:
@@ -333,150 +380,3 @@ class _Reader:
             f"{kinds} in the catalog {when}.")
         if claim.kind == "undisclosed-devices":
             claim.unchecked.append(f"the device type of {m.span.text!r} is not stated, so no single figure can be checked")
-
-    def _training(self, s: Sentence, used: set[int], kind: str) -> None:
-        claim = self._claim(s, kind)
-        u = claim.understood
-        free = [k for k, m in enumerate(s.mentions) if k not in used]
-        m = s.mentions[free[0]] if free else None
-        if m is not None:
-            used.add(free[0])
-            u["clusters"] = [m.to_dict()]
-        elif (m := g.run_cluster(self.grammar, self.catalog, s)) is not None:  # "GPT-4 was trained in 95 days"
-            u["clusters"] = [m.to_dict()]
-            claim.answer.setdefault("sources", []).append(m.source)
-            claim.lines.append(f"no cluster in the text: the catalog records {m.named} [{m.source}]")
-        elif self.salient is not None and s.durations and kind == "training":
-            m = self.salient
-            u["clusters"] = [{**m.to_dict(), "referred_to_as": "(implicit)", "from_sentence": m.sentence + 1}]
-        duration = s.durations[0] if s.durations else None
-        compute = s.computes[0] if s.computes else None
-        if duration is not None:
-            u["duration"] = {"as_written": duration.text, "low": Q_(duration.value[0], "day"), "high": Q_(duration.value[1], "day")}
-        if compute is not None:
-            u["compute"] = {"as_written": compute.text, "value": Q_(compute.value, "FLOP")}
-        if m is not None and m.cluster is None and m.generic and duration is not None:
-            claim.unchecked.append(f"the device type of {m.span.text!r} is not stated: no compute range without it")
-            self._undisclosed(s, m, claim)
-            return
-        if m is not None and m.cluster is None:
-            claim.unchecked.append(f"{m.span.text!r}: {m.error or 'device type not stated'}")
-            m = None
-        self._train_answer(claim, m.cluster if m is not None else None, duration, compute)
-
-    def _train_answer(self, claim: TextClaim, c: Cluster | None, duration: Span | None, compute: Span | None) -> None:
-        if c is None and compute is None:
-            claim.unchecked.append("a duration with no cluster named in this sentence or an earlier one: nothing to compute")
-            return
-        days = [None] if duration is None else list(dict.fromkeys(duration.value))
-        flop = None if compute is None else Q_(compute.value, "FLOP")
-        precision = (_peak_metric(c, self.precision) or self.precision).split(".")[0] if c is not None else self.precision
-        ests = []
-        for d in days:
-            try:
-                ests.append(estimate_training(compute=flop, cluster=c, duration=None if d is None else Q_(d, "day"),
-                                              precision=precision, catalog=self.catalog))
-            except ComputescaleError as exc:
-                claim.unchecked.append(str(exc))
-                return
-        _describe_training(claim, ests, c, flop)
-        self._catalog_figure(claim, flop)
-
-    def _catalog_figure(self, claim: TextClaim, flop) -> None:
-        """A stated compute for a known run, beside the catalog's sourced figure for it."""
-        model = claim.understood.get("model")
-        run = self.catalog.runs.get(model["run"]) if model else None
-        if flop is None or run is None or run.training_compute is None:
-            return
-        entry = run.training_compute
-        ratio = float(flop.m_as("FLOP") / entry.value.m_as("FLOP"))
-        claim.answer["catalog_compute"] = {"run": run.name, "value": entry.value, "source": entry.source, "stated_over_catalog": ratio}
-        claim.answer.setdefault("sources", []).append(entry.source)
-        claim.lines.append(f"the catalog's figure for {run.name}: {_q(entry.value, 3)} [{entry.source}]; the text's figure is {ratio:.3f}x that")
-
-
-def _describe_training(claim: TextClaim, ests: list, c: Cluster | None, flop) -> None:
-    """The compute (or time, or MFU) the statement implies, and the regulatory thresholds it crosses."""
-    lo, hi = ests[0], ests[-1]
-    a, lines = claim.answer, claim.lines
-    if c is not None:
-        lines.append(f"cluster: {c.label}  (resolved: {'; '.join(c.resolutions)})")
-    for x in lo.assumptions:
-        if x.name in ("mfu", "peak per device") and x.source:
-            a.setdefault("sources", []).extend(s.strip() for s in x.source.split(","))
-    if flop is None:  # cluster and duration: the compute reachable at the default MFU
-        a["compute"] = {"low": lo.compute, "high": hi.compute}
-        mfu = lo.assumption("mfu")
-        a["mfu"] = {"value": lo.mfu, "source": mfu.source, "note": mfu.note or None}
-        span = _q(lo.compute, 3) if lo is hi else f"{_q(lo.compute, 3)} to {_q(hi.compute, 3)}"
-        lines.append(f"implies {span} at {float(lo.mfu.m):.0%} MFU ({lo.precision.upper()} dense peak; "
-                     f"default MFU [{mfu.source}]), i.e. count x peak x MFU x duration")
-    elif lo.implied_mfu is not None:
-        a["implied_mfu"] = {"low": lo.implied_mfu, "high": hi.implied_mfu}
-        lines.append(f"{_q(flop, 3)} in that time implies an MFU of {_mfu_span(hi.implied_mfu, lo.implied_mfu)} "
-                     f"({lo.precision.upper()} dense peak)" + ("; above 100%: the figures are inconsistent" if float(lo.implied_mfu.m) > 1 else ""))
-    elif lo.time_to_train is not None:
-        a["time_to_train"] = lo.time_to_train
-        lines.append(f"{_q(flop, 3)} takes {_q(lo.time_to_train, 3)} on this cluster at {float(lo.mfu.m):.0%} MFU (default)")
-    crossed = []
-    for t_lo, t_hi in zip(lo.thresholds, hi.thresholds):
-        if t_lo.crosses is None:
-            continue
-        both, either = bool(t_lo.crosses) and bool(t_hi.crosses), bool(t_lo.crosses) or bool(t_hi.crosses)
-        crossed.append({"id": t_lo.id, "name": t_lo.name, "threshold": t_lo.threshold, "status": t_lo.status,
-                        "crosses": "yes" if both else ("at the upper end only" if either else "no"), "source": t_lo.source})
-        a.setdefault("sources", []).append(t_lo.source)
-    a["thresholds"] = crossed
-    over = [f"{_threshold_label(t)} ({_q(t['threshold'], 2)}, {t['crosses']})" for t in crossed if t["crosses"] != "no"]
-    lines.append("thresholds crossed: " + ("; ".join(over) if over else "none"))
-
-
-def _threshold_label(t: dict) -> str:
-    label = t["name"].split(":")[0]
-    if "biological" in t["id"]:
-        label += ", biological-sequence models only"
-    status = next((w for w in ("revoked", "vetoed") if w in t["status"]), "")
-    return f"{label}, {status}" if status else label
-
-
-def _mfu_span(lo_q, hi_q) -> str:
-    return f"{float(lo_q.m):.0%}" if abs(float(hi_q.m) - float(lo_q.m)) < 5e-3 else f"{float(lo_q.m):.0%} to {float(hi_q.m):.0%}"
-
-
-_POWER_LABELS = {"power": "TDP", "power_fraction": "average draw", "server_overhead": "host overhead", "pue": "PUE"}
-
-
-def _facility_power(c: Cluster, catalog: Catalog | None):
-    """The training model's facility power (:func:`computescale.training.facility_power`), or why not."""
-    from .training import facility_power
-
-    if not c.has("power"):
-        return None, [], f"no TDP figure for {', '.join(m.device.name for m in c.members if m.device.power.tdp is None)}"
-    power, assumptions = facility_power(c, catalog=catalog or c.catalog)
-    return power, assumptions, ""
-
-
-def _peak_metric(c: Cluster, precision: str) -> str | None:
-    for metric in (f"{precision}.dense", "fp16.dense"):
-        try:
-            if c.has(metric):
-                return metric
-        except ComputescaleError:
-            continue
-    return None
-
-
-def _basis(v) -> dict:
-    b = v.basis
-    return {"basis": b.key, "label": b.label, "a_figure": b.detail("a"), "b_figure": b.detail("b"), "ratio": b.ratio}
-
-
-def _distinct(verdicts) -> list[str]:
-    """One line per distinct ratio (the same ratio on ten precisions is one finding)."""
-    seen: dict[str, str] = {}
-    for v in verdicts:
-        seen.setdefault(f"{v.basis.ratio:.3g}", f"{v.basis.detail('a')} vs {v.basis.detail('b')} {v.basis.ratio:.3g}x")
-    return list(seen.values())
-
-
-_q = format_quantity  # a quantity in a line of text: '98.94 EFLOP/s'
