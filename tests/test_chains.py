@@ -282,3 +282,10 @@ def test_an_implied_mfu_above_one_is_the_first_note_of_a_sweep():
     assert r.notes[0].startswith("the implied MFU exceeds 1")
     s = cs.Sweep(device="H100", count="10,20", compute=1e26, duration=1).summary()
     assert s.notes[0].startswith("the implied MFU exceeds 1")
+
+
+def test_an_overflowing_scenario_is_said_in_a_sweep_without_a_numpy_warning(recwarn):
+    r = sweep(device="H100", count=10, compute=1e25, mfu="1e-300,0.4")
+    assert np.isinf(r.quantity("time_to_train").magnitude).any()
+    assert r.notes[0].startswith("time_to_train") and "overflow to infinity in some scenarios" in r.notes[0]
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

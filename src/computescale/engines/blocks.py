@@ -70,7 +70,8 @@ class GridModel:
                 x[name] = base[ix]
         for name, table in self.tables.items():
             x[name] = table[dev, prec]
-        out = self.chain.evaluate(x, self.outputs)
+        with np.errstate(over="ignore", divide="ignore"):  # an overflow shows as inf, said in the sweep's notes
+            out = self.chain.evaluate(x, self.outputs)
         return {k: out[k] for k in self.outputs}
 
 

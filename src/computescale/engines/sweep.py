@@ -31,6 +31,11 @@ def _factor(spec) -> float:
     return float(Q_(1.0, BASE[spec.dimension]).m_as(parse_unit(spec.unit)))
 
 
+def _overflow(names) -> str:
+    return (f"{', '.join(names)} overflow to infinity in some scenarios: an input out of any physical range "
+            "(an MFU of 1e-300, a PUE of 1e300); those values are inf, not figures")
+
+
 def _parse_memory(value: Any) -> float:
     if isinstance(value, bool):
         raise InputError(f"max_memory must be a positive size (e.g. '4 GiB'), got {value!r}")
@@ -248,7 +253,9 @@ class Sweep(_Grid):
             if progress is not None:
                 progress(stop, self.size)
         outputs = {k: v.reshape(self.shape) for k, v in data.items()}
-        return SweepResult(self.axes, outputs, self.model.warnings(outputs) + self.notes, list(self.assumptions),
+        overflow = [k for k, v in outputs.items() if np.isinf(v).any()]
+        notes = self.model.warnings(outputs) + [_overflow(overflow)] * bool(overflow) + self.notes
+        return SweepResult(self.axes, outputs, notes, list(self.assumptions),
                            None if self.reference is None else self.reference.label, self.model.outputs, self.catalog)
 
     def summary(self, progress: Callable[[int, int], None] | None = None) -> "SweepSummary":
@@ -272,7 +279,9 @@ class Sweep(_Grid):
                         "argmin": self.scenario(a.argmin) if a.count else None,
                         "argmax": self.scenario(a.argmax) if a.count else None}
         maxima = {k: st["max"] for k, st in stats.items() if st["max"] is not None}
-        return SweepSummary(self.axes, self.size, stats, self.model.warnings(maxima) + self.notes, list(self.assumptions))
+        overflow = [k for k, m in maxima.items() if math.isinf(m)]
+        notes = self.model.warnings(maxima) + [_overflow(overflow)] * bool(overflow) + self.notes
+        return SweepSummary(self.axes, self.size, stats, notes, list(self.assumptions))
 
     def scenario(self, flat_index: int) -> dict[str, Any]:
         """The axis values of one scenario, by its flat (C-order) index."""
