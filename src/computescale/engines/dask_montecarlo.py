@@ -83,11 +83,16 @@ class MonteCarloBlocks:
         for a in range(0, hi - lo, step):  # runs of blocks.run_size() samples
             b = min(hi - lo, a + step)
             xs = {k: v[a:b] if k in sampled and np.ndim(v) else v for k, v in x.items()}
-            out = xs | self.chain.evaluate(xs)  # an output may be given (a stated compute)
+            with np.errstate(over="ignore", divide="ignore"):  # refused below, as the NumPy engine refuses it
+                out = xs | self.chain.evaluate(xs)  # an output may be given (a stated compute)
             for i, (_, key, factor) in enumerate(self.rows):
                 block[i, a:b] = out[key] * factor if factor != 1.0 else out[key]
         for j, v in enumerate(draws.values() if self.keep else ()):
             block[len(self.rows) + j] = v
+        inf = [name for i, (name, _, _) in enumerate(self.rows) if np.isinf(block[i]).any()]
+        if inf:
+            raise InputError(f"{', '.join(inf)} overflow to infinity in sampled scenarios (inputs {', '.join(self.uncertain)} "
+                             "reach outside any physical range); narrow the distributions")
         return block
 
     def _inputs(self, draws: dict) -> tuple[dict, set]:
