@@ -132,7 +132,8 @@ def _mc_setup(n, seed, keep, device, count, catalog, inputs, model):
         r = model.resolved(catalog, _chunk_inputs(catalog, device, fixed, probe, model.inputs))
     except InputError as exc:
         raise _sampled_error(exc, uncertain) from None
-    out = model.chain.evaluate(r.x)
+    with np.errstate(over="ignore", divide="ignore"):  # an overflow is refused by the blocks, in one line
+        out = model.chain.evaluate(r.x)
     est = model.packaged(r, out, catalog)
     rows = [(k, k, float(Q_(1.0, BASE[spec.dimension]).m_as(parse_unit(spec.unit))))
             for k, spec in model.outputs.items() if k in est.results]
