@@ -160,3 +160,10 @@ def test_a_stated_allreduce_latency_adds_two_per_layer_per_step():
     assert extra == pytest.approx(2 * 80 * 10e-3)
     one = estimate_inference(**(kw | {"cluster": "1 H200"}), allreduce_latency="10 us")
     assert one.time_per_output_token_bound == estimate_inference(**(kw | {"cluster": "1 H200"})).time_per_output_token_bound
+
+
+def test_the_glossary_keeps_each_models_meaning_of_a_shared_name(cli):
+    rows = json.loads(cli("glossary", "--json").stdout)["inputs"]
+    clusters = {r["model"]: r["description"] for r in rows if r["name"] == "cluster"}
+    assert set(clusters) == {"training", "inference"} and "replica" in clusters["inference"]
+    assert [r["model"] for r in rows if r["name"] == "pue"] == ["training, inference"]  # one record, both models

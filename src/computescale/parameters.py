@@ -261,10 +261,21 @@ def check_domain(name: str, values, shown_unit: str | None = None, spec: Input |
     raise InputError(f"{name} must be {spec.accepted}, got {bad:g}{unit}")
 
 
+def _by_model(*tables: tuple[str, dict]) -> list[tuple[str, object]]:
+    """(models, record) for every record of the glossaries, once; a name two models define alike is one row."""
+    rows: dict[int, list] = {}
+    for model, table in tables:
+        for record in table.values():
+            rows.setdefault(id(record), [[], record])[0].append(model)
+    return [(", ".join(models), record) for models, record in rows.values()]
+
+
 def glossary_table() -> tuple[list[list[str]], list[list[str]]]:
-    """``computescale glossary``: rows (name, CLI flags, unit, sourced default, meaning) of every input,
-    and rows (name, unit, meaning) of every output."""
-    inputs = [[i.name, ", ".join(i.flags), i.unit or "—", i.default or "—", i.description]
-              for i in {**INPUTS, **INFERENCE_INPUTS}.values()]
-    outputs = [[o.name, o.unit or "—", o.description] for o in {**OUTPUTS, **INFERENCE_OUTPUTS}.values()]
+    """``computescale glossary``: rows (name, model, CLI flags, unit, sourced default, meaning) of every input,
+    and rows (name, model, unit, meaning) of every output; a name each model means differently (``cluster``)
+    has a row per model."""
+    inputs = [[i.name, m, ", ".join(i.flags), i.unit or "—", i.default or "—", i.description]
+              for m, i in _by_model(("training", INPUTS), ("inference", INFERENCE_INPUTS))]
+    outputs = [[o.name, m, o.unit or "—", o.description]
+               for m, o in _by_model(("training", OUTPUTS), ("inference", INFERENCE_OUTPUTS))]
     return inputs, outputs

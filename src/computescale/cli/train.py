@@ -305,11 +305,11 @@ def _cmd_glossary(args) -> str:
 
     inputs, outputs = glossary_table()
     if args.json:
-        return dumps({"inputs": [dict(zip(("name", "flags", "unit", "default", "description"), r)) for r in inputs],
-                      "outputs": [dict(zip(("name", "unit", "description"), r)) for r in outputs]})
+        return dumps({"inputs": [dict(zip(("name", "model", "flags", "unit", "default", "description"), r)) for r in inputs],
+                      "outputs": [dict(zip(("name", "model", "unit", "description"), r)) for r in outputs]})
     return "\n".join(["Inputs (API keyword = JSON and CSV key; CLI flag and accepted aliases):",
-                      table(inputs, ["name", "flags", "unit", "sourced default", "meaning [unit]"]), "",
-                      "Outputs:", table(outputs, ["name", "unit", "meaning [unit]"])])
+                      table(inputs, ["name", "model", "flags", "unit", "sourced default", "meaning [unit]"]), "",
+                      "Outputs:", table(outputs, ["name", "model", "unit", "meaning [unit]"])])
 
 
 def _cmd_thresholds(args) -> str:
