@@ -210,7 +210,7 @@ INFERENCE_OUTPUTS: dict[str, Output] = {o.name: o for o in (
     *_twins("max_throughput", "Output tokens per second at the largest batch that fits", "token_rate", "token/s"),
     Output("devices_for_load", "Devices to serve the load with every user under the latency target [devices]",
            "dimensionless", ""),
-    Output("facility_power", "Facility power of the replica [kW]", "power", "kW", report_missing=True),
+    OUTPUTS["facility_power"],  # the same record as training's: one unit wherever the name appears
     Output("energy_per_token", "Facility energy per output token [J/token]", "energy_per_token", "J/token",
            report_missing=True),
     Output("emissions_per_token", "Emissions per million output tokens [gCO2e/Mtoken]", "emissions_per_token",
