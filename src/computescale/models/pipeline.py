@@ -61,10 +61,6 @@ class Stage:
     def outputs(self) -> tuple[str, ...]:
         return (self.gives,) if isinstance(self.gives, str) else tuple(self.gives)
 
-    @property
-    def label(self) -> str:
-        return self.name or getattr(self.func, "__name__", "stage")
-
     def __reduce__(self):
         # a stage made by @stage replaces its function under the module's name: pickle it by that name
         mod, name = getattr(self.func, "__module__", None), getattr(self.func, "__name__", None)
