@@ -11,7 +11,6 @@ import argparse
 import os
 import re
 import sys
-from pathlib import Path
 from typing import Callable, Sequence
 
 from ..errors import ComputescaleError, InputError, one_line

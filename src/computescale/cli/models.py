@@ -31,7 +31,7 @@ def _billions(entry) -> str:
 
 
 def _cmd_models(args) -> str:
-    from ..render import dumps, fmt, table
+    from ..render import dumps, table
 
     catalog = _catalog(args)
     if args.action == "show":

@@ -160,9 +160,7 @@ class StatedFigures:
 
     def _chip_verdict(self, claim: TextClaim, clause: str, a: Cluster, b: Cluster, factor: Span, check) -> None:
         p = check.primary
-        compute = [v for v in check.verdicts if v.basis.kind in ("like-for-like", "cross") and not v.basis.missing]
         holding = [v for v in check.holding if v.basis.kind in ("like-for-like", "cross")]
-        best = max(compute, key=lambda v: v.basis.ratio, default=None)
         claim.lines.append(f"A: one {a.members[0].device.name}; B: one {b.members[0].device.name}")
         claim.lines.append(f"claimed: A is {factor.value:g}x B ({factor.text.strip()!r})")
         inference = _INFERENCE.search(clause)
