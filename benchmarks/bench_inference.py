@@ -3,7 +3,7 @@
 Run: ``python benchmarks/bench_inference.py``. Prints the time of ``Sweep(...).run()`` and
 ``.summary()`` on the inference chain (time per output token, estimate) and of the same formula
 written directly in NumPy on broadcast arrays (a dense model: bytes per step = weights + batch x
-cache per request at the mean context; max(bytes / bandwidth, FLOP / peak) / efficiency), the
+cache per request at the mean context, each part of the step over its efficiency), the
 largest relative difference between them, and their ratio. Nothing is asserted.
 """
 
@@ -23,19 +23,29 @@ GRID = dict(device=",".join(DEVICES), count=8, batch="1:1024:250", input_tokens=
 
 
 def raw(sweep) -> np.ndarray:
-    """The same time per output token in NumPy: dense Llama 3.1 70B, BF16 weights and cache."""
+    """The same time per output token in NumPy: dense Llama 3.1 70B, BF16 weights and cache, on 8 devices:
+    memory / (bandwidth x efficiency) + compute / (peak x its generation's efficiency) + all-reduce data /
+    (one-way link x efficiency), each device's figures read from the tables once."""
+    from computescale.inference import generation_efficiencies, link_bandwidth
+
     cat = cs.load_catalog()
     arch = cat.architecture("llama-3.1-70b")
-    params, layers, kv, hd = (arch.figure("parameters"), 80.0, 8.0, 128.0)  # config.json (specs/models.toml)
+    params, layers, kv, hd, hidden = (arch.figure("parameters"), 80.0, 8.0, 128.0, 8192.0)  # config.json (specs/models.toml)
     heads = arch.figure("attention_heads")
-    eff = cat.defaults["inference_decode_efficiency"].value.m_as("")
-    bw = np.array([cat.device(d).memory.bandwidth.value.m_as("byte/s") for d in DEVICES])[:, None, None]
-    peak = np.array([cat.device(d).peak("bf16").value.m_as("FLOP/s") for d in DEVICES])[:, None, None]
+    d = {k: cat.defaults[f"inference_{k}"].value.m_as("") for k in ("memory_efficiency", "link_efficiency")}
+    devs = [cat.device(n) for n in DEVICES]
+    col = lambda v: np.array(v, dtype=float)[:, None, None]  # noqa: E731
+    bw = col([x.memory.bandwidth.value.m_as("byte/s") for x in devs])
+    peak = col([x.peak("bf16").value.m_as("FLOP/s") for x in devs])
+    e_dc = col([generation_efficiencies(cat, x)[0]["decode_compute_efficiency"] for x in devs])
+    link = col([link_bandwidth(x, 8)[0] for x in devs])
     b = sweep.axis("batch").base[None, :, None]
     ctx = sweep.axis("input_tokens").base[None, None, :] + 128.0
     step_bytes = params * 2.0 + b * 2.0 * layers * kv * hd * 2.0 * ctx
     flop = b * (2.0 * params + 2.0 * layers * heads * 2.0 * hd * ctx)
-    return np.maximum(step_bytes / (8 * bw), flop / (8 * peak)) / eff
+    allreduce = 2.0 * layers * (2.0 * 7.0 / 8.0) * b * hidden * 2.0
+    return (step_bytes / (8 * bw * d["memory_efficiency"]) + flop / (8 * peak * e_dc)
+            + allreduce / (link * d["link_efficiency"]))
 
 
 def main() -> None:

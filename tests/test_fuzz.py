@@ -242,7 +242,9 @@ _KIND = {
     "overhead": "dimensionless", "server_overhead": "dimensionless", "year": "dimensionless", "active_params": "dimensionless",
     "power_fraction": "dimensionless", "params": "dimensionless", "tokens": "dimensionless", "max_memory": "information",
     "batch": "dimensionless", "input_tokens": "dimensionless", "output_tokens": "dimensionless", "load": "dimensionless",
-    "memory_fraction": "dimensionless", "prefill_efficiency": "dimensionless", "decode_efficiency": "dimensionless",
+    "memory_fraction": "dimensionless", "prefill_efficiency": "dimensionless", "decode_compute_efficiency": "dimensionless",
+    "memory_efficiency": "dimensionless", "link_efficiency": "dimensionless", "moe_compute_efficiency": "dimensionless",
+    "moe_memory_efficiency": "dimensionless", "link_bandwidth": "bandwidth",
     "tpot_target": "time", "allreduce_latency": "time",
     "max_output": "information",
 }

@@ -30,7 +30,8 @@ from .models.pipeline import Model, Resolved, Settings, estimate as run_pipeline
 from .parameters import INFERENCE_INPUTS, INFERENCE_OUTPUTS
 from .units import BASE, Q_, magnitude_in, parse_unit
 
-__all__ = ["estimate_inference", "InferenceEstimate", "INFERENCE_MODEL", "NOT_MODELLED", "inference_regimes", "Regime"]
+__all__ = ["estimate_inference", "InferenceEstimate", "INFERENCE_MODEL", "NOT_MODELLED", "inference_regimes", "Regime",
+           "GENERATIONS", "generation_efficiencies", "link_bandwidth"]
 
 _KV_DEFAULT = ("bf16", "assumed: the cache in BF16, the 16-bit format the published checkpoints use; "
                        "give --kv-precision fp8 for an FP8 cache")
@@ -114,7 +115,7 @@ def _resolve(catalog, given: dict) -> Resolved:
         raise InputError("cluster: one replica of one device type (e.g. '8 H100'); a mixed cluster is not modelled")
     est.cluster = c.label
     res = Resolver(catalog, cluster=c, specs=INFERENCE_INPUTS)
-    x = _architecture(res, arch, given, est) | _device(res, c, est, given.get("weight_precision"))
+    x = _architecture(res, arch, given, est) | _device(res, c, est, given)
     x |= {n: res.resolve(n, given[n]) for n in ("batch", "input_tokens", "output_tokens")}
     x["count"] = np.asarray(c.n_devices, dtype=float)
     for name in ("load", "tpot_target", *(n for n in INFERENCE_INPUTS if n in given and n not in x)):
@@ -123,7 +124,6 @@ def _resolve(catalog, given: dict) -> Resolved:
     present = [k for k, v in x.items() if v is not None]
     for name in INFERENCE.useful(present, [n for n, i in INFERENCE_INPUTS.items() if i.numeric and x.get(n) is None]):
         x[name] = res.resolve(name, required=INFERENCE_INPUTS[name].default is not None)
-    est.band = _band(catalog)
     return Resolved(x, res.assumptions, est.warnings, est)
 
 
@@ -136,7 +136,8 @@ def _architecture(res: Resolver, arch, given: dict, est: InferenceEstimate) -> d
         res.note(Assumption("kv_precision", est.kv_precision, None, _KV_DEFAULT[1]))
     res.note(Assumption("model", arch.name, ", ".join(dict.fromkeys(e.source for _, e in arch.entries())),
                         f"{arch.figure('parameters'):.4g} parameters, {arch.figure('active_params'):.4g} active per token"))
-    return {"experts": expert_profile(arch), "cache": cache_profile(arch, kv_bytes), "attention": attention_profile(arch)}
+    return {"experts": expert_profile(arch), "cache": cache_profile(arch, kv_bytes), "attention": attention_profile(arch),
+            "hidden_size": np.asarray(arch.figure("hidden_size"), dtype=float)}
 
 
 def _bytes_per(p: str, what: str) -> float:
@@ -145,15 +146,29 @@ def _bytes_per(p: str, what: str) -> float:
     return ik.BYTES_PER_PARAMETER[p]
 
 
-def _device(res: Resolver, c: Cluster, est: InferenceEstimate, weight_precision) -> dict[str, Any]:
+def _device(res: Resolver, c: Cluster, est: InferenceEstimate, given: dict) -> dict[str, Any]:
     """Dense peak at the weight precision (the one precision policy), memory and bandwidth per device."""
     d = c.members[0].device
-    prec, why = precision_policy.choose([d], weight_precision)
+    prec, why = precision_policy.choose([d], given.get("weight_precision"))
     est.weight_precision = prec
     peak, metric = precision_policy.peak_per_device(c, prec)
     res.note(Assumption("peak per device", Q_(peak, "FLOP/s").to("TFLOP/s"), ", ".join(dict.fromkeys(c.sources(metric))),
                         f"{prec.upper()} dense (weights and compute in {prec.upper()}); {why}"))
     out = {"weight_bytes_per_param": _bytes_per(prec, "weight_precision"), "peak_per_device": peak}
+    if given.get("link_bandwidth") is not None:
+        out["link_bandwidth"] = res.resolve("link_bandwidth", given["link_bandwidth"])
+    else:
+        link = link_bandwidth(d, c.n_devices)
+        if link is not None:
+            out["link_bandwidth"] = link[0]
+            res.note(link[1])
+    values, notes, warning = generation_efficiencies(res.catalog, d, given)
+    out |= values
+    for a in notes:
+        res.note(a)
+    if warning:
+        est.warnings.append(warning)
+    est.band = _band(res.catalog, d)
     for key, name, dim in (("bandwidth", "bandwidth_per_device", "bandwidth"), ("capacity", "memory_per_device", "information")):
         e = getattr(d.memory, key, None) if d.memory is not None else None
         if e is None:
@@ -163,8 +178,57 @@ def _device(res: Resolver, c: Cluster, est: InferenceEstimate, weight_precision)
     return out
 
 
-def _band(catalog) -> tuple[float, float] | None:
-    lo, hi = (catalog.defaults.get(k) for k in ("inference_band_low", "inference_band_high"))
+#: Device families whose published measurements the efficiencies are fitted on, and their key suffix in
+#: ``specs/defaults.toml`` (Blackwell Ultra takes Blackwell's: none of its rows is in the fit, said so).
+GENERATIONS = {"Hopper": "hopper", "Blackwell": "blackwell", "Blackwell Ultra": "blackwell"}
+#: The efficiencies fitted per device generation (the others are one value for all).
+PER_GENERATION = ("prefill_efficiency", "decode_compute_efficiency")
+
+
+def generation_efficiencies(catalog, device, given: dict | None = None):
+    """(values, assumptions, warning) of the per-generation efficiencies of ``device`` not in ``given``:
+    its generation's fitted values, else the values pooled over the fitted generations (and a warning)."""
+    gen = GENERATIONS.get(device.family)
+    values, notes, pooled = {}, [], False
+    for name in PER_GENERATION:
+        if (given or {}).get(name) is not None:
+            continue
+        key = INFERENCE_INPUTS[name].default
+        d = catalog.defaults.get(f"{key}_{gen}") if gen else None
+        if d is None:
+            d, pooled = catalog.defaults.get(key), True
+        if d is None:
+            continue
+        where = f"fitted on {device.family} rows" if not pooled else "pooled over the fitted generations"
+        notes.append(Assumption(name, d.value, d.source, f"default, {where}; derived: {d.derived}. {d.note}".strip()))
+        values[name] = d.value.m_as("")
+    warning = (f"no published measurement of the {device.family or device.name} generation is in the fit: the estimate "
+               "uses efficiencies pooled over Hopper and Blackwell rows, and their wider band") if pooled and values else None
+    return values, notes, warning
+
+
+def link_bandwidth(device, count):
+    """(one-way scale-up bandwidth per device [byte/s], assumption) of ``device``; infinite on one device
+    (no all-reduce); None where several devices have no published interconnect."""
+    if np.all(np.asarray(count) <= 1):
+        return np.inf, Assumption("link_bandwidth", "not used", None, "one device: no tensor-parallel all-reduce")
+    ic = device.interconnect
+    if ic is None:
+        return None
+    v = magnitude_in(ic.bandwidth.value, "bandwidth")
+    halve = ic.direction != "per-direction"
+    note = {"bidirectional": "the published total of both directions, halved",
+            "unstated": "the published figure states no direction: taken as both directions and halved",
+            "per-direction": "the published figure is per direction"}[ic.direction]
+    one_way = v / 2.0 if halve else v
+    return one_way, Assumption("link_bandwidth", Q_(one_way, "byte/s").to("GB/s"), ic.bandwidth.source,
+                               f"{device.name} {ic.name}, one direction: {note}")
+
+
+def _band(catalog, device=None) -> tuple[float, float] | None:
+    """The estimate's 10-90% band (measured / estimate): its generation's fit, else the pooled one."""
+    suffix = "" if device is not None and GENERATIONS.get(device.family) else "_pooled"
+    lo, hi = (catalog.defaults.get(f"{k}{suffix}") for k in ("inference_band_low", "inference_band_high"))
     return None if lo is None or hi is None else (lo.value.m_as(""), hi.value.m_as(""))
 
 
@@ -194,7 +258,10 @@ def _device_inputs(catalog, device, precision: str) -> tuple[dict[str, float], l
     values |= {"bandwidth_per_device": float(single.per_device("memory_bandwidth")[0]),
                "memory_per_device": float(single.per_device("memory")[0]),
                "weight_bytes_per_param": ik.BYTES_PER_PARAMETER.get(precision, np.nan)}
-    return values, assumptions
+    link = link_bandwidth(single.members[0].device, 2)  # a sweep's count axis may exceed one device
+    values["link_bandwidth"] = link[0] if link is not None else np.nan
+    gen, notes, _ = generation_efficiencies(catalog, single.members[0].device)
+    return values | gen, assumptions + ([link[1]] if link is not None else []) + notes
 
 
 def _prepare(catalog, settings: dict) -> Settings:
@@ -211,7 +278,9 @@ def _prepare(catalog, settings: dict) -> Settings:
 INFERENCE_MODEL = Model("inference", INFERENCE, INFERENCE_INPUTS, INFERENCE_OUTPUTS, resolve=_resolve, package=_package,
                         device_inputs=_device_inputs, prepare=_prepare,
                         hints={"peak_per_device": "a cluster (--cluster)", "count": "a cluster (--cluster '8 H100')",
-                               "load": "a load (--load, token/s)", "tpot_target": "a latency target (--tpot-target, ms)",
+                               "load": "a load (--load, token/s)",
+                               "link_bandwidth": "a scale-up link bandwidth (--link-bandwidth, GB/s one way): the "
+                                                 "device has no published interconnect", "tpot_target": "a latency target (--tpot-target, ms)",
                                "rental_price": "a rental rate (--rental-price; no sourced rate for this device)"})
 
 

@@ -28,6 +28,9 @@ References
    elements (the OCP MX block); https://nvidia.github.io/TransformerEngine/features/low_precision_training/mxfp8/mxfp8.html
 .. [6] Modular MAX kernels, ``linalg.fp4_utils``: MXFP4_SF_DTYPE float8_e8m0fnu, MXFP4_SF_VECTOR_SIZE 32;
    NVFP4_SF_DTYPE float8_e4m3fn, NVFP4_SF_VECTOR_SIZE 16; https://docs.modular.com/max/api/kernels/linalg/fp4_utils/
+.. [7] Patarasuk and Yuan, "Bandwidth optimal all-reduce algorithms for clusters of workstations",
+   J. Parallel Distrib. Comput. 69(2), 2009: a ring all-reduce of ``S`` bytes over ``n`` devices sends and
+   receives ``2 (n - 1) / n x S`` bytes per device, the least any all-reduce can.
 """
 
 from __future__ import annotations
@@ -54,7 +57,14 @@ __all__ = [
     "decode_step_time_s",
     "tokens_per_s",
     "max_batch_in_memory",
+    "ACTIVATION_BYTES",
+    "allreduce_time_s",
 ]
+
+#: Bytes per activation element exchanged by the tensor-parallel all-reduces: 16-bit (BF16), the
+#: activation format of the serving frameworks whose rows the estimate is fitted on. An assumption;
+#: the fitted link efficiency absorbs a different width.
+ACTIVATION_BYTES = 2.0
 
 #: Bytes per parameter (or per cached element) of plain formats: the element width only. Block-scaled
 #: formats (MXFP4, NVFP4) also store a scale per block: see :func:`block_scaled_bytes_per_element`.
@@ -254,3 +264,18 @@ def max_batch_in_memory(memory_bytes, n_devices, weight_bytes_, cache_bytes_per_
     free = _f(n_devices) * _f(memory_bytes) - _f(weight_bytes_)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(free > 0, np.floor(free / _f(cache_bytes_per_sequence_)), 0.0)
+
+
+def allreduce_time_s(tokens, hidden_size, layers, n_devices, link_bandwidth_byte_per_s, bytes_per_element=ACTIVATION_BYTES):
+    """Time of the tensor-parallel all-reduces for ``tokens`` tokens at the link's bandwidth [s] (0 on one device).
+
+    Megatron-style tensor parallelism all-reduces each token's ``hidden_size`` activations twice per
+    layer [4]_; a ring all-reduce moves ``2 (n - 1) / n`` of the data through each device's link [7]_:
+    ``2 x layers x 2 (n - 1) / n x tokens x hidden_size x bytes / link_bandwidth``, with the link's
+    bandwidth in one direction. Bandwidth only (no latency), and no overlap with compute assumed.
+    """
+    n = _f(n_devices)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(n > 1.0, 2.0 * (n - 1.0) / n, 0.0)
+        volume = 2.0 * _f(layers) * share * _f(tokens) * _f(hidden_size) * _f(bytes_per_element)
+        return np.where(volume > 0, volume / _f(link_bandwidth_byte_per_s), 0.0)

@@ -181,10 +181,23 @@ INFERENCE_INPUTS: dict[str, Input] = _inputs(
     Input("tpot_target", "Latency target: time per output token each user may see [ms]", "time", "ms", example="50"),
     Input("allreduce_latency", "Latency of one all-reduce under tensor parallelism [us] (no sourced default: not "
           "counted unless given)", "time", "us", example="10"),
-    Input("prefill_efficiency", "Achieved / bound prefill speed [dimensionless], in (0, 1]", "dimensionless", hi=1.0,
-          default="inference_prefill_efficiency", example="0.45"),
-    Input("decode_efficiency", "Achieved / bound decode speed [dimensionless], in (0, 1]", "dimensionless", hi=1.0,
-          default="inference_decode_efficiency", example="0.25"),
+    Input("link_bandwidth", "Scale-up link bandwidth per device, one direction [GB/s] (default: the device's "
+          "published interconnect)", "bandwidth", "GB/s", example="450"),
+    Input("prefill_efficiency", "Achieved / peak compute in prefill [dimensionless], in (0, 1] (fitted per device "
+          "generation)", "dimensionless", hi=1.0, default="inference_prefill_efficiency", example="0.6"),
+    Input("decode_compute_efficiency", "Achieved / peak compute in a decode step [dimensionless], in (0, 1] (fitted "
+          "per device generation)", "dimensionless", hi=1.0, default="inference_decode_compute_efficiency",
+          example="0.5"),
+    Input("memory_efficiency", "Achieved / published memory bandwidth in a decode step [dimensionless], in (0, 1]",
+          "dimensionless", hi=1.0, default="inference_memory_efficiency", example="0.85"),
+    Input("link_efficiency", "Achieved / published link bandwidth in the tensor-parallel all-reduces [dimensionless], "
+          "in (0, 1]", "dimensionless", hi=1.0, default="inference_link_efficiency", example="0.7"),
+    Input("moe_compute_efficiency", "Mixture of experts: compute efficiency relative to a dense model's "
+          "[dimensionless], in (0, 1]", "dimensionless", hi=1.0, default="inference_moe_compute_efficiency",
+          example="0.8"),
+    Input("moe_memory_efficiency", "Mixture of experts: memory-read efficiency relative to a dense model's "
+          "[dimensionless], in (0, 1]", "dimensionless", hi=1.0, default="inference_moe_memory_efficiency",
+          example="0.4"),
     *(INPUTS[n] for n in _SHARED),
 )
 

@@ -1,21 +1,29 @@
 """The inference chain: memory fit, prefill and decode, throughput, then the shared power, energy,
 cost and emission stages per output token.
 
-Every performance output comes twice: the physical **bound** (roofline: prefill at the dense peak,
-a decode step at memory bandwidth over the bytes it must read, with tensor parallelism over the
-cluster's devices) and a calibrated **estimate** (the bound's times divided by efficiencies fitted
-on published measurements, ``specs/defaults.toml``; the fit and its error are in
-``benchmarks/fit_inference.py``). Bounds read only the active parameters of a mixture of experts
-(the fewest bytes a step can read); estimates read the expected distinct experts of the batch
-(uniform routing). Not modelled: queueing and loaded latency, speculative decoding, prefix caching,
-disaggregated prefill, pipeline and expert parallelism; all-reduce time only where a latency is given
-(``allreduce_latency``: two all-reduces per layer per decode step, latency only, so a bound stays a bound).
+Every performance output comes twice. The physical **bound** (roofline: prefill at the dense peak,
+a decode step at the larger of its memory and compute times, tensor parallelism over the cluster's
+devices, only the active parameters of a mixture of experts read, no communication) is a limit no
+measurement may beat. The calibrated **estimate** splits the same work into parts (:data:`PARTS`:
+prefill compute and all-reduces, a decode step's memory reads, compute and all-reduces, reading the
+expected distinct experts of the batch under uniform routing at the mean decode context) and divides
+each by its efficiency (:data:`EFFICIENCIES`; :func:`serving_times`): prefill and decode compute per
+device generation, memory and link bandwidth, and two factors for a mixture of experts, all fitted on
+published measurements (:mod:`computescale.calibration`, ``specs/defaults.toml``). The all-reduces
+are Megatron-style (two per layer) over a ring at the device's one-way scale-up bandwidth.
+
+Not modelled (:data:`NOT_MODELLED`, said with every answer): queueing and loaded latency, speculative
+decoding, prefix caching, disaggregated prefill, pipeline and expert parallelism (the measurements of
+mixtures of experts ran with expert and attention-data parallelism; the MoE factors absorb the
+difference), all-reduce latency unless given (``allreduce_latency``: two per layer per step, added to
+bound and estimate alike).
 
 Inputs besides the glossary's (:data:`computescale.parameters.INFERENCE_INPUTS`) come from the
 resolver: ``experts``, ``cache`` and ``attention`` (the architecture as arrays,
-:mod:`computescale.inference_inputs`), ``weight_bytes_per_param`` and per-device ``peak_per_device``
-[FLOP/s], ``bandwidth_per_device`` [byte/s] and ``memory_per_device`` [byte]; ``count`` is the
-tensor-parallel degree (the devices of one replica).
+:mod:`computescale.inference_inputs`), ``hidden_size``, ``weight_bytes_per_param`` and per-device
+``peak_per_device`` [FLOP/s], ``bandwidth_per_device`` [byte/s], ``memory_per_device`` [byte] and
+``link_bandwidth`` [byte/s, one way]; ``count`` is the tensor-parallel degree (the devices of one
+replica).
 
 References
 ----------
@@ -33,12 +41,13 @@ from .. import kernels
 from .pipeline import Chain, Stage, stage
 from .stages import POWER_AND_COSTS
 
-__all__ = ["INFERENCE", "PERFORMANCE", "NOT_MODELLED"]
+__all__ = ["INFERENCE", "PERFORMANCE", "NOT_MODELLED", "PARTS", "EFFICIENCIES", "serving_times", "output_rate"]
 
 #: What the chain leaves out, said with every answer.
 NOT_MODELLED = ("queueing and loaded latency", "speculative decoding", "prefix caching", "disaggregated prefill",
-                "pipeline and expert parallelism", "all-reduce time under tensor parallelism unless --allreduce-latency "
-                "is given (no sourced default)")
+                "pipeline and expert parallelism (mixtures of experts are served tensor-parallel here)",
+                "all-reduce latency unless --allreduce-latency is given (no sourced default; the estimate counts the "
+                "all-reduces' data at the link bandwidth)")
 
 #: Performance outputs, each with a ``_bound`` twin.
 PERFORMANCE = ("time_to_first_token", "time_per_output_token", "throughput_per_user", "throughput", "max_throughput")
@@ -89,65 +98,129 @@ def time_to_first_token_bound(experts, attention, input_tokens, peak_per_device,
     return ik.prefill_time_s(flop, peak_per_device, count)
 
 
-@stage("time_to_first_token")
-def time_to_first_token(time_to_first_token_bound, prefill_efficiency):
-    """Prefill estimate [s]: the bound over the fitted prefill efficiency."""
-    return np.divide(time_to_first_token_bound, prefill_efficiency)
-
-
 def _step_s(experts, cache, attention, batch, input_tokens, output_tokens, weight_bytes_per_param,
-            bandwidth_per_device, peak_per_device, count, expected: bool, allreduce_latency=0.0):
-    """One decode step at the mean decode context [s]: max(bytes / bandwidth, FLOP / peak) over ``count`` devices.
-
-    ``expected``: the expected distinct experts of the batch are read, at the mean context of the
-    decode (an estimate); else only the active parameters, at the prompt's context (the fewest
-    bytes a step can read: a bound).
-    """
-    context = np.add(input_tokens, np.multiply(output_tokens, 0.5)) if expected else np.asarray(input_tokens, dtype=float)
-    params = experts.params_touched(batch) if expected else experts.active_params
-    step_bytes = ik.decode_bytes_per_step(ik.weight_bytes(params, weight_bytes_per_param),
+            bandwidth_per_device, peak_per_device, count, allreduce_latency=0.0):
+    """The bound's decode step [s]: only the active parameters, at the prompt's context (the fewest
+    bytes a step can read), ``max(bytes / bandwidth, FLOP / peak)`` over ``count`` devices, plus a
+    stated all-reduce latency (two per layer)."""
+    context = np.asarray(input_tokens, dtype=float)
+    step_bytes = ik.decode_bytes_per_step(ik.weight_bytes(experts.active_params, weight_bytes_per_param),
                                           cache.bytes_per_sequence(context), batch)
     flop = ik.decode_flop_per_step(experts.active_params, batch, attention.flop(1.0, context))
-    allreduces = 2.0 * np.sum(attention.layers)  # Megatron-style tensor parallelism: two per layer per step
     return ik.decode_step_time_s(step_bytes, bandwidth_per_device, count, flop, peak_per_device, allreduce_latency,
-                                 allreduces)
+                                 _allreduces(attention))
+
+
+def _allreduces(attention):
+    """All-reduces per step under Megatron-style tensor parallelism: two per layer."""
+    return 2.0 * np.sum(attention.layers)
 
 
 _STEP = ("experts", "cache", "attention", "batch", "input_tokens", "output_tokens", "weight_bytes_per_param",
          "bandwidth_per_device", "peak_per_device", "count")
+_AR = ("allreduce_latency",)  # optional: a stated all-reduce latency under tensor parallelism
+
+# -- the calibrated estimate: the same work as the bound, split into parts, each over its efficiency --------
+#: The parts of a request's time at efficiency 1 [s]: prefill compute and all-reduces (one request),
+#: and a decode step's memory reads, compute and all-reduces (``batch`` requests).
+PARTS = ("prefill_compute_time", "prefill_link_time", "step_memory_time", "step_compute_time", "step_link_time")
+#: The efficiencies the parts are divided by (inputs of the chain; sourced defaults per device generation).
+EFFICIENCIES = ("prefill_efficiency", "decode_compute_efficiency", "memory_efficiency", "link_efficiency",
+                "moe_compute_efficiency", "moe_memory_efficiency")
+_PARTS_NEED = _STEP + ("hidden_size", "link_bandwidth")
 
 
-def _tpot(expected: bool, **kw):
-    t = _step_s(**{k: kw[k] for k in _STEP}, expected=expected, allreduce_latency=kw.get("allreduce_latency", 0.0))
-    return t / kw["decode_efficiency"] if expected else t
+def _prefill_parts(experts, attention, input_tokens, peak_per_device, count, hidden_size, link_bandwidth):
+    flop = ik.prefill_flop(experts.active_params, input_tokens, attention.flop(input_tokens))
+    return {"prefill_compute_time": ik.prefill_time_s(flop, peak_per_device, count),
+            "prefill_link_time": ik.allreduce_time_s(input_tokens, hidden_size, np.sum(attention.layers), count,
+                                                     link_bandwidth)}
 
 
-def _throughput(bound: bool, batch_name: str, **kw):
-    """Output tokens per second of ``batch`` requests from prefill to their last token.
+def _step_parts(experts, cache, attention, batch, input_tokens, output_tokens, weight_bytes_per_param,
+                bandwidth_per_device, peak_per_device, count, hidden_size, link_bandwidth):
+    """A decode step of ``batch`` requests at the mean decode context, reading the expected distinct
+    experts of the batch (uniform routing): memory, compute and all-reduce times at efficiency 1."""
+    context = np.add(input_tokens, np.multiply(output_tokens, 0.5))
+    n = np.asarray(count, dtype=float)
+    step_bytes = ik.decode_bytes_per_step(ik.weight_bytes(experts.params_touched(batch), weight_bytes_per_param),
+                                          cache.bytes_per_sequence(context), batch)
+    flop = ik.decode_flop_per_step(experts.active_params, batch, attention.flop(1.0, context))
+    return {"step_memory_time": np.divide(step_bytes, n * np.asarray(bandwidth_per_device, dtype=float)),
+            "step_compute_time": np.divide(flop, n * np.asarray(peak_per_device, dtype=float)),
+            "step_link_time": ik.allreduce_time_s(batch, hidden_size, np.sum(attention.layers), count, link_bandwidth)}
 
-    Bound: the total time is at least the larger of all the requests' compute at peak and their
-    decode steps' memory time. Estimate: prefill then decode, each over its efficiency.
-    """
+
+def _parts(batch_name: str = "batch", **kw):
+    step = {k: kw[k] for k in _PARTS_NEED if k != "batch"} | {"batch": np.maximum(kw[batch_name], 1.0)}
+    return _prefill_parts(**{k: kw[k] for k in ("experts", "attention", "input_tokens", "peak_per_device", "count",
+                                                 "hidden_size", "link_bandwidth")}) | _step_parts(**step)
+
+
+def serving_times(parts, prefill, decode_compute, memory, link, moe_compute, moe_memory, is_moe, latency=0.0):
+    """(time to first token, decode step time) [s] of the calibrated estimate from its ``parts`` at
+    efficiency 1 and the efficiencies: each part over its own; a mixture of experts' compute and
+    memory parts also over the MoE factors. ``latency``: stated all-reduce latencies, added as they
+    are. The one formula of the estimate (the chain's stages and the calibration fit both use it)."""
+    moe = np.asarray(is_moe, dtype=bool)
+    mc, mm = np.where(moe, moe_compute, 1.0), np.where(moe, moe_memory, 1.0)
+    ttft = parts["prefill_compute_time"] / (prefill * mc) + parts["prefill_link_time"] / link + latency
+    step = (parts["step_memory_time"] / (memory * mm) + parts["step_compute_time"] / (decode_compute * mc)
+            + parts["step_link_time"] / link + latency)
+    return ttft, step
+
+
+def output_rate(batch, output_tokens, ttft, step):
+    """Output tokens per second of ``batch`` requests, each prefilled then decoded ``output_tokens``
+    steps (in-flight batching at steady state gives the same rate) [token/s]."""
+    b = np.maximum(batch, 1.0)
+    return np.multiply(b, output_tokens) / (np.multiply(b, ttft) + np.multiply(output_tokens, step))
+
+
+def _estimate(kw, batch_name: str = "batch"):
+    parts = _parts(batch_name, **kw)
+    latency = np.where(np.asarray(kw["count"]) > 1, _allreduces(kw["attention"]) * kw.get("allreduce_latency", 0.0), 0.0)
+    return serving_times(parts, *(kw[e] for e in EFFICIENCIES), kw["experts"].experts > 1, latency)
+
+
+def _ttft(**kw):
+    return _estimate(kw)[0]
+
+
+def _tpot(**kw):
+    return _estimate(kw)[1]
+
+
+def _rate(batch_name: str, **kw):
+    ttft, step = _estimate(kw, batch_name)
+    return output_rate(kw[batch_name], kw["output_tokens"], ttft, step)
+
+
+def _tpot_bound(**kw):
+    return _step_s(**{k: kw[k] for k in _STEP}, allreduce_latency=kw.get("allreduce_latency", 0.0))
+
+
+def _rate_bound(batch_name: str, **kw):
+    """The bound's rate: the total time is at least the larger of all the requests' compute at peak
+    and their decode steps' memory time."""
     x = {k: kw[k] for k in _STEP if k != "batch"} | {"batch": np.maximum(kw[batch_name], 1.0)}
     b, osl = x["batch"], x["output_tokens"]
     prefill = np.multiply(b, kw["time_to_first_token_bound"])
-    decode = np.multiply(osl, _step_s(**x, expected=not bound, allreduce_latency=kw.get("allreduce_latency", 0.0)))
-    total = np.maximum(prefill, decode) if bound else prefill / kw["prefill_efficiency"] + decode / kw["decode_efficiency"]
-    return np.multiply(b, osl) / total
+    decode = np.multiply(osl, _step_s(**x, allreduce_latency=kw.get("allreduce_latency", 0.0)))
+    return np.multiply(b, osl) / np.maximum(prefill, decode)
 
 
-_TP_NEEDS = _STEP + ("time_to_first_token_bound",)
-_EFF = ("prefill_efficiency", "decode_efficiency")
-
-_AR = ("allreduce_latency",)  # optional: a stated all-reduce latency under tensor parallelism
-tpot_bound = Stage("time_per_output_token_bound", _STEP, partial(_tpot, False), _AR, name="time_per_output_token_bound")
-tpot = Stage("time_per_output_token", _STEP + ("decode_efficiency",), partial(_tpot, True), _AR, name="time_per_output_token")
-throughput_bound = Stage("throughput_bound", _TP_NEEDS, partial(_throughput, True, "batch"), _AR, name="throughput_bound")
-throughput = Stage("throughput", _TP_NEEDS + _EFF, partial(_throughput, False, "batch"), _AR, name="throughput")
-max_throughput_bound = Stage("max_throughput_bound", _TP_NEEDS + ("max_batch_bound",),
-                             partial(_throughput, True, "max_batch_bound"), _AR, name="max_throughput_bound")
-max_throughput = Stage("max_throughput", _TP_NEEDS + ("max_batch",) + _EFF, partial(_throughput, False, "max_batch"),
-                       _AR, name="max_throughput")
+_EST = _PARTS_NEED + EFFICIENCIES
+serving_parts = Stage(PARTS, _PARTS_NEED, _parts, name="serving_parts")
+ttft = Stage("time_to_first_token", _EST, _ttft, _AR, name="time_to_first_token")
+tpot_bound = Stage("time_per_output_token_bound", _STEP, _tpot_bound, _AR, name="time_per_output_token_bound")
+tpot = Stage("time_per_output_token", _EST, _tpot, _AR, name="time_per_output_token")
+throughput_bound = Stage("throughput_bound", _STEP + ("time_to_first_token_bound",), partial(_rate_bound, "batch"), _AR,
+                         name="throughput_bound")
+throughput = Stage("throughput", _EST, partial(_rate, "batch"), _AR, name="throughput")
+max_throughput_bound = Stage("max_throughput_bound", _STEP + ("time_to_first_token_bound", "max_batch_bound"),
+                             partial(_rate_bound, "max_batch_bound"), _AR, name="max_throughput_bound")
+max_throughput = Stage("max_throughput", _EST + ("max_batch",), partial(_rate, "max_batch"), _AR, name="max_throughput")
 
 
 @stage("throughput_per_user_bound")
@@ -190,7 +263,7 @@ def devices_for_load(load, tpot_target, count, max_batch, throughput_per_user, b
 #: The inference chain, in dependency order (one pass).
 INFERENCE = Chain("inference", (
     weights_memory, kv_cache_per_token, kv_cache_per_sequence, max_batch, max_batch_bound, fits, time_to_first_token_bound,
-    time_to_first_token, tpot_bound, tpot, throughput_per_user_bound, throughput_per_user, throughput_bound, throughput,
+    serving_parts, ttft, tpot_bound, tpot, throughput_per_user_bound, throughput_per_user, throughput_bound, throughput,
     max_throughput_bound, max_throughput, devices_for_load, device_time_per_token, *POWER_AND_COSTS,
     _alias("energy_per_token", "energy"), _alias("emissions_per_token", "emissions"),
     _alias("cost_per_million_tokens", "rental_cost"), _alias("electricity_cost_per_million_tokens", "electricity_cost"),
