@@ -224,6 +224,34 @@ def _pair_ratio(rows: Rows, ratio) -> dict[str, float]:
     return {"pairs": len(pairs), "median": float(np.median(e)), "within_15pct": float(np.mean(e <= 0.15))}
 
 
+def stated_batch(path: str | Path, catalog=None) -> list[dict[str, Any]]:
+    """Rows outside the fit that state their batch (or concurrency) and lengths, against the estimate
+    at the stored efficiencies: an out-of-sample check at set batches, on other generations and
+    frameworks. ``ratio`` is measured / estimate."""
+    import re
+
+    from .inference import estimate_inference
+
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    out = []
+    for r in rows:
+        m = re.fullmatch(r"(?:concurrency )?(\d+)", r["batch_or_concurrency"].strip())
+        if m is None or not r["input_tokens"] or not r["output_tokens"] or r["weight_precision"] not in ("bf16", "fp8", "fp4"):
+            continue
+        kv = r["kv_precision"] if r["kv_precision"] in ("bf16", "fp8", "fp4") else "fp8"
+        est = estimate_inference(model=r["model"], cluster=f"{r['count']} {r['device']}", batch=float(m.group(1)),
+                                 input_tokens=float(r["input_tokens"]), output_tokens=float(r["output_tokens"]),
+                                 weight_precision=r["weight_precision"], kv_precision=kv, catalog=catalog)
+        measured = float(r["value"]) * (float(r["count"]) if r["metric"].endswith("_per_device") else 1.0)
+        e = est.throughput.m_as("token/s")
+        out.append({"model": r["model"], "cluster": f"{r['count']} {r['device']}", "batch": int(m.group(1)),
+                    "lengths": f"{r['input_tokens']}/{r['output_tokens']}", "framework": r["framework"],
+                    "measured": measured, "estimate": round(e, 1), "ratio": round(measured / e, 3),
+                    "bound": round(est.throughput_bound.m_as("token/s"), 1)})
+    return out
+
+
 def describe(f: Fit) -> dict[str, Any]:
     return {"efficiencies": {k: round(v, 3) for k, v in f.efficiencies.items()}, "band": [round(x, 3) for x in f.band],
             "band_pooled": [round(x, 3) for x in f.band_pooled], "train": f.train_error, "test": f.test_error,
@@ -265,12 +293,12 @@ def toml_entries(f: Fit) -> str:
         else:
             derived = f"fitted on {f.used // 2} TensorRT-LLM maximum-throughput rows, every generation"
         out.append(_entry(f"inference_{key}", value, derived, f"The calibrated estimate: {_MEANING[name]}; {err}."))
-    for suffix, (lo, hi) in (("", f.band), ("_pooled", f.band_pooled)):
-        which = "" if not suffix else " with the pooled efficiencies (devices of generations without measurements)"
-        out.append(_entry(f"inference_band_low{suffix}", lo, "10th percentile of measured / estimated throughput on the "
-                          f"fit rows{which}", f"With inference_band_high{suffix}: the estimate's 10-90% band."))
-        out.append(_entry(f"inference_band_high{suffix}", hi, "90th percentile of measured / estimated throughput on the "
-                          f"fit rows{which}", f"See inference_band_low{suffix}."))
+    lo, hi = f.band
+    out.append(_entry("inference_band_low", lo, "10th percentile of measured / estimated throughput on the fit rows",
+                      "With inference_band_high: the estimate's 10-90% band on Hopper and Blackwell devices (none is "
+                      "given for other generations)."))
+    out.append(_entry("inference_band_high", hi, "90th percentile of measured / estimated throughput on the fit rows",
+                      "See inference_band_low."))
     return "\n".join(out)
 
 

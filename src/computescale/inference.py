@@ -203,7 +203,9 @@ def generation_efficiencies(catalog, device, given: dict | None = None):
         notes.append(Assumption(name, d.value, d.source, f"default, {where}; derived: {d.derived}. {d.note}".strip()))
         values[name] = d.value.m_as("")
     warning = (f"no published measurement of the {device.family or device.name} generation is in the fit: the estimate "
-               "uses efficiencies pooled over Hopper and Blackwell rows, and their wider band") if pooled and values else None
+               "uses efficiencies pooled over Hopper and Blackwell rows and has no band; on the one other generation "
+               "checked (8 MI300X with vLLM, tests/data/inference_measurements.csv) the measured throughput was about "
+               "half such an estimate, so read it as optimistic") if pooled and values else None
     return values, notes, warning
 
 
@@ -226,9 +228,11 @@ def link_bandwidth(device, count):
 
 
 def _band(catalog, device=None) -> tuple[float, float] | None:
-    """The estimate's 10-90% band (measured / estimate): its generation's fit, else the pooled one."""
-    suffix = "" if device is not None and GENERATIONS.get(device.family) else "_pooled"
-    lo, hi = (catalog.defaults.get(f"{k}{suffix}") for k in ("inference_band_low", "inference_band_high"))
+    """The estimate's 10-90% band (measured / estimate on the fit rows); None for a device of a
+    generation without measurements in the fit (no band is known to hold there)."""
+    if device is not None and not GENERATIONS.get(device.family):
+        return None
+    lo, hi = (catalog.defaults.get(k) for k in ("inference_band_low", "inference_band_high"))
     return None if lo is None or hi is None else (lo.value.m_as(""), hi.value.m_as(""))
 
 

@@ -44,8 +44,6 @@ DEFAULT_DIMENSIONS = {
     "inference_link_efficiency": "dimensionless",
     "inference_moe_compute_efficiency": "dimensionless",
     "inference_moe_memory_efficiency": "dimensionless",
-    "inference_band_low_pooled": "dimensionless",
-    "inference_band_high_pooled": "dimensionless",
     "inference_band_low": "dimensionless",
     "inference_band_high": "dimensionless",
 }
