@@ -167,3 +167,74 @@ def test_the_glossary_keeps_each_models_meaning_of_a_shared_name(cli):
     clusters = {r["model"]: r["description"] for r in rows if r["name"] == "cluster"}
     assert set(clusters) == {"training", "inference"} and "replica" in clusters["inference"]
     assert [r["model"] for r in rows if r["name"] == "pue"] == ["training, inference"]  # one record, both models
+
+
+def test_the_estimate_is_its_parts_each_over_its_efficiency(llama70):
+    """TPOT = memory / (bandwidth x e_mem) + compute / (peak x e_compute) + all-reduce data / (link x e_link),
+    by hand for Llama 3.1 70B on 8 H100 (Hopper efficiencies from specs/defaults.toml)."""
+    d = cs.load_catalog().defaults
+    e = {k: d[f"inference_{k}"].value.m_as("") for k in ("memory_efficiency", "link_efficiency",
+                                                          "decode_compute_efficiency_hopper")}
+    arch = cs.load_catalog().architecture("llama-3.1-70b")
+    params, heads = arch.figure("parameters"), arch.figure("attention_heads")
+    ctx = 1024 + 256 / 2  # the mean context of the decode
+    memory = (params * 2 + 64 * 2 * 80 * 8 * 128 * 2 * ctx) / (8 * 3.35e12)
+    compute = 64 * (2 * params + 2 * 80 * heads * 256 * (ctx + 1)) / (8 * 989.4e12)  # attention: 2 x (QK + AV) per head
+    # ring all-reduce: 2 per layer, 2 (n - 1) / n of 64 tokens x 8192 hidden x 2 bytes through 450 GB/s one way
+    link = 2 * 80 * (2 * 7 / 8) * 64 * 8192 * 2 / 450e9
+    expected = memory / e["memory_efficiency"] + compute / e["decode_compute_efficiency_hopper"] + link / e["link_efficiency"]
+    assert llama70.time_per_output_token.m_as("s") == pytest.approx(expected, rel=1e-6)
+
+
+def test_one_device_has_no_allreduce_and_a_device_without_a_link_says_what_is_missing():
+    from computescale import inference_kernels as ik
+
+    assert ik.allreduce_time_s(64, 8192, 80, 1, 450e9) == 0.0
+    assert ik.allreduce_time_s(64, 8192, 80, 2, 450e9) == pytest.approx(2 * 80 * 1.0 * 64 * 8192 * 2 / 450e9)
+    one = estimate_inference(model="llama-3.1-8b", cluster="1 H100", batch=8, input_tokens=512, output_tokens=128)
+    assert any(a.name == "link_bandwidth" and a.value == "not used" for a in one.assumptions)
+    given = estimate_inference(model="llama-3.1-70b", cluster="8 H100", batch=64, input_tokens=1024, output_tokens=256,
+                               link_bandwidth="900 GB/s")
+    default = estimate_inference(model="llama-3.1-70b", cluster="8 H100", batch=64, input_tokens=1024, output_tokens=256)
+    assert given.time_per_output_token < default.time_per_output_token  # twice the link: less all-reduce time
+    assert given.time_per_output_token_bound == default.time_per_output_token_bound  # the bound counts no data
+
+
+def test_efficiencies_follow_the_device_generation():
+    kw = dict(model="llama-3.1-70b", batch=64, input_tokens=1024, output_tokens=256, weight_precision="fp8")
+    found = {}
+    for cluster in ("8 H100", "8 B200", "8 MI300X"):
+        est = estimate_inference(cluster=cluster, **kw)
+        found[cluster] = {a.name: a for a in est.assumptions}
+    d = cs.load_catalog().defaults
+    assert found["8 H100"]["prefill_efficiency"].value == d["inference_prefill_efficiency_hopper"].value
+    assert found["8 B200"]["decode_compute_efficiency"].value == d["inference_decode_compute_efficiency_blackwell"].value
+    assert found["8 MI300X"]["decode_compute_efficiency"].value == d["inference_decode_compute_efficiency"].value
+    assert "pooled" in found["8 MI300X"]["decode_compute_efficiency"].note
+    given = estimate_inference(cluster="8 B200", prefill_efficiency=0.5, **kw)
+    assert next(a for a in given.assumptions if a.name == "prefill_efficiency").note == "given"
+
+
+from hypothesis import given as hgiven, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@hgiven(model=st.sampled_from(["llama-3.1-8b", "llama-3.1-70b", "mixtral-8x7b", "qwen3-30b-a3b", "gpt-oss-120b", "deepseek-v3"]),
+        cluster=st.sampled_from(["1 H200", "4 H100", "8 B200", "8 MI300X", "8 H200"]),
+        batch=st.integers(1, 4096), isl=st.integers(1, 32768), osl=st.integers(1, 8192),
+        eff=st.lists(st.floats(0.01, 1.0), min_size=6, max_size=6))
+def test_no_estimate_beats_its_bound(model, cluster, batch, isl, osl, eff):
+    """Every efficiency is at most 1 and the estimate reads at least the bound's bytes and FLOP, so
+    each time estimate is at least its bound and each rate at most its bound, whatever the inputs."""
+    from computescale.models.inference import EFFICIENCIES
+
+    try:
+        est = estimate_inference(model=model, cluster=cluster, batch=batch, input_tokens=isl, output_tokens=osl,
+                                 weight_precision="fp8" if "MI300X" not in cluster else "bf16",
+                                 **dict(zip(EFFICIENCIES, eff)))
+    except InputError:
+        return  # a model that does not fit, say: a clear error, tested elsewhere
+    for name in ("time_to_first_token", "time_per_output_token"):
+        assert est.results[name].m >= est.results[f"{name}_bound"].to(est.results[name].u).m * (1 - 1e-12)
+    for name in ("throughput_per_user", "throughput", "max_throughput"):
+        assert est.results[name].m <= est.results[f"{name}_bound"].to(est.results[name].u).m * (1 + 1e-12)
