@@ -238,3 +238,12 @@ def test_no_estimate_beats_its_bound(model, cluster, batch, isl, osl, eff):
         assert est.results[name].m >= est.results[f"{name}_bound"].to(est.results[name].u).m * (1 - 1e-12)
     for name in ("throughput_per_user", "throughput", "max_throughput"):
         assert est.results[name].m <= est.results[f"{name}_bound"].to(est.results[name].u).m * (1 + 1e-12)
+
+
+def test_grids_and_monte_carlo_show_the_estimates_warnings(cli):
+    grid = cli("infer", "--model", "llama-3.1-70b", "--cluster", "8 MI300X", "--batch", "1,64", "--input-tokens", "1024",
+               "--output-tokens", "256")
+    mc = cli("infer", "--model", "llama-3.1-70b", "--cluster", "8 MI300X", "--batch", "64", "--input-tokens",
+             "512..2048", "--output-tokens", "256", "--samples", "200")
+    for out in (grid, mc):
+        assert out.returncode == 0 and out.stdout.startswith("! no published measurement of the CDNA 3 generation")

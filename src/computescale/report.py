@@ -473,7 +473,7 @@ def render_monte_carlo(mc) -> str:
     keys = [f"p{p:g}" for p in mc.percentiles]
     rows = [[name] + [_mc_cell(name, iv[k]) for k in keys] for name, iv in mc.intervals.items()]
     head = [f"Monte Carlo: {mc.samples_drawn:,} samples, seed {mc.seed}"] + [f"  {k}: {v}" for k, v in mc.inputs.items()]
-    out = ["\n".join(head), "", table(rows, ["output"] + keys, "l" + "r" * len(keys))]
+    out = [f"! {w}" for w in mc.warnings] + ["\n".join(head), "", table(rows, ["output"] + keys, "l" + "r" * len(keys))]
     if mc.thresholds:
         trows = [[t.id, show(t.threshold, "FLOP"), f"{t.probability:.1%}" if t.probability is not None else "—",
                   " / ".join(fmt(t.time_to_reach[k]) for k in keys) if t.time_to_reach else "—", t.status, t.source]

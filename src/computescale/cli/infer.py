@@ -90,7 +90,7 @@ def _grid(est, axes) -> str:
     cols.append(["yes" if f else "NO" for f in fits])
     headers.append("fits")
     body = table(list(zip(*cols)), headers, "r" * len(headers))
-    return "\n".join(_head(est) + ["", f"{math.prod(shape)} grid points", body, "",
+    return "\n".join([f"! {w}" for w in est.warnings] + _head(est) + ["", f"{math.prod(shape)} grid points", body, "",
                                    "estimate: calibrated (band: computescale infer with one value); bound: physical limit"])
 
 

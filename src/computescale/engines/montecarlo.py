@@ -71,6 +71,7 @@ class MonteCarloResult:
     assumptions: list = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     thresholds: list = field(default_factory=list)  # of ThresholdInterval
+    warnings: list = field(default_factory=list)  # the model's warnings (of the last chunk's estimate)
 
     def interval(self, name: str) -> tuple:
         """(low, median, high) quantities of one output (the first, middle and last percentile)."""
@@ -85,7 +86,7 @@ class MonteCarloResult:
         return to_jsonable({"samples": self.samples_drawn, "seed": self.seed, "percentiles": list(self.percentiles),
                             "inputs": self.inputs, "intervals": self.intervals,
                             "thresholds": [t.to_dict() for t in self.thresholds],
-                            "extra": self.extra,
+                            "extra": self.extra, "warnings": list(self.warnings),
                             "assumptions": [a.to_dict() if hasattr(a, "to_dict") else a for a in self.assumptions]})
 
     def __str__(self) -> str:
@@ -203,7 +204,8 @@ def _result(model, est, n, seed, ps, uncertain, collected, draws) -> MonteCarloR
         kept = {k: Q_(v, parse_unit(units[k])) for k, v in collected.items() if k in units}
         kept |= {f"input:{k}": _as_input(k, v, model.inputs) for k, v in draws.items()}
     return MonteCarloResult(n, seed, ps, {k: v.describe() for k, v in uncertain.items()}, intervals, kept,
-                            list(est.assumptions) if est else [], thresholds=threshold_summary(est, collected, ps))
+                            list(est.assumptions) if est else [], thresholds=threshold_summary(est, collected, ps),
+                            warnings=list(dict.fromkeys(getattr(est, "warnings", None) or [])))
 
 
 def _split_inputs(inputs: dict, device: Any, count: Any, specs=INPUTS) -> tuple[dict, dict]:
