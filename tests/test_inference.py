@@ -118,10 +118,11 @@ def test_done_when_command_prints_every_answer(cli):
 
 
 def test_an_inference_sweep_agrees_with_the_scalar_api():
-    s = cs.Sweep(estimator=INFERENCE_MODEL, model="llama-3.1-70b", device="H100,B200", count=8, batch="1,64",
+    # three generations: Hopper and Blackwell efficiencies, and the pooled ones for CDNA 3
+    s = cs.Sweep(estimator=INFERENCE_MODEL, model="llama-3.1-70b", device="H100,B200,MI300X", count=8, batch="1,64",
                  input_tokens=1024, output_tokens=256, outputs=["time_per_output_token", "throughput", "energy_per_token"])
     r = s.run()
-    for i, dev in enumerate(("H100", "B200")):
+    for i, dev in enumerate(("H100", "B200", "MI300X")):
         for j, b in enumerate((1, 64)):
             one = estimate_inference(model="llama-3.1-70b", cluster=f"8 {dev}", batch=b, input_tokens=1024,
                                      output_tokens=256)
