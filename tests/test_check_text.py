@@ -103,7 +103,8 @@ def _check_cluster_and_stated(claim, want):
 
 _CHECKS = {"cluster": _check_cluster_and_stated, "comparison": _check_comparison, "training": _check_training,
            "compute": _check_training, "undisclosed-devices": _check_undisclosed, "gpu-hours": _check_training,
-           **{k: _check_stated for k in ("chip-comparison", "chip-peak", "chip-power", "stated-compute", "stated-power")}}
+           **{k: _check_stated for k in ("chip-comparison", "chip-peak", "chip-power", "stated-compute", "stated-power",
+                                         "token-rate")}}
 
 
 @pytest.mark.parametrize("passage", PASSAGES, ids=[p["id"] for p in PASSAGES])
@@ -322,3 +323,19 @@ def test_corpus_recall_and_no_spurious_items():
     assert labelled >= 100
     assert found / labelled >= 0.9, f"recall {found}/{labelled}"
     assert spurious == 0
+
+
+def test_readme_token_rate_output_is_current():
+    """The README's token-rate block (``echo TEXT | computescale check-text -``): each line it shows is printed."""
+    import re
+    import shlex
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = next(b for b in re.findall(r"```console\n(.*?)```", readme, re.S) if "| computescale check-text -" in b)
+    command, *shown = block.strip().splitlines()
+    text = shlex.split(command.removeprefix("$ "))[1]
+    out = str(check_text(text))
+    assert len([line for line in shown if line.strip() not in ("", "...")]) >= 4
+    for line in shown:
+        if line.strip() and line.strip() != "...":
+            assert line in out, line

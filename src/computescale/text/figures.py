@@ -14,7 +14,7 @@ import math
 import re
 
 from ..cluster import Cluster, metric_label
-from .grammar import HEDGE, NUM, SCI, Span, lazy, sci_value
+from .grammar import HEDGE, NUM, SCI, Span, lazy, parse_number, sci_value
 
 __all__ = ["find_figures", "rate_bases", "power_bases", "judge_figure", "RATE_AS_TOTAL"]
 
@@ -35,17 +35,26 @@ _POWER = (
     rf"(?P<unit>GW|MW|kW|gigawatts?|megawatts?|kilowatts?)(?![\w])(?P<per>\s+(?:per|each|for\s+each|a)\s+(?:GPU|chip|accelerator|device))?",
     re.I,
 )
+#: A token rate: "30,000 tokens per second", "1,000 tok/s per user", "about 12k output tokens/s per GPU".
+_TOKENS = (
+    rf"(?<![\w.,-])(?:(?P<hedge>{HEDGE})\s+)?(?P<num>{NUM})\s*(?:output\s+)?(?:tokens?|tok)\s*(?:/\s*s(?:ec)?|per\s+second|"
+    rf"(?:a|each|every)\s+second)(?![\w/])(?:\s*(?P<per>(?:per|for\s+(?:each|a\s+single|one|a))\s+(?:(?P<user>user|request|"
+    rf"stream|query|person)|(?P<device>GPU|chip|accelerator|device|card)))(?![\w]))?",
+    re.I,
+)
+_PER_USER_BEFORE = re.compile(r"\bper[\s-]user\b|\bfor\s+(?:a\s+single|one|each)\s+user\b|\bsingle[\s-]user\b", re.I)
 _WATTS = {"gw": 1e9, "gigawatt": 1e9, "mw": 1e6, "megawatt": 1e6, "kw": 1e3, "kilowatt": 1e3}
 #: A stated "rate" at or above this [FLOP/s] is read as an amount of compute: "21.5 million exaFLOPs" is
 #: 2.15e25 FLOP; no cluster reaches 1e22 FLOP/s (10,000 EFLOP/s), so the reading is never ambiguous.
 RATE_AS_TOTAL = 1e22
 
 
-_HINT = re.compile(r"flop|watt|W(?![\w])|operations|calculations", re.I)
+_HINT = re.compile(r"flop|watt|W(?![\w])|operations|calculations|tok", re.I)
 
 
 def find_figures(sentence: str, offset: int) -> list[Span]:
-    """Stated compute rates [FLOP/s] (kind 'rate'), totals [FLOP] ('total') and power [W] ('power')."""
+    """Stated compute rates [FLOP/s] (kind 'rate'), totals [FLOP] ('total'), power [W] ('power') and token
+    rates [token/s] ('token-rate', 'token-rate-user' per user or request, 'token-rate-device' per device)."""
     out = []
     if not _HINT.search(sentence):  # every pattern needs one of these words: skip the full scans
         return out
@@ -72,7 +81,20 @@ def find_figures(sentence: str, offset: int) -> list[Span]:
         kind = "power-per-device" if m.group("per") else "power"
         value = lo * watts if lo == hi else (lo * watts, hi * watts)
         out.append(Span(offset + m.start(), offset + m.end(), m.group(0), kind, value, (m.group("hedge") or "").lower()))
+    out += _token_rates(sentence, offset)
     return sorted(out, key=lambda s: s.start)
+
+
+def _token_rates(sentence: str, offset: int) -> list[Span]:
+    out = []
+    for m in lazy(_TOKENS).finditer(sentence):
+        value = parse_number(m.group("num"))
+        if value is None or not math.isfinite(value) or value <= 0:
+            continue
+        user = m.group("user") or _PER_USER_BEFORE.search(sentence, max(0, m.start() - 40), m.start())
+        kind = "token-rate-user" if user else "token-rate-device" if m.group("device") else "token-rate"
+        out.append(Span(offset + m.start(), offset + m.end(), m.group(0), kind, value, (m.group("hedge") or "").lower()))
+    return out
 
 
 def rate_bases(c: Cluster) -> list[dict]:

@@ -31,6 +31,7 @@ from .mentions import (Mention, Sentence, article_year, carry_device, combine, d
                        run_cluster, unusable, whole)
 from .grammar import Span
 from .report import TextClaim, TextReport
+from .inference_claims import InferenceClaims
 from .stated import StatedFigures
 from .training_claims import TrainingClaims
 
@@ -112,7 +113,7 @@ class _CountOnly:
         return self.text
 
 
-class _Reader(StatedFigures, TrainingClaims):
+class _Reader(StatedFigures, TrainingClaims, InferenceClaims):
     """Walks the sentences in order, keeping the last cluster mentioned for pronouns to refer to."""
 
     def __init__(self, text, catalog, grammar, tolerance, precision, year):

@@ -34,6 +34,9 @@ class StatedFigures:
     def _figures(self, s: Sentence, made: dict[int, TextClaim]) -> None:
         counted = [k for k, m in enumerate(s.mentions) if m.cluster is not None and m.per != "hours"]
         for f in s.figures:
+            if f.kind.startswith("token-rate"):
+                self._token_rate(s, f, counted)
+                continue
             if f.kind == "power-per-device" or (f.kind == "rate" and s.devices and (not counted or _PER_CHIP.search(s.text))):
                 self._per_chip(s, f, counted)
                 continue

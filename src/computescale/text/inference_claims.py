@@ -1,0 +1,140 @@
+"""The reader's judging of stated token rates ("30,000 tokens per second on eight H100s", "1,000 tokens/s
+per user on a single B200"): which regime of the inference chain's physical bounds makes them possible
+(a mixin of :class:`computescale.text.reader._Reader`).
+
+Two bounds of the chain (:mod:`computescale.models.inference`), each at the most favourable settings
+the device allows (its fastest dense format for weights and cache, a one-token context):
+
+- one user, without speculative decoding: every decode step reads the active weights once, so at most
+  ``throughput_per_user_bound`` at batch 1 on all the stated devices' bandwidth;
+- all users together: every token costs at least ``2 x active parameters`` FLOP, so at most the
+  devices' dense peak over that, in any regime (speculative decoding verifies every token it keeps).
+
+A model and a device count must both be stated (or a single device): otherwise the claim is listed
+as not checked, with the reason. Nothing here is a second calculator: the figures come from
+:func:`computescale.inference.estimate_inference` and the kernels.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from ..cluster import Cluster
+from ..errors import ComputescaleError
+from ..units import Q_
+from .grammar import Span
+from .mentions import Sentence
+from .report import TextClaim
+
+__all__ = ["InferenceClaims", "FORMATS"]
+
+#: The formats tried for the most favourable bound, fastest first (the device's first published dense one).
+FORMATS = ("fp4", "fp8", "bf16", "fp16")
+_BOUND_INPUTS = ("model", "peak per device", "memory bandwidth", "memory capacity")  # what the two bounds read
+_SINGLE = re.compile(r"\b(?:a\s+single|one|each|per)\s+$", re.I)
+
+
+def _rate(x: float) -> str:
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
+@functools.lru_cache(maxsize=4)
+def _model_pattern(names: tuple[str, ...]) -> re.Pattern:
+    words = sorted({n for n in names if len(n) >= 4}, key=len, reverse=True)
+    body = "|".join(re.escape(w).replace(r"\ ", r"[\s-]?").replace(r"\-", r"[\s-]?") for w in words)
+    return re.compile(rf"(?<![\w.]){'(?:' + body + ')'}(?![\w.])", re.I)
+
+
+class InferenceClaims:
+    """Token rates beside a model and a cluster: the regime in which the stated rate is possible."""
+
+    def _token_rate(self, s: Sentence, f: Span, counted: list[int]) -> None:
+        claim = self._claim(s, "token-rate")
+        per = {"token-rate-user": "user", "token-rate-device": "device"}.get(f.kind)
+        claim.answer["stated"] = {"as_written": f.text.strip(), "value": Q_(f.value, "token/s"), "hedge": f.hedge or None,
+                                  "per": per}
+        claim.lines.append(f"stated: {f.text.strip()!r}, read as {_rate(f.value)} tokens/s" + (f" per {per}" if per else ""))
+        arch = self._model_named(s, f)
+        if arch is None:
+            claim.unchecked.append("no model named in this sentence or the one before: tokens per second depend on the "
+                                   "model's size, so there is no bound to compare with")
+            return
+        found = self._serving_cluster(s, f, counted, per == "device")
+        if isinstance(found, str):
+            claim.understood["architecture"] = arch.name
+            claim.unchecked.append(found)
+            return
+        claim.understood.update({"architecture": arch.name, "cluster": found.label})
+        try:
+            self._token_bounds(claim, f, arch, found, per)
+        except ComputescaleError as exc:
+            claim.unchecked.append(str(exc))
+
+    def _model_named(self, s: Sentence, f: Span):
+        names = tuple(n for a in self.catalog.architectures.values() for n in (a.name, *a.aliases))
+        pattern = _model_pattern(names)
+        for text in (s.text, self.previous):
+            found = list(pattern.finditer(text))
+            if found:
+                return self.catalog.architecture(found[-1].group(0))
+        return None
+
+    def _serving_cluster(self, s: Sentence, f: Span, counted: list[int], per_device: bool):
+        """The devices the rate is stated for: a counted cluster, a single device, or why none."""
+        if per_device or _SINGLE.search(s.text[:max(0, min((d.start for d in s.devices), default=0) - s.start)]):
+            device = self._device_named(s, f, counted)
+            return Cluster.of(device, 1, catalog=self.catalog) if device else "no device named for the per-device rate"
+        near = [k for k in counted if s.mentions[k].cluster is not None]
+        if near:
+            c = s.mentions[min(near, key=lambda k: abs(s.mentions[k].span.start - f.start))].cluster
+            return c if len(c.members) == 1 else "a rate stated for a mixed cluster: no single device to bound it with"
+        if s.devices:
+            return (f"the number of {s.devices[0].value} devices is not stated: the bound scales with it, so the rate "
+                    "cannot be checked")
+        return "no device named in this sentence: no bound to compare the rate with"
+
+    def _token_bounds(self, claim: TextClaim, f: Span, arch, c: Cluster, per: str | None) -> None:
+        from .. import inference_kernels as ik
+        from ..inference import estimate_inference
+
+        device = c.members[0].device
+        fmt = next((p for p in FORMATS if device.peak(p) is not None), None)
+        if fmt is None:
+            claim.unchecked.append(f"{device.name} publishes no dense FP4, FP8, BF16 or FP16 peak")
+            return
+        n = float(c.n_devices)
+        est = estimate_inference(model=arch.name, cluster=c, batch=1, input_tokens=1, output_tokens=1, weight_precision=fmt,
+                                 kv_precision=fmt, catalog=self.catalog)
+        one_user = est.throughput_per_user_bound.m_as("token/s")
+        peak = device.peak(fmt)
+        ceiling = n * peak.value.m_as("FLOP/s") / float(ik.prefill_flop(arch.figure("active_params"), 1.0))
+        sources = [s for a in est.assumptions if a.name in _BOUND_INPUTS for s in (a.source or "").split(", ") if s]
+        claim.answer.update({"bounds": {"one_user": Q_(one_user, "token/s"), "all_users": Q_(ceiling, "token/s"),
+                                        "format": fmt}, "sources": list(dict.fromkeys([*sources, peak.source]))})
+        claim.lines.append(f"model: {arch.name} ({arch.figure('active_params'):.3g} active parameters); devices: {c.label}; "
+                           f"bounds at {fmt.upper()} weights, the fastest dense format it publishes")
+        claim.lines.append(f"one user, no speculative decoding: at most {_rate(one_user)} tokens/s (active weights read "
+                           f"once per token at full memory bandwidth); all users together: at most {_rate(ceiling)} "
+                           "tokens/s (2 x active parameters FLOP per token at the dense peak)")
+        weights = est.results["weights_memory"]
+        if per != "device" and weights.m_as("byte") > n * device.memory.capacity.value.m_as("byte"):
+            claim.lines.append(f"the weights ({weights.m_as('GB'):,.4g} GB at {fmt.upper()}) exceed the stated devices' "
+                               "memory: more devices, or weights kept elsewhere, are needed")
+        rate, tol = f.value, self.tolerance
+        if rate > ceiling * (1 + tol):
+            verdict, why = "beyond-bound", (f"{rate / ceiling:.3g}x what {c.label} can compute for this model at the "
+                                             f"{fmt.upper()} dense peak: not possible in any regime as stated")
+        elif per == "device":
+            verdict, why = "within-bounds", ("within one device's share of the compute bound (what one user sees depends "
+                                             "on how many devices serve a request)")
+        elif per == "user" and rate > one_user * (1 + tol):
+            verdict, why = "beyond-one-user-bound", ("above one user's decode bound: possible only with speculative or "
+                                                     "multi-token decoding, or on hardware other than stated")
+        elif per != "user" and rate > one_user * (1 + tol):
+            verdict, why = "aggregate-only", ("possible only as the total of many concurrent requests (or for one user "
+                                              "with speculative decoding)")
+        else:
+            verdict, why = "within-bounds", "within both bounds, even for one user at batch 1"
+        claim.answer["verdict"] = verdict
+        claim.lines.append(f"-> {verdict}: {why}")
