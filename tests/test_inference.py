@@ -248,3 +248,9 @@ def test_grids_and_monte_carlo_show_the_estimates_warnings(cli):
              "512..2048", "--output-tokens", "256", "--samples", "200")
     for out in (grid, mc):
         assert out.returncode == 0 and out.stdout.startswith("! no published measurement of the CDNA 3 generation")
+
+
+def test_weights_that_do_not_fit_say_so_first():
+    est = estimate_inference(model="llama-3.1-405b", cluster="1 H100", batch=1, input_tokens=128, output_tokens=128,
+                             weight_precision="fp8")
+    assert est.warnings[0].startswith("the weights alone (405 GB) exceed the replica's memory (80 GB)")

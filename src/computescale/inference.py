@@ -248,6 +248,11 @@ def _package(r: Resolved, out: dict, catalog) -> InferenceEstimate:
     if "fits" in out and not np.all(np.asarray(out["fits"]) == 1):
         est.warnings.insert(0, "the batch does not fit in memory at its full context (see max_batch): "
                                "the times assume it does")
+        room = np.asarray(r.x["memory_per_device"]) * np.asarray(r.x["count"])
+        weights = np.asarray(out["weights_memory"])
+        if np.any(weights > room):
+            est.warnings.insert(0, f"the weights alone ({np.max(weights) / 1e9:,.4g} GB) exceed the replica's memory "
+                                   f"({np.min(room) / 1e9:,.4g} GB): more devices, or a smaller weight format, are needed")
     est.assumptions = r.assumptions
     return est
 
