@@ -23,9 +23,10 @@ GRID = dict(device=",".join(DEVICES), count=8, batch="1:1024:250", input_tokens=
 
 
 def raw(sweep) -> np.ndarray:
-    """The same time per output token in NumPy: dense Llama 3.1 70B, BF16 weights and cache, on 8 devices:
-    memory / (bandwidth x efficiency) + compute / (peak x its generation's efficiency) + all-reduce data /
-    (one-way link x efficiency), each device's figures read from the tables once."""
+    """The same time per output token in NumPy: dense Llama 3.1 70B, BF16 weights and cache, on 8 devices, at
+    steady state: the decode step (memory / (bandwidth x efficiency) + compute / (peak x its generation's
+    efficiency) + all-reduce data / (one-way link x efficiency) + fixed latencies) plus the batch's share of
+    the prefills, each device's figures read from the tables once."""
     from computescale.inference import generation_efficiencies, link_bandwidth
 
     cat = cs.load_catalog()
@@ -33,19 +34,24 @@ def raw(sweep) -> np.ndarray:
     params, layers, kv, hd, hidden = (arch.figure("parameters"), 80.0, 8.0, 128.0, 8192.0)  # config.json (specs/models.toml)
     heads = arch.figure("attention_heads")
     d = {k: cat.defaults[f"inference_{k}"].value.m_as("") for k in ("memory_efficiency", "link_efficiency")}
+    fixed = layers * cat.defaults["inference_layer_latency"].value.m_as("s") \
+        + 2 * layers * cat.defaults["inference_allreduce_latency"].value.m_as("s")
     devs = [cat.device(n) for n in DEVICES]
     col = lambda v: np.array(v, dtype=float)[:, None, None]  # noqa: E731
     bw = col([x.memory.bandwidth.value.m_as("byte/s") for x in devs])
     peak = col([x.peak("bf16").value.m_as("FLOP/s") for x in devs])
-    e_dc = col([generation_efficiencies(cat, x)[0]["decode_compute_efficiency"] for x in devs])
-    link = col([link_bandwidth(x, 8)[0] for x in devs])
+    gen = [generation_efficiencies(cat, x)[0] for x in devs]
+    e_dc, e_p = col([g["decode_compute_efficiency"] for g in gen]), col([g["prefill_efficiency"] for g in gen])
+    link = col([link_bandwidth(x, 8)[0] for x in devs]) * d["link_efficiency"]
     b = sweep.axis("batch").base[None, :, None]
-    ctx = sweep.axis("input_tokens").base[None, None, :] + 128.0
+    isl = sweep.axis("input_tokens").base[None, None, :]
+    ctx = isl + 128.0
     step_bytes = params * 2.0 + b * 2.0 * layers * kv * hd * 2.0 * ctx
-    flop = b * (2.0 * params + 2.0 * layers * heads * 2.0 * hd * ctx)
-    allreduce = 2.0 * layers * (2.0 * 7.0 / 8.0) * b * hidden * 2.0
-    return (step_bytes / (8 * bw * d["memory_efficiency"]) + flop / (8 * peak * e_dc)
-            + allreduce / (link * d["link_efficiency"]))
+    flop = b * (2.0 * params + 2.0 * layers * heads * 2.0 * hd * (ctx + 1.0))
+    allreduce = 2.0 * layers * (2.0 * 7.0 / 8.0) * hidden * 2.0  # bytes per token
+    step = step_bytes / (8 * bw * d["memory_efficiency"]) + flop / (8 * peak * e_dc) + b * allreduce / link + fixed
+    prefill = (2.0 * params * isl + 2.0 * layers * heads * 2.0 * hd * isl * (isl + 1.0) / 2.0) / (8 * peak * e_p)
+    return step + b * (prefill + isl * allreduce / link) / 256.0
 
 
 def main() -> None:

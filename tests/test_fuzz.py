@@ -245,7 +245,7 @@ _KIND = {
     "memory_fraction": "dimensionless", "prefill_efficiency": "dimensionless", "decode_compute_efficiency": "dimensionless",
     "memory_efficiency": "dimensionless", "link_efficiency": "dimensionless", "moe_compute_efficiency": "dimensionless",
     "moe_memory_efficiency": "dimensionless", "link_bandwidth": "bandwidth",
-    "tpot_target": "time", "allreduce_latency": "time",
+    "tpot_target": "time", "allreduce_latency": "time", "layer_latency": "time",
     "max_output": "information",
 }
 

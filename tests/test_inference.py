@@ -153,14 +153,19 @@ def test_inference_regimes_per_chip():
     assert all(r.sources for r in regimes.values())
 
 
-def test_a_stated_allreduce_latency_adds_two_per_layer_per_step():
+def test_latencies_add_to_every_forward_pass_of_the_estimate_not_the_bound():
     kw = dict(model="llama-3.1-70b", cluster="8 H100", batch=1, input_tokens=1024, output_tokens=256)
-    plain, with_ar = estimate_inference(**kw), estimate_inference(**kw, allreduce_latency="10 us")
-    # Megatron-LM tensor parallelism: two all-reduces per transformer layer per step; Llama 3.1 70B has 80 layers
-    extra = with_ar.time_per_output_token_bound.m_as("ms") - plain.time_per_output_token_bound.m_as("ms")
-    assert extra == pytest.approx(2 * 80 * 10e-3)
-    one = estimate_inference(**(kw | {"cluster": "1 H200"}), allreduce_latency="10 us")
-    assert one.time_per_output_token_bound == estimate_inference(**(kw | {"cluster": "1 H200"})).time_per_output_token_bound
+    base = estimate_inference(**kw, layer_latency=0, allreduce_latency=0)
+    more = estimate_inference(**kw, layer_latency="10 us", allreduce_latency="5 us")
+    # Megatron-LM tensor parallelism: two all-reduces per transformer layer per pass; Llama 3.1 70B has 80 layers
+    per_pass = 80 * 10e-3 + 2 * 80 * 5e-3  # ms
+    assert more.time_to_first_token.m_as("ms") - base.time_to_first_token.m_as("ms") == pytest.approx(per_pass)
+    assert more.time_per_output_token.m_as("ms") - base.time_per_output_token.m_as("ms") == pytest.approx(per_pass)
+    assert more.time_per_output_token_bound == base.time_per_output_token_bound  # the bound counts no latency
+    one = dict(kw, cluster="1 H200")
+    a = estimate_inference(**one, layer_latency="10 us", allreduce_latency=0)
+    b = estimate_inference(**one, layer_latency="10 us", allreduce_latency="5 us")
+    assert a.time_per_output_token == b.time_per_output_token  # one device: no all-reduce
 
 
 def test_the_glossary_keeps_each_models_meaning_of_a_shared_name(cli):
@@ -171,20 +176,29 @@ def test_the_glossary_keeps_each_models_meaning_of_a_shared_name(cli):
 
 
 def test_the_estimate_is_its_parts_each_over_its_efficiency(llama70):
-    """TPOT = memory / (bandwidth x e_mem) + compute / (peak x e_compute) + all-reduce data / (link x e_link),
-    by hand for Llama 3.1 70B on 8 H100 (Hopper efficiencies from specs/defaults.toml)."""
+    """TPOT at steady state = decode step + the batch's share of prefills; the step = memory / (bandwidth x
+    e_mem) + compute / (peak x e_compute) + all-reduce data / (link x e_link) + fixed latencies, by hand for
+    Llama 3.1 70B on 8 H100 (Hopper values from specs/defaults.toml)."""
     d = cs.load_catalog().defaults
     e = {k: d[f"inference_{k}"].value.m_as("") for k in ("memory_efficiency", "link_efficiency",
-                                                          "decode_compute_efficiency_hopper")}
+                                                          "decode_compute_efficiency_hopper", "prefill_efficiency_hopper")}
+    lat = {k: d[f"inference_{k}"].value.m_as("s") for k in ("layer_latency", "allreduce_latency")}
     arch = cs.load_catalog().architecture("llama-3.1-70b")
     params, heads = arch.figure("parameters"), arch.figure("attention_heads")
     ctx = 1024 + 256 / 2  # the mean context of the decode
     memory = (params * 2 + 64 * 2 * 80 * 8 * 128 * 2 * ctx) / (8 * 3.35e12)
     compute = 64 * (2 * params + 2 * 80 * heads * 256 * (ctx + 1)) / (8 * 989.4e12)  # attention: 2 x (QK + AV) per head
-    # ring all-reduce: 2 per layer, 2 (n - 1) / n of 64 tokens x 8192 hidden x 2 bytes through 450 GB/s one way
-    link = 2 * 80 * (2 * 7 / 8) * 64 * 8192 * 2 / 450e9
-    expected = memory / e["memory_efficiency"] + compute / e["decode_compute_efficiency_hopper"] + link / e["link_efficiency"]
-    assert llama70.time_per_output_token.m_as("s") == pytest.approx(expected, rel=1e-6)
+    # ring all-reduce: 2 per layer, 2 (n - 1) / n of the tokens x 8192 hidden x 2 bytes through 450 GB/s one way
+    link = lambda tokens: 2 * 80 * (2 * 7 / 8) * tokens * 8192 * 2 / 450e9  # noqa: E731
+    fixed = 80 * lat["layer_latency"] + 2 * 80 * lat["allreduce_latency"]
+    step = memory / e["memory_efficiency"] + compute / e["decode_compute_efficiency_hopper"] + link(64) / e["link_efficiency"] + fixed
+    causal = 1024 * 1025 / 2  # attention over the prompt: each token attends those before it and itself
+    prefill_work = ((2 * params * 1024 + 2 * 80 * heads * 256 * causal) / (8 * 989.4e12) / e["prefill_efficiency_hopper"]
+                    + link(1024) / e["link_efficiency"])
+    assert llama70.time_per_output_token.m_as("s") == pytest.approx(step + 64 * prefill_work / 256, rel=1e-6)
+    assert llama70.throughput.m_as("token/s") == pytest.approx(64 / llama70.time_per_output_token.m_as("s"), rel=1e-9)
+    ttft = prefill_work + params * 2 / (8 * 3.35e12) / e["memory_efficiency"] + fixed  # plus one read of the weights
+    assert llama70.time_to_first_token.m_as("s") == pytest.approx(ttft, rel=1e-6)
 
 
 def test_one_device_has_no_allreduce_and_a_device_without_a_link_says_what_is_missing():

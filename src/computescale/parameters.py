@@ -179,8 +179,10 @@ INFERENCE_INPUTS: dict[str, Input] = _inputs(
           hi=1.0, default="inference_memory_fraction", example="0.9"),
     Input("load", "Token rate to serve, all users together [token/s]", "token_rate", "token/s", example="100000"),
     Input("tpot_target", "Latency target: time per output token each user may see [ms]", "time", "ms", example="50"),
-    Input("allreduce_latency", "Latency of one all-reduce under tensor parallelism [us] (no sourced default: not "
-          "counted unless given)", "time", "us", example="10"),
+    Input("layer_latency", "Fixed time of each layer in every forward pass (kernel launches, synchronization) [us], "
+          "fitted; >= 0", "time", "us", lo=0.0, lo_open=False, default="inference_layer_latency", example="40"),
+    Input("allreduce_latency", "Fixed time of one tensor-parallel all-reduce (two per layer per forward pass) [us], "
+          "fitted; >= 0", "time", "us", lo=0.0, lo_open=False, default="inference_allreduce_latency", example="8"),
     Input("link_bandwidth", "Scale-up link bandwidth per device, one direction [GB/s] (default: the device's "
           "published interconnect)", "bandwidth", "GB/s", example="450"),
     Input("prefill_efficiency", "Achieved / peak compute in prefill [dimensionless], in (0, 1] (fitted per device "

@@ -41,6 +41,8 @@ DEFAULT_DIMENSIONS = {
     "inference_decode_compute_efficiency_hopper": "dimensionless",
     "inference_decode_compute_efficiency_blackwell": "dimensionless",
     "inference_memory_efficiency": "dimensionless",
+    "inference_layer_latency": "time",
+    "inference_allreduce_latency": "time",
     "inference_link_efficiency": "dimensionless",
     "inference_moe_compute_efficiency": "dimensionless",
     "inference_moe_memory_efficiency": "dimensionless",

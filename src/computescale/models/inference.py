@@ -1,22 +1,25 @@
 """The inference chain: memory fit, prefill and decode, throughput, then the shared power, energy,
 cost and emission stages per output token.
 
-Every performance output comes twice. The physical **bound** (roofline: prefill at the dense peak,
-a decode step at the larger of its memory and compute times, tensor parallelism over the cluster's
-devices, only the active parameters of a mixture of experts read, no communication) is a limit no
+Every performance output comes twice. The physical **bound** (roofline: a prompt's prefill at the
+larger of its compute at the dense peak and one read of the active weights, a decode step at the
+larger of its memory and compute times, tensor parallelism over the cluster's devices, only the active
+parameters of a mixture of experts read, no communication, no fixed latency) is a limit no
 measurement may beat. The calibrated **estimate** splits the same work into parts (:data:`PARTS`:
-prefill compute and all-reduces, a decode step's memory reads, compute and all-reduces, reading the
-expected distinct experts of the batch under uniform routing at the mean decode context) and divides
-each by its efficiency (:data:`EFFICIENCIES`; :func:`serving_times`): prefill and decode compute per
-device generation, memory and link bandwidth, and two factors for a mixture of experts, all fitted on
-published measurements (:mod:`computescale.calibration`, ``specs/defaults.toml``). The all-reduces
-are Megatron-style (two per layer) over a ring at the device's one-way scale-up bandwidth.
+a prompt's compute, weight reads and all-reduces; a decode step's memory reads, compute and
+all-reduces, reading the expected distinct experts under uniform routing at the mean decode
+context), divides each by its efficiency (:data:`EFFICIENCIES`: prefill and decode compute per device
+generation, memory and link bandwidth, two factors for a mixture of experts) and adds a fixed time per
+forward pass (:data:`LATENCIES`: per layer, and per all-reduce), all fitted on published
+measurements (:mod:`computescale.calibration`, ``specs/defaults.toml``; :func:`serving_times`). The
+all-reduces are Megatron-style (two per layer) over a ring at the device's one-way scale-up bandwidth.
+At steady state (in-flight batching) each arriving request's prefill joins the decode steps: the
+throughput and the time per output token each user sees count it (:func:`output_rate`,
+:func:`steady_tpot`); the time to first token is a request's prefill alone, without queueing.
 
-Not modelled (:data:`NOT_MODELLED`, said with every answer): queueing and loaded latency, speculative
-decoding, prefix caching, disaggregated prefill, pipeline and expert parallelism (the measurements of
-mixtures of experts ran with expert and attention-data parallelism; the MoE factors absorb the
-difference), all-reduce latency unless given (``allreduce_latency``: two per layer per step, added to
-bound and estimate alike).
+Not modelled (:data:`NOT_MODELLED`, said with every answer): queueing, speculative decoding, prefix
+caching, disaggregated prefill, pipeline and expert parallelism (the measurements of mixtures of
+experts ran with expert and attention-data parallelism; the MoE factors absorb the difference).
 
 Inputs besides the glossary's (:data:`computescale.parameters.INFERENCE_INPUTS`) come from the
 resolver: ``experts``, ``cache`` and ``attention`` (the architecture as arrays,
@@ -41,13 +44,13 @@ from .. import kernels
 from .pipeline import Chain, Stage, stage
 from .stages import POWER_AND_COSTS
 
-__all__ = ["INFERENCE", "PERFORMANCE", "NOT_MODELLED", "PARTS", "EFFICIENCIES", "serving_times", "output_rate"]
+__all__ = ["INFERENCE", "PERFORMANCE", "NOT_MODELLED", "PARTS", "EFFICIENCIES", "LATENCIES", "serving_times",
+           "output_rate", "steady_tpot", "pass_latency"]
 
 #: What the chain leaves out, said with every answer.
-NOT_MODELLED = ("queueing and loaded latency", "speculative decoding", "prefix caching", "disaggregated prefill",
-                "pipeline and expert parallelism (mixtures of experts are served tensor-parallel here)",
-                "all-reduce latency unless --allreduce-latency is given (no sourced default; the estimate counts the "
-                "all-reduces' data at the link bandwidth)")
+NOT_MODELLED = ("queueing (the time to first token is a request's prefill alone)", "speculative decoding",
+                "prefix caching", "disaggregated prefill",
+                "pipeline and expert parallelism (mixtures of experts are served tensor-parallel here)")
 
 #: Performance outputs, each with a ``_bound`` twin.
 PERFORMANCE = ("time_to_first_token", "time_per_output_token", "throughput_per_user", "throughput", "max_throughput")
@@ -92,47 +95,55 @@ def fits(batch, max_batch):
 
 
 @stage("time_to_first_token_bound")
-def time_to_first_token_bound(experts, attention, input_tokens, peak_per_device, count):
-    """Prefill of one request at the dense peak on every device [s] (no queueing)."""
+def time_to_first_token_bound(experts, attention, input_tokens, peak_per_device, bandwidth_per_device, count,
+                              weight_bytes_per_param):
+    """Prefill of one request alone [s]: the larger of its compute at the dense peak and one read of the
+    active weights at full bandwidth, over every device (no queueing)."""
+    memory = np.divide(ik.weight_bytes(experts.active_params, weight_bytes_per_param),
+                       np.multiply(count, np.asarray(bandwidth_per_device, dtype=float)))
+    return np.maximum(_prefill_compute_s(experts, attention, input_tokens, peak_per_device, count), memory)
+
+
+def _prefill_compute_s(experts, attention, input_tokens, peak_per_device, count):
     flop = ik.prefill_flop(experts.active_params, input_tokens, attention.flop(input_tokens))
     return ik.prefill_time_s(flop, peak_per_device, count)
 
 
 def _step_s(experts, cache, attention, batch, input_tokens, output_tokens, weight_bytes_per_param,
-            bandwidth_per_device, peak_per_device, count, allreduce_latency=0.0):
+            bandwidth_per_device, peak_per_device, count):
     """The bound's decode step [s]: only the active parameters, at the prompt's context (the fewest
-    bytes a step can read), ``max(bytes / bandwidth, FLOP / peak)`` over ``count`` devices, plus a
-    stated all-reduce latency (two per layer)."""
+    bytes a step can read), ``max(bytes / bandwidth, FLOP / peak)`` over ``count`` devices."""
     context = np.asarray(input_tokens, dtype=float)
     step_bytes = ik.decode_bytes_per_step(ik.weight_bytes(experts.active_params, weight_bytes_per_param),
                                           cache.bytes_per_sequence(context), batch)
     flop = ik.decode_flop_per_step(experts.active_params, batch, attention.flop(1.0, context))
-    return ik.decode_step_time_s(step_bytes, bandwidth_per_device, count, flop, peak_per_device, allreduce_latency,
-                                 _allreduces(attention))
-
-
-def _allreduces(attention):
-    """All-reduces per step under Megatron-style tensor parallelism: two per layer."""
-    return 2.0 * np.sum(attention.layers)
+    return ik.decode_step_time_s(step_bytes, bandwidth_per_device, count, flop, peak_per_device)
 
 
 _STEP = ("experts", "cache", "attention", "batch", "input_tokens", "output_tokens", "weight_bytes_per_param",
          "bandwidth_per_device", "peak_per_device", "count")
-_AR = ("allreduce_latency",)  # optional: a stated all-reduce latency under tensor parallelism
 
 # -- the calibrated estimate: the same work as the bound, split into parts, each over its efficiency --------
-#: The parts of a request's time at efficiency 1 [s]: prefill compute and all-reduces (one request),
-#: and a decode step's memory reads, compute and all-reduces (``batch`` requests).
-PARTS = ("prefill_compute_time", "prefill_link_time", "step_memory_time", "step_compute_time", "step_link_time")
+#: The parts of a request's time at efficiency 1 [s]: prefill compute, weight reads and all-reduces
+#: (one request's prompt), and a decode step's memory reads, compute and all-reduces (``batch`` requests).
+PARTS = ("prefill_compute_time", "prefill_memory_time", "prefill_link_time", "step_memory_time", "step_compute_time",
+         "step_link_time")
 #: The efficiencies the parts are divided by (inputs of the chain; sourced defaults per device generation).
 EFFICIENCIES = ("prefill_efficiency", "decode_compute_efficiency", "memory_efficiency", "link_efficiency",
                 "moe_compute_efficiency", "moe_memory_efficiency")
+#: Fixed times of every forward pass (a prefill, a decode step) [s]: per layer, and per all-reduce (two per
+#: layer, on more than one device). Fitted defaults; the bound counts neither.
+LATENCIES = ("layer_latency", "allreduce_latency")
 _PARTS_NEED = _STEP + ("hidden_size", "link_bandwidth")
 
 
-def _prefill_parts(experts, attention, input_tokens, peak_per_device, count, hidden_size, link_bandwidth):
-    flop = ik.prefill_flop(experts.active_params, input_tokens, attention.flop(input_tokens))
-    return {"prefill_compute_time": ik.prefill_time_s(flop, peak_per_device, count),
+def _prefill_parts(experts, attention, input_tokens, peak_per_device, bandwidth_per_device, count,
+                   weight_bytes_per_param, hidden_size, link_bandwidth):
+    """One request's prompt alone: its compute, one read of the weights its tokens touch (the expected
+    distinct experts of ``input_tokens`` tokens), and its all-reduces, at efficiency 1."""
+    weights = ik.weight_bytes(experts.params_touched(input_tokens), weight_bytes_per_param)
+    return {"prefill_compute_time": _prefill_compute_s(experts, attention, input_tokens, peak_per_device, count),
+            "prefill_memory_time": np.divide(weights, np.multiply(count, np.asarray(bandwidth_per_device, dtype=float))),
             "prefill_link_time": ik.allreduce_time_s(input_tokens, hidden_size, np.sum(attention.layers), count,
                                                      link_bandwidth)}
 
@@ -153,33 +164,50 @@ def _step_parts(experts, cache, attention, batch, input_tokens, output_tokens, w
 
 def _parts(batch_name: str = "batch", **kw):
     step = {k: kw[k] for k in _PARTS_NEED if k != "batch"} | {"batch": np.maximum(kw[batch_name], 1.0)}
-    return _prefill_parts(**{k: kw[k] for k in ("experts", "attention", "input_tokens", "peak_per_device", "count",
+    return _prefill_parts(**{k: kw[k] for k in ("experts", "attention", "input_tokens", "peak_per_device",
+                                                 "bandwidth_per_device", "count", "weight_bytes_per_param",
                                                  "hidden_size", "link_bandwidth")}) | _step_parts(**step)
 
 
+def pass_latency(layers, count, layer_latency, allreduce_latency):
+    """Fixed time of one forward pass [s]: ``layers x layer_latency``, plus ``2 x layers x allreduce_latency``
+    on more than one device."""
+    return np.multiply(layers, layer_latency) + np.where(np.asarray(count) > 1, 2.0 * np.multiply(layers, allreduce_latency),
+                                                         0.0)
+
+
 def serving_times(parts, prefill, decode_compute, memory, link, moe_compute, moe_memory, is_moe, latency=0.0):
-    """(time to first token, decode step time) [s] of the calibrated estimate from its ``parts`` at
-    efficiency 1 and the efficiencies: each part over its own; a mixture of experts' compute and
-    memory parts also over the MoE factors. ``latency``: stated all-reduce latencies, added as they
-    are. The one formula of the estimate (the chain's stages and the calibration fit both use it)."""
+    """The calibrated estimate's times [s] from its ``parts`` at efficiency 1: ``(time to first token of a
+    request alone, decode step, prefill work)``. Each part is over its own efficiency (a mixture of
+    experts' compute and memory parts also over the MoE factors); ``latency`` is the fixed time of a
+    forward pass (:func:`pass_latency`). The prefill work is what one request's prompt adds to a batch
+    running at steady state: its compute and all-reduces (its weight reads ride on the decode step's).
+    The one formula of the estimate: the chain's stages and the calibration fit both use it."""
     moe = np.asarray(is_moe, dtype=bool)
     mc, mm = np.where(moe, moe_compute, 1.0), np.where(moe, moe_memory, 1.0)
-    ttft = parts["prefill_compute_time"] / (prefill * mc) + parts["prefill_link_time"] / link + latency
+    work = parts["prefill_compute_time"] / (prefill * mc) + parts["prefill_link_time"] / link
+    ttft = work + parts["prefill_memory_time"] / (memory * mm) + latency
     step = (parts["step_memory_time"] / (memory * mm) + parts["step_compute_time"] / (decode_compute * mc)
             + parts["step_link_time"] / link + latency)
-    return ttft, step
+    return ttft, step, work
 
 
-def output_rate(batch, output_tokens, ttft, step):
-    """Output tokens per second of ``batch`` requests, each prefilled then decoded ``output_tokens``
-    steps (in-flight batching at steady state gives the same rate) [token/s]."""
+def output_rate(batch, output_tokens, prefill_work, step):
+    """Output tokens per second of ``batch`` requests in flight at steady state (in-flight batching: each
+    request's prefill work joins the decode steps) [token/s]."""
     b = np.maximum(batch, 1.0)
-    return np.multiply(b, output_tokens) / (np.multiply(b, ttft) + np.multiply(output_tokens, step))
+    return np.multiply(b, output_tokens) / (np.multiply(b, prefill_work) + np.multiply(output_tokens, step))
+
+
+def steady_tpot(batch, output_tokens, prefill_work, step):
+    """Time per output token each of ``batch`` requests sees at steady state [s]: the decode step plus the
+    share of the prefills of arriving requests interleaved with it (``batch / output_rate``)."""
+    return step + np.maximum(batch, 1.0) * prefill_work / np.asarray(output_tokens, dtype=float)
 
 
 def _estimate(kw, batch_name: str = "batch"):
     parts = _parts(batch_name, **kw)
-    latency = np.where(np.asarray(kw["count"]) > 1, _allreduces(kw["attention"]) * kw.get("allreduce_latency", 0.0), 0.0)
+    latency = pass_latency(np.sum(kw["attention"].layers), kw["count"], kw["layer_latency"], kw["allreduce_latency"])
     return serving_times(parts, *(kw[e] for e in EFFICIENCIES), kw["experts"].experts > 1, latency)
 
 
@@ -188,39 +216,40 @@ def _ttft(**kw):
 
 
 def _tpot(**kw):
-    return _estimate(kw)[1]
+    _, step, work = _estimate(kw)
+    return steady_tpot(kw["batch"], kw["output_tokens"], work, step)
 
 
 def _rate(batch_name: str, **kw):
-    ttft, step = _estimate(kw, batch_name)
-    return output_rate(kw[batch_name], kw["output_tokens"], ttft, step)
+    _, step, work = _estimate(kw, batch_name)
+    return output_rate(kw[batch_name], kw["output_tokens"], work, step)
 
 
 def _tpot_bound(**kw):
-    return _step_s(**{k: kw[k] for k in _STEP}, allreduce_latency=kw.get("allreduce_latency", 0.0))
+    return _step_s(**{k: kw[k] for k in _STEP})
 
 
 def _rate_bound(batch_name: str, **kw):
-    """The bound's rate: the total time is at least the larger of all the requests' compute at peak
-    and their decode steps' memory time."""
+    """The bound's rate: the total time is at least the larger of all the requests' prefill compute at peak
+    and their decode steps' time (weights read once per step, shared by the prefills riding on it)."""
     x = {k: kw[k] for k in _STEP if k != "batch"} | {"batch": np.maximum(kw[batch_name], 1.0)}
     b, osl = x["batch"], x["output_tokens"]
-    prefill = np.multiply(b, kw["time_to_first_token_bound"])
-    decode = np.multiply(osl, _step_s(**x, allreduce_latency=kw.get("allreduce_latency", 0.0)))
+    prefill = np.multiply(b, _prefill_compute_s(kw["experts"], kw["attention"], kw["input_tokens"], kw["peak_per_device"],
+                                                kw["count"]))
+    decode = np.multiply(osl, _step_s(**x))
     return np.multiply(b, osl) / np.maximum(prefill, decode)
 
 
-_EST = _PARTS_NEED + EFFICIENCIES
+_EST = _PARTS_NEED + EFFICIENCIES + LATENCIES
 serving_parts = Stage(PARTS, _PARTS_NEED, _parts, name="serving_parts")
-ttft = Stage("time_to_first_token", _EST, _ttft, _AR, name="time_to_first_token")
-tpot_bound = Stage("time_per_output_token_bound", _STEP, _tpot_bound, _AR, name="time_per_output_token_bound")
-tpot = Stage("time_per_output_token", _EST, _tpot, _AR, name="time_per_output_token")
-throughput_bound = Stage("throughput_bound", _STEP + ("time_to_first_token_bound",), partial(_rate_bound, "batch"), _AR,
-                         name="throughput_bound")
-throughput = Stage("throughput", _EST, partial(_rate, "batch"), _AR, name="throughput")
-max_throughput_bound = Stage("max_throughput_bound", _STEP + ("time_to_first_token_bound", "max_batch_bound"),
-                             partial(_rate_bound, "max_batch_bound"), _AR, name="max_throughput_bound")
-max_throughput = Stage("max_throughput", _EST + ("max_batch",), partial(_rate, "max_batch"), _AR, name="max_throughput")
+ttft = Stage("time_to_first_token", _EST, _ttft, name="time_to_first_token")
+tpot_bound = Stage("time_per_output_token_bound", _STEP, _tpot_bound, name="time_per_output_token_bound")
+tpot = Stage("time_per_output_token", _EST, _tpot, name="time_per_output_token")
+throughput_bound = Stage("throughput_bound", _STEP, partial(_rate_bound, "batch"), name="throughput_bound")
+throughput = Stage("throughput", _EST, partial(_rate, "batch"), name="throughput")
+max_throughput_bound = Stage("max_throughput_bound", _STEP + ("max_batch_bound",), partial(_rate_bound, "max_batch_bound"),
+                             name="max_throughput_bound")
+max_throughput = Stage("max_throughput", _EST + ("max_batch",), partial(_rate, "max_batch"), name="max_throughput")
 
 
 @stage("throughput_per_user_bound")
