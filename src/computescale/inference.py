@@ -204,8 +204,8 @@ def generation_efficiencies(catalog, device, given: dict | None = None):
         values[name] = d.value.m_as("")
     warning = (f"no published measurement of the {device.family or device.name} generation is in the fit: the estimate "
                "uses efficiencies pooled over Hopper and Blackwell rows and has no band; on the one other generation "
-               "checked (8 MI300X with vLLM, tests/data/inference_measurements.csv) the measured throughput was about "
-               "half such an estimate, so read it as optimistic") if pooled and values else None
+               "checked (8 MI300X with vLLM, tests/data/inference_measurements.csv) the measured throughput was "
+               "0.6-0.85x such an estimate, so read it as optimistic") if pooled and values else None
     return values, notes, warning
 
 
