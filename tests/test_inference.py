@@ -268,3 +268,14 @@ def test_weights_that_do_not_fit_say_so_first():
     est = estimate_inference(model="llama-3.1-405b", cluster="1 H100", batch=1, input_tokens=128, output_tokens=128,
                              weight_precision="fp8")
     assert est.warnings[0].startswith("the weights alone (405 GB) exceed the replica's memory (80 GB)")
+
+
+def test_weight_only_quantization_needs_its_compute_format_said():
+    kw = dict(model="gpt-oss-120b", cluster="2 H100", batch=4, input_tokens=1024, output_tokens=1024, weight_precision="fp4")
+    with pytest.raises(InputError, match="give --compute-precision bf16"):
+        estimate_inference(**kw)
+    est = estimate_inference(**kw, compute_precision="bf16")
+    assert est.weight_precision == "fp4"
+    assert est.weights_memory.m_as("GB") == pytest.approx(cs.load_catalog().architecture("gpt-oss-120b").figure("parameters") * 0.5 / 1e9)
+    peak = next(a for a in est.assumptions if a.name == "peak per device")
+    assert peak.value.m_as("TFLOP/s") == pytest.approx(989.4, rel=1e-3) and "FP4 weights, computed in BF16" in peak.note

@@ -62,7 +62,7 @@ def test_stored_calibration_equals_a_refit(fitted):
             assert 0.0 < value <= 1.0  # an efficiency above 1 would beat the bound
     assert d["inference_band_low"].value.m_as("") == pytest.approx(fitted.band[0], abs=6e-4)
     assert d["inference_band_high"].value.m_as("") == pytest.approx(fitted.band[1], abs=6e-4)
-    assert fitted.used >= 240 and fitted.skipped == {"InputError": 8}  # gpt-oss FP4 weights on Hopper: no FP4 peak
+    assert fitted.used >= 250 and not fitted.skipped
 
 
 def test_the_chain_runs_the_fitted_formula_with_the_stored_values():
@@ -118,22 +118,22 @@ def test_each_model_left_out_is_still_predicted(fitted):
     for m in ("Llama 3.1 8B", "Llama 3.3 70B", "Llama 3.1 405B"):
         assert e[f"left out: {m}"]["within_25pct"] >= 0.9, (m, e[f"left out: {m}"])
     assert all(v["median"] < 0.5 for k, v in e.items() if k.startswith("left out: "))
-    assert e["leave_one_model_out"]["median"] == pytest.approx(0.132, abs=0.01)
+    assert e["leave_one_model_out"]["median"] == pytest.approx(0.128, abs=0.01)
 
 
 def test_h200_over_h100_is_what_the_note_reports(fitted):
-    # the issue's ±15% target is met on 67% of the 52 pairs, not all: pinned so a change updates the note
+    # the issue's ±15% target is met on 65% of the 52 pairs, not all: pinned so a change updates the note
     r = fitted.errors["h200_over_h100"]
     assert r["pairs"] == 52
-    assert r["median"] == pytest.approx(0.093, abs=0.01)
-    assert r["within_15pct"] == pytest.approx(0.673, abs=0.03)
+    assert r["median"] == pytest.approx(0.089, abs=0.01)
+    assert r["within_15pct"] == pytest.approx(0.654, abs=0.03)
 
 
 def test_generations_outside_the_fit_measure_below_the_estimate(fitted):
-    """MI300X with vLLM (Oracle, batch 1 to 256) at the pooled values: measured 0.62-0.85 of the estimate,
+    """MI300X with vLLM (Oracle, batch 1 to 256) at the pooled values: measured 0.62-0.80 of the estimate,
     which is why such devices get no band and a warning; no bound is beaten at any stated batch."""
     other = [r["measured_over_estimate"] for r in fitted.other_generations]
-    assert len(other) == 9 and 0.55 <= min(other) and max(other) <= 0.9, other
+    assert len(other) == 9 and 0.55 <= min(other) and max(other) <= 0.85, other
     rows = [r for r in stated_batch(ROWS) if "skipped" not in r]
     assert len(rows) >= 40 and not any(r["beats_bound"] for r in rows)
 

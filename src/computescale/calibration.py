@@ -105,11 +105,15 @@ def _stated(r: dict[str, str]) -> int | None:
     return int(m.group(1)) if r["weight_precision"] in _FORMATS else None
 
 
-def _inputs(r: dict[str, str], batch: float) -> dict[str, Any]:
-    """The chain's inputs for a row; a KV format the row does not state is FP8 (an assumption of the fit)."""
+def _inputs(r: dict[str, str], batch: float, catalog) -> dict[str, Any]:
+    """The chain's inputs for a row. Assumptions of the fit, not figures of the rows: a KV format the row
+    does not state is FP8; weights in a format the device has no peak for (MXFP4 on Hopper) are multiplied
+    in BF16, as a device without FP4 tensor cores must (weight-only quantization)."""
+    lacks = catalog.device(r["device"]).peak(r["weight_precision"]) is None
     return dict(model=r["model"], cluster=f"{r['count']} {r['device']}", batch=batch,
                 input_tokens=float(r["input_tokens"]), output_tokens=float(r["output_tokens"]),
-                weight_precision=r["weight_precision"], kv_precision=r["kv_precision"] if r["kv_precision"] in _FORMATS else "fp8")
+                weight_precision=r["weight_precision"], kv_precision=r["kv_precision"] if r["kv_precision"] in _FORMATS else "fp8",
+                compute_precision="bf16" if lacks else None)
 
 
 def _row(r: dict[str, str], catalog, stated: int | None):
@@ -117,7 +121,7 @@ def _row(r: dict[str, str], catalog, stated: int | None):
     from .inference import INFERENCE_MODEL
     from .models.inference import EFFICIENCIES, LATENCIES, PARTS
 
-    kw = _inputs(r, float(stated or 1)) | dict.fromkeys(EFFICIENCIES, 1.0) | dict.fromkeys(LATENCIES, 0.0)
+    kw = _inputs(r, float(stated or 1), catalog) | dict.fromkeys(EFFICIENCIES, 1.0) | dict.fromkeys(LATENCIES, 0.0)
     res = INFERENCE_MODEL.resolved(catalog, kw)  # efficiencies and latencies given: no default is looked up
     batch = float(stated) if stated else float(INFERENCE_MODEL.chain.evaluate(res.x, want=["max_batch"])["max_batch"])
     out = INFERENCE_MODEL.chain.evaluate(res.x | {"batch": np.asarray(batch)}, want=list(PARTS))

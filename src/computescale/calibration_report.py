@@ -76,6 +76,7 @@ def stated_batch(path: str | Path, catalog=None) -> list[dict[str, Any]]:
     """The chain at the stored values on every row that states its batch: ``ratio`` is measured speed /
     estimated speed (below 1: the system ran slower than estimated); ``beats_bound`` whether the measurement
     is faster than the chain's bound. A row the chain cannot run carries ``skipped`` with the reason."""
+    from .data.specs import load_catalog
     from .inference import estimate_inference
 
     out = []
@@ -87,7 +88,7 @@ def stated_batch(path: str | Path, catalog=None) -> list[dict[str, Any]]:
         row = {"model": r["model"], "cluster": f"{r['count']} {r['device']}", "batch": batch,
                "lengths": f"{r['input_tokens']}/{r['output_tokens']}", "metric": metric, "framework": r["framework"]}
         try:
-            est = estimate_inference(**_inputs(r, float(batch)), catalog=catalog)
+            est = estimate_inference(**_inputs(r, float(batch), catalog or load_catalog()), catalog=catalog)
         except ComputescaleError as exc:
             out.append(row | {"skipped": str(exc)})
             continue

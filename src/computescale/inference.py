@@ -85,7 +85,8 @@ class InferenceEstimate:
 
 def estimate_inference(*, model: Any = None, cluster: Any = None, batch: Any = None, input_tokens: Any = None,
                        output_tokens: Any = None,
-                       weight_precision: str | None = None, kv_precision: str | None = None, catalog=None,
+                       weight_precision: str | None = None, kv_precision: str | None = None,
+                       compute_precision: str | None = None, catalog=None,
                        **factors: Any) -> InferenceEstimate:
     """Serve ``model`` on one replica ``cluster`` (tensor parallel over its devices): memory fit, KV
     cache, time to first token, time per output token, per-user and aggregate tokens/s (bound and
@@ -95,7 +96,8 @@ def estimate_inference(*, model: Any = None, cluster: Any = None, batch: Any = N
     (``memory_fraction``, ``load``, ``tpot_target``, ``power``, ``pue``, ``rental_price``, ...).
     """
     given = {"model": model, "cluster": cluster, "batch": batch, "input_tokens": input_tokens,
-             "output_tokens": output_tokens, "weight_precision": weight_precision, "kv_precision": kv_precision}
+             "output_tokens": output_tokens, "weight_precision": weight_precision, "kv_precision": kv_precision,
+             "compute_precision": compute_precision}
     return run_pipeline(INFERENCE_MODEL, catalog=catalog, **(given | factors))
 
 
@@ -146,15 +148,34 @@ def _bytes_per(p: str, what: str) -> float:
     return ik.BYTES_PER_PARAMETER[p]
 
 
+def _formats(device, weight_precision, compute_precision) -> tuple[str, str, str]:
+    """(weight format, compute format, why) through the one precision policy. The compute format is the
+    weights' unless given (weight-only quantization: INT4 or FP4 weights multiplied in BF16 on a device
+    without that peak); a weight format the device has no peak for, with no compute format, is an error
+    that says how to ask for weight-only quantization."""
+    compute = precision_policy.normalize(compute_precision)
+    weights = precision_policy.normalize(weight_precision)
+    if compute is None:
+        try:
+            prec, why = precision_policy.choose([device], weights)
+        except InputError as exc:
+            raise InputError(f"{exc}; or, for {weights.upper() if weights else 'these'} weights multiplied in another "
+                             "format (weight-only quantization), give --compute-precision bf16") from None
+        return prec, prec, why
+    prec, why = precision_policy.choose([device], compute)
+    return weights or prec, prec, f"{why}: the compute format given"
+
+
 def _device(res: Resolver, c: Cluster, est: InferenceEstimate, given: dict) -> dict[str, Any]:
     """Dense peak at the weight precision (the one precision policy), memory and bandwidth per device."""
     d = c.members[0].device
-    prec, why = precision_policy.choose([d], given.get("weight_precision"))
-    est.weight_precision = prec
+    weights, prec, why = _formats(d, given.get("weight_precision"), given.get("compute_precision"))
+    est.weight_precision = weights
     peak, metric = precision_policy.peak_per_device(c, prec)
+    how = f"weights and compute in {prec.upper()}" if weights == prec else f"{weights.upper()} weights, computed in {prec.upper()}"
     res.note(Assumption("peak per device", Q_(peak, "FLOP/s").to("TFLOP/s"), ", ".join(dict.fromkeys(c.sources(metric))),
-                        f"{prec.upper()} dense (weights and compute in {prec.upper()}); {why}"))
-    out = {"weight_bytes_per_param": _bytes_per(prec, "weight_precision"), "peak_per_device": peak}
+                        f"{prec.upper()} dense ({how}); {why}"))
+    out = {"weight_bytes_per_param": _bytes_per(weights, "weight_precision"), "peak_per_device": peak}
     if given.get("link_bandwidth") is not None:
         out["link_bandwidth"] = res.resolve("link_bandwidth", given["link_bandwidth"])
     else:
@@ -205,7 +226,7 @@ def generation_efficiencies(catalog, device, given: dict | None = None):
     warning = (f"no published measurement of the {device.family or device.name} generation is in the fit: the estimate "
                "uses efficiencies pooled over Hopper and Blackwell rows and has no band; on the one other generation "
                "checked (8 MI300X with vLLM, tests/data/inference_measurements.csv) the measured throughput was "
-               "0.6-0.85x such an estimate, so read it as optimistic") if pooled and values else None
+               "0.6-0.8x such an estimate, so read it as optimistic") if pooled and values else None
     return values, notes, warning
 
 

@@ -174,6 +174,8 @@ INFERENCE_INPUTS: dict[str, Input] = _inputs(
     Input("output_tokens", "Generated tokens per request [token], >= 1", "dimensionless", lo=1.0, lo_open=False,
           example="256"),
     Input("weight_precision", "Weights' format, and the dense peak used: bf16 (default), fp8, fp4, ...", kind="name"),
+    Input("compute_precision", "Format the matrix products run in, when not the weights' (weight-only quantization: "
+          "fp4 or int4 weights computed in bf16)", kind="name"),
     Input("kv_precision", "Key-value cache format: bf16 (default), fp8, ...", kind="name"),
     Input("memory_fraction", "Share of device memory for weights and cache [dimensionless], in (0, 1]", "dimensionless",
           hi=1.0, default="inference_memory_fraction", example="0.9"),
