@@ -264,7 +264,7 @@ def _values_for(command: str, action: argparse.Action):
         return st.one_of(_device, st.sampled_from(RUNS), _mutated(_device), _random_text)
     if dest == "model":  # inference: an architecture
         return st.one_of(st.sampled_from(MODELS), _mutated(st.sampled_from(MODELS)), _random_text)
-    if dest in ("weight_precision", "kv_precision", "compute_precision"):
+    if dest in ("weight_precision", "kv_precision", "compute_precision", "moe_parallelism"):
         return st.one_of(st.sampled_from(list(PRECISIONS) + ["fp4", "FP8"]), _random_text)
     if dest == "run":
         return st.one_of(st.sampled_from(RUNS), _mutated(st.sampled_from(RUNS)), _random_text)

@@ -279,3 +279,23 @@ def test_weight_only_quantization_needs_its_compute_format_said():
     assert est.weights_memory.m_as("GB") == pytest.approx(cs.load_catalog().architecture("gpt-oss-120b").figure("parameters") * 0.5 / 1e9)
     peak = next(a for a in est.assumptions if a.name == "peak per device")
     assert peak.value.m_as("TFLOP/s") == pytest.approx(989.4, rel=1e-3) and "FP4 weights, computed in BF16" in peak.note
+
+
+def test_expert_parallelism_holds_the_always_on_weights_on_every_device():
+    from computescale.inference_inputs import expert_profile
+
+    arch = cs.load_catalog().architecture("qwen3-235b-a22b")
+    ex = expert_profile(arch)
+    # routed experts from the published totals alone: (params - active) / (1 - k / E); the rest every token uses
+    routed = (ex.params - ex.active_params) / (1 - ex.experts_per_token / ex.experts)
+    assert ex.always_on == pytest.approx(ex.params - routed)
+    kw = dict(model="qwen3-235b-a22b", cluster="8 H200", batch=64, input_tokens=1024, output_tokens=1024,
+              weight_precision="fp8")
+    tp, ep = estimate_inference(**kw), estimate_inference(**kw, moe_parallelism="expert")
+    assert ep.weights_memory.m_as("byte") - tp.weights_memory.m_as("byte") == pytest.approx(7 * ex.always_on * 1.0)
+    assert ep.max_batch < tp.max_batch and ep.time_per_output_token > tp.time_per_output_token
+    assert ep.max_throughput_bound == tp.max_throughput_bound  # the bound holds every weight once
+    with pytest.raises(InputError, match="is dense"):
+        estimate_inference(**(kw | {"model": "llama-3.1-70b"}), moe_parallelism="expert")
+    with pytest.raises(InputError, match="give tensor or expert"):
+        estimate_inference(**kw, moe_parallelism="pipeline")

@@ -16,7 +16,8 @@ the chain runs). Ten values are fitted (:data:`PARAMETERS`): prefill and decode 
 generation, memory bandwidth, link bandwidth, the two mixture-of-experts factors, and the latencies
 per layer and per all-reduce. The fit is robust least squares on ``log(estimated speed / measured
 speed)`` (``scipy.optimize.least_squares``, soft-L1 loss at scale 0.2) on the even rows of each kind;
-the odd rows are held out. Also reported: each model left out of a refit, the prefill-dominated rows,
+the odd rows are held out. Each row's mixture of experts is split as its source says (:func:`_layout`).
+Also reported: each model left out of a refit, the prefill-dominated rows,
 the H200/H100 ratio, and the rows of other generations at the pooled values that such devices get
 (prefill and decode compute fitted as one value for all rows, the rest fixed). The band is the
 10th-90th percentile of measured / estimated speed on the fit rows.
@@ -110,10 +111,20 @@ def _inputs(r: dict[str, str], batch: float, catalog) -> dict[str, Any]:
     does not state is FP8; weights in a format the device has no peak for (MXFP4 on Hopper) are multiplied
     in BF16, as a device without FP4 tensor cores must (weight-only quantization)."""
     lacks = catalog.device(r["device"]).peak(r["weight_precision"]) is None
+    moe = catalog.resolve_architecture(r["model"])[0].experts is not None
     return dict(model=r["model"], cluster=f"{r['count']} {r['device']}", batch=batch,
                 input_tokens=float(r["input_tokens"]), output_tokens=float(r["output_tokens"]),
                 weight_precision=r["weight_precision"], kv_precision=r["kv_precision"] if r["kv_precision"] in _FORMATS else "fp8",
-                compute_precision="bf16" if lacks else None)
+                compute_precision="bf16" if lacks else None, moe_parallelism=_layout(r) if moe else None)
+
+
+def _layout(r: dict[str, str]) -> str:
+    """How the row's mixture of experts was split: expert parallel with attention data parallel where the
+    source says so (the TensorRT-LLM performance overview runs every MoE model with ``--ep`` and
+    ``enable_attention_dp: true`` in its ``llm_options``; the DeepSeek-R1 guide's rows say "attention DP"),
+    else tensor parallel (InferenceMAX's rows: ``ep=1``)."""
+    expert = "Performance Overview" in r["source_title"] or "attention DP" in r["notes"]
+    return "expert" if expert else "tensor"
 
 
 def _row(r: dict[str, str], catalog, stated: int | None):

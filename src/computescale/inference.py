@@ -86,7 +86,7 @@ class InferenceEstimate:
 def estimate_inference(*, model: Any = None, cluster: Any = None, batch: Any = None, input_tokens: Any = None,
                        output_tokens: Any = None,
                        weight_precision: str | None = None, kv_precision: str | None = None,
-                       compute_precision: str | None = None, catalog=None,
+                       compute_precision: str | None = None, moe_parallelism: str | None = None, catalog=None,
                        **factors: Any) -> InferenceEstimate:
     """Serve ``model`` on one replica ``cluster`` (tensor parallel over its devices): memory fit, KV
     cache, time to first token, time per output token, per-user and aggregate tokens/s (bound and
@@ -97,7 +97,7 @@ def estimate_inference(*, model: Any = None, cluster: Any = None, batch: Any = N
     """
     given = {"model": model, "cluster": cluster, "batch": batch, "input_tokens": input_tokens,
              "output_tokens": output_tokens, "weight_precision": weight_precision, "kv_precision": kv_precision,
-             "compute_precision": compute_precision}
+             "compute_precision": compute_precision, "moe_parallelism": moe_parallelism}
     return run_pipeline(INFERENCE_MODEL, catalog=catalog, **(given | factors))
 
 
@@ -139,7 +139,25 @@ def _architecture(res: Resolver, arch, given: dict, est: InferenceEstimate) -> d
     res.note(Assumption("model", arch.name, ", ".join(dict.fromkeys(e.source for _, e in arch.entries())),
                         f"{arch.figure('parameters'):.4g} parameters, {arch.figure('active_params'):.4g} active per token"))
     return {"experts": expert_profile(arch), "cache": cache_profile(arch, kv_bytes), "attention": attention_profile(arch),
-            "hidden_size": np.asarray(arch.figure("hidden_size"), dtype=float)}
+            "hidden_size": np.asarray(arch.figure("hidden_size"), dtype=float),
+            "expert_parallel": _layout(res, arch, given.get("moe_parallelism"))}
+
+
+_LAYOUTS = {"tensor": 0.0, "expert": 1.0}
+
+
+def _layout(res: Resolver, arch, given) -> np.ndarray:
+    """1 for expert parallelism with attention data parallelism, 0 for tensor parallelism (the default)."""
+    name = str(given).strip().lower() if given is not None else None
+    if name is not None and name not in _LAYOUTS:
+        raise InputError(f"moe_parallelism: {given!r} is not a layout; give tensor or expert")
+    if name == "expert" and arch.experts is None:
+        raise InputError(f"moe_parallelism: {arch.name} is dense; expert parallelism applies to a mixture of experts")
+    if arch.experts is not None:
+        res.note(Assumption("moe_parallelism", name or "tensor", None, "given" if name else
+                            "default: tensor parallel, every device holds 1/n of every weight; --moe-parallelism "
+                            "expert splits the experts and holds the always-on weights on every device"))
+    return np.asarray(_LAYOUTS[name or "tensor"])
 
 
 def _bytes_per(p: str, what: str) -> float:
@@ -226,7 +244,7 @@ def generation_efficiencies(catalog, device, given: dict | None = None):
     warning = (f"no published measurement of the {device.family or device.name} generation is in the fit: the estimate "
                "uses efficiencies pooled over Hopper and Blackwell rows and has no band; on the one other generation "
                "checked (8 MI300X with vLLM, tests/data/inference_measurements.csv) the measured throughput was "
-               "0.6-0.8x such an estimate, so read it as optimistic") if pooled and values else None
+               "0.6-0.85x such an estimate, so read it as optimistic") if pooled and values else None
     return values, notes, warning
 
 

@@ -62,6 +62,14 @@ class ExpertProfile:
     experts: float
     experts_per_token: float
 
+    @property
+    def always_on(self) -> float:
+        """Parameters every token uses [parameters]: attention, shared experts, embeddings (all of a dense
+        model's): ``params - routed``, the routed experts' ``(params - active) / (1 - k / E)``."""
+        if self.params == self.active_params:
+            return self.params
+        return self.params - (self.params - self.active_params) / (1.0 - self.experts_per_token / self.experts)
+
     def params_touched(self, tokens):
         """Parameters a step of ``tokens`` reads, at the expected distinct experts (uniform routing)."""
         distinct = ik.expected_distinct_experts(self.experts, self.experts_per_token, tokens)

@@ -174,6 +174,9 @@ INFERENCE_INPUTS: dict[str, Input] = _inputs(
     Input("output_tokens", "Generated tokens per request [token], >= 1", "dimensionless", lo=1.0, lo_open=False,
           example="256"),
     Input("weight_precision", "Weights' format, and the dense peak used: bf16 (default), fp8, fp4, ...", kind="name"),
+    Input("moe_parallelism", "How a mixture of experts is split over the replica: tensor (default: every device holds "
+          "1/n of every weight) or expert (experts split, attention data parallel: every device holds the always-on "
+          "weights)", kind="name"),
     Input("compute_precision", "Format the matrix products run in, when not the weights' (weight-only quantization: "
           "fp4 or int4 weights computed in bf16)", kind="name"),
     Input("kv_precision", "Key-value cache format: bf16 (default), fp8, ...", kind="name"),

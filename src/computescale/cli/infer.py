@@ -26,7 +26,7 @@ error is in benchmarks/fit_inference.py). Architectures: computescale models."""
 
 #: Inputs as options, in this order (from the glossary).
 _OPTIONS = ("model", "cluster", "batch", "input_tokens", "output_tokens", "weight_precision", "kv_precision",
-            "compute_precision",
+            "compute_precision", "moe_parallelism",
             "memory_fraction", "load", "tpot_target", "layer_latency", "allreduce_latency", "link_bandwidth", "prefill_efficiency", "decode_compute_efficiency",
             "memory_efficiency", "link_efficiency", "moe_compute_efficiency", "moe_memory_efficiency", "power", "power_fraction",
             "server_overhead", "pue", "electricity_price", "carbon_intensity", "rental_price", "unit_price", "lifetime")

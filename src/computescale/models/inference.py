@@ -17,9 +17,12 @@ At steady state (in-flight batching) each arriving request's prefill joins the d
 throughput and the time per output token each user sees count it (:func:`output_rate`,
 :func:`steady_tpot`); the time to first token is a request's prefill alone, without queueing.
 
+A mixture of experts is split tensor-parallel (every device holds 1/n of every weight) or, with
+``moe_parallelism="expert"``, expert-parallel with attention data parallelism (experts split over the
+devices, the always-on weights held and read on every device), as TensorRT-LLM serves them.
+
 Not modelled (:data:`NOT_MODELLED`, said with every answer): queueing, speculative decoding, prefix
-caching, disaggregated prefill, pipeline and expert parallelism (the measurements of mixtures of
-experts ran with expert and attention-data parallelism; the MoE factors absorb the difference).
+caching, disaggregated prefill, pipeline parallelism, and expert parallelism's all-to-all as such.
 
 Inputs besides the glossary's (:data:`computescale.parameters.INFERENCE_INPUTS`) come from the
 resolver: ``experts``, ``cache`` and ``attention`` (the architecture as arrays,
@@ -49,17 +52,25 @@ __all__ = ["INFERENCE", "PERFORMANCE", "NOT_MODELLED", "PARTS", "EFFICIENCIES", 
 
 #: What the chain leaves out, said with every answer.
 NOT_MODELLED = ("queueing (the time to first token is a request's prefill alone)", "speculative decoding",
-                "prefix caching", "disaggregated prefill",
-                "pipeline and expert parallelism (mixtures of experts are served tensor-parallel here)")
+                "prefix caching", "disaggregated prefill", "pipeline parallelism",
+                "expert parallelism's all-to-all (with --moe-parallelism expert its volume is taken as the all-reduces')")
 
 #: Performance outputs, each with a ``_bound`` twin.
 PERFORMANCE = ("time_to_first_token", "time_per_output_token", "throughput_per_user", "throughput", "max_throughput")
 
 
+def _replicated(experts, count, expert_parallel):
+    """Parameters held (and read) again on the other devices of a replica [parameters]: under expert
+    parallelism with attention data parallelism every device holds the always-on weights; under
+    tensor parallelism none."""
+    return np.multiply(expert_parallel, np.multiply(np.subtract(count, 1.0), experts.always_on))
+
+
 @stage("weights_memory")
-def weights_memory(experts, weight_bytes_per_param):
-    """Weights held in memory [byte]: every expert, at the weight precision."""
-    return ik.weight_bytes(experts.params, weight_bytes_per_param)
+def weights_memory(experts, weight_bytes_per_param, count, expert_parallel):
+    """Weights held in memory over the replica [byte]: every expert at the weight precision, and the
+    always-on weights once per device under expert parallelism (attention data parallel)."""
+    return ik.weight_bytes(np.add(experts.params, _replicated(experts, count, expert_parallel)), weight_bytes_per_param)
 
 
 @stage("kv_cache_per_token")
@@ -83,9 +94,11 @@ def max_batch(memory_per_device, memory_fraction, count, weights_memory, kv_cach
 
 
 @stage("max_batch_bound")
-def max_batch_bound(memory_per_device, count, weights_memory, cache, input_tokens):
-    """Most requests the whole memory could hold at the prompt's context [sequences]: the bound's batch."""
-    return ik.max_batch_in_memory(memory_per_device, count, weights_memory, cache.bytes_per_sequence(input_tokens))
+def max_batch_bound(memory_per_device, count, experts, weight_bytes_per_param, cache, input_tokens):
+    """Most requests the whole memory could hold at the prompt's context, the weights held once (tensor
+    parallel) [sequences]: the bound's batch."""
+    return ik.max_batch_in_memory(memory_per_device, count, ik.weight_bytes(experts.params, weight_bytes_per_param),
+                                  cache.bytes_per_sequence(input_tokens))
 
 
 @stage("fits")
@@ -134,14 +147,20 @@ EFFICIENCIES = ("prefill_efficiency", "decode_compute_efficiency", "memory_effic
 #: Fixed times of every forward pass (a prefill, a decode step) [s]: per layer, and per all-reduce (two per
 #: layer, on more than one device). Fitted defaults; the bound counts neither.
 LATENCIES = ("layer_latency", "allreduce_latency")
-_PARTS_NEED = _STEP + ("hidden_size", "link_bandwidth")
+_PARTS_NEED = _STEP + ("hidden_size", "link_bandwidth", "expert_parallel")
+
+
+def _touched(experts, tokens, count, expert_parallel):
+    """Parameters a pass of ``tokens`` tokens reads over the replica: the expected distinct experts, and
+    the always-on weights again on every other device under expert parallelism."""
+    return np.add(experts.params_touched(tokens), _replicated(experts, count, expert_parallel))
 
 
 def _prefill_parts(experts, attention, input_tokens, peak_per_device, bandwidth_per_device, count,
-                   weight_bytes_per_param, hidden_size, link_bandwidth):
+                   weight_bytes_per_param, hidden_size, link_bandwidth, expert_parallel):
     """One request's prompt alone: its compute, one read of the weights its tokens touch (the expected
     distinct experts of ``input_tokens`` tokens), and its all-reduces, at efficiency 1."""
-    weights = ik.weight_bytes(experts.params_touched(input_tokens), weight_bytes_per_param)
+    weights = ik.weight_bytes(_touched(experts, input_tokens, count, expert_parallel), weight_bytes_per_param)
     return {"prefill_compute_time": _prefill_compute_s(experts, attention, input_tokens, peak_per_device, count),
             "prefill_memory_time": np.divide(weights, np.multiply(count, np.asarray(bandwidth_per_device, dtype=float))),
             "prefill_link_time": ik.allreduce_time_s(input_tokens, hidden_size, np.sum(attention.layers), count,
@@ -149,12 +168,13 @@ def _prefill_parts(experts, attention, input_tokens, peak_per_device, bandwidth_
 
 
 def _step_parts(experts, cache, attention, batch, input_tokens, output_tokens, weight_bytes_per_param,
-                bandwidth_per_device, peak_per_device, count, hidden_size, link_bandwidth):
+                bandwidth_per_device, peak_per_device, count, hidden_size, link_bandwidth, expert_parallel):
     """A decode step of ``batch`` requests at the mean decode context, reading the expected distinct
     experts of the batch (uniform routing): memory, compute and all-reduce times at efficiency 1."""
     context = np.add(input_tokens, np.multiply(output_tokens, 0.5))
     n = np.asarray(count, dtype=float)
-    step_bytes = ik.decode_bytes_per_step(ik.weight_bytes(experts.params_touched(batch), weight_bytes_per_param),
+    weights = ik.weight_bytes(_touched(experts, batch, count, expert_parallel), weight_bytes_per_param)
+    step_bytes = ik.decode_bytes_per_step(weights,
                                           cache.bytes_per_sequence(context), batch)
     flop = ik.decode_flop_per_step(experts.active_params, batch, attention.flop(1.0, context))
     return {"step_memory_time": np.divide(step_bytes, n * np.asarray(bandwidth_per_device, dtype=float)),
@@ -166,7 +186,7 @@ def _parts(batch_name: str = "batch", **kw):
     step = {k: kw[k] for k in _PARTS_NEED if k != "batch"} | {"batch": np.maximum(kw[batch_name], 1.0)}
     return _prefill_parts(**{k: kw[k] for k in ("experts", "attention", "input_tokens", "peak_per_device",
                                                  "bandwidth_per_device", "count", "weight_bytes_per_param",
-                                                 "hidden_size", "link_bandwidth")}) | _step_parts(**step)
+                                                 "hidden_size", "link_bandwidth", "expert_parallel")}) | _step_parts(**step)
 
 
 def pass_latency(layers, count, layer_latency, allreduce_latency):
