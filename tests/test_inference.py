@@ -299,3 +299,12 @@ def test_expert_parallelism_holds_the_always_on_weights_on_every_device():
         estimate_inference(**(kw | {"model": "llama-3.1-70b"}), moe_parallelism="expert")
     with pytest.raises(InputError, match="give tensor or expert"):
         estimate_inference(**kw, moe_parallelism="pipeline")
+
+
+def test_a_device_without_a_published_link_gives_the_bound_and_says_why_no_estimate(cli):
+    out = cli("infer", "--model", "llama-3.1-70b", "--cluster", "8 MI355X", "--batch", "64", "--input-tokens", "1024",
+              "--output-tokens", "256").stdout
+    assert "estimate not given: needs a scale-up link bandwidth (--link-bandwidth" in out
+    one = estimate_inference(model="llama-3.1-70b", cluster="8 MI355X", batch=64, input_tokens=1024, output_tokens=256,
+                             link_bandwidth="400 GB/s")
+    assert one.time_per_output_token.m > one.time_per_output_token_bound.to("ms").m > 0

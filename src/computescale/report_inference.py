@@ -60,6 +60,9 @@ def render_inference(est) -> str:
     """Answer, per-token energy and costs, then assumptions, what is not modelled, and warnings."""
     out = [f"! {w}" for w in est.warnings] + _head(est) + [""]
     out.append(table(_performance_rows(est), ["", "estimate", "10-90% band", "physical bound"]))
+    why = next((est.not_given[k] for k in PERFORMANCE if k in est.not_given), None)
+    if why:
+        out.append(f"estimate not given: {why}")
     per_token = [[INFERENCE_OUTPUTS[k].description, _q(est.results.get(k)) if k in est.results else "not given",
                   est.not_given.get(k, "") if k not in est.results else ""] for k in _PER_TOKEN]
     load = est.results.get("devices_for_load")
