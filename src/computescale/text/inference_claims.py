@@ -43,7 +43,7 @@ def _rate(x: float) -> str:
 def _model_pattern(names: tuple[str, ...]) -> re.Pattern:
     words = sorted({n for n in names if len(n) >= 4}, key=len, reverse=True)
     body = "|".join(re.escape(w).replace(r"\ ", r"[\s-]?").replace(r"\-", r"[\s-]?") for w in words)
-    return re.compile(rf"(?<![\w.]){'(?:' + body + ')'}(?![\w.])", re.I)
+    return re.compile(rf"(?<![\w.]){'(?:' + body + ')'}(?![\w])(?!\.\d)", re.I)  # a sentence's full stop may follow
 
 
 class InferenceClaims:
