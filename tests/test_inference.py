@@ -308,3 +308,14 @@ def test_a_device_without_a_published_link_gives_the_bound_and_says_why_no_estim
     one = estimate_inference(model="llama-3.1-70b", cluster="8 MI355X", batch=64, input_tokens=1024, output_tokens=256,
                              link_bandwidth="400 GB/s")
     assert one.time_per_output_token.m > one.time_per_output_token_bound.to("ms").m > 0
+
+
+def test_a_sweep_takes_the_moe_layout_and_refuses_weight_only_quantization():
+    kw = dict(model="qwen3-235b-a22b", device="H200", count=8, batch="64", input_tokens=1024, output_tokens=1024,
+              weight_precision="fp8", outputs=["time_per_output_token"])
+    got = cs.Sweep(estimator=INFERENCE_MODEL, moe_parallelism="expert", **kw).run().quantity("time_per_output_token")
+    one = estimate_inference(model="qwen3-235b-a22b", cluster="8 H200", batch=64, input_tokens=1024, output_tokens=1024,
+                             weight_precision="fp8", moe_parallelism="expert")
+    assert float(got.m_as("ms").ravel()[0]) == pytest.approx(one.time_per_output_token.m_as("ms"), rel=1e-12)
+    with pytest.raises(InputError, match="weight-only quantization"):
+        cs.Sweep(estimator=INFERENCE_MODEL, compute_precision="bf16", **(kw | {"weight_precision": "fp4", "device": "H100"}))

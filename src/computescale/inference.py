@@ -316,10 +316,14 @@ def _prepare(catalog, settings: dict) -> Settings:
     """A sweep's fixed architecture and precisions (model, weight_precision, kv_precision)."""
     if settings.get("model") is None:
         raise InputError("model: a sweep of inference needs a model (e.g. model='llama-3.1-70b')")
+    compute, weights = (precision_policy.normalize(settings.get(k)) for k in ("compute_precision", "weight_precision"))
+    if compute is not None and compute != weights:
+        raise InputError("compute_precision: a sweep computes in the weight format; weight-only quantization "
+                         "(weights in one format, products in another) is for single estimates (estimate_inference)")
     arch, _ = catalog.resolve_architecture(str(settings["model"]))
     res = Resolver(catalog, specs=INFERENCE_INPUTS)
     x = _architecture(res, arch, settings, InferenceEstimate())
-    return Settings(x, res.assumptions, precision_policy.normalize(settings.get("weight_precision")))
+    return Settings(x, res.assumptions, weights)
 
 
 #: The inference model: its chain, glossary, resolver and packager (what every engine runs).
