@@ -14,8 +14,9 @@ forward pass (:data:`LATENCIES`: per layer, and per all-reduce), all fitted on p
 measurements (:mod:`computescale.calibration`, ``specs/defaults.toml``; :func:`serving_times`). The
 all-reduces are Megatron-style (two per layer) over a ring at the device's one-way scale-up bandwidth.
 At steady state (in-flight batching) each arriving request's prefill joins the decode steps: the
-throughput and the time per output token each user sees count it (:func:`output_rate`,
-:func:`steady_tpot`); the time to first token is a request's prefill alone, without queueing.
+throughput counts every request's, and the time per output token each user sees the other requests'
+(:func:`output_rate`, :func:`steady_tpot`); the time to first token is a request's prefill alone,
+without queueing.
 
 A mixture of experts is split tensor-parallel (every device holds 1/n of every weight) or, with
 ``moe_parallelism="expert"``, expert-parallel with attention data parallelism (experts split over the
@@ -221,8 +222,10 @@ def output_rate(batch, output_tokens, prefill_work, step):
 
 def steady_tpot(batch, output_tokens, prefill_work, step):
     """Time per output token each of ``batch`` requests sees at steady state [s]: the decode step plus the
-    share of the prefills of arriving requests interleaved with it (``batch / output_rate``)."""
-    return step + np.maximum(batch, 1.0) * prefill_work / np.asarray(output_tokens, dtype=float)
+    prefills interleaved with it. While one request decodes its ``output_tokens`` steps, each of the other
+    ``batch - 1`` requests in flight finishes and a new one is prefilled: ``(batch - 1) x prefill_work /
+    output_tokens`` per step (none for a request alone, whose own prefill is its time to first token)."""
+    return step + (np.maximum(batch, 1.0) - 1.0) * prefill_work / np.asarray(output_tokens, dtype=float)
 
 
 def _estimate(kw, batch_name: str = "batch"):
