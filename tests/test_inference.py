@@ -320,3 +320,19 @@ def test_a_sweep_takes_the_moe_layout_and_refuses_weight_only_quantization():
     assert float(got.m_as("ms").ravel()[0]) == pytest.approx(one.time_per_output_token.m_as("ms"), rel=1e-12)
     with pytest.raises(InputError, match="weight-only quantization"):
         cs.Sweep(estimator=INFERENCE_MODEL, compute_precision="bf16", **(kw | {"weight_precision": "fp4", "device": "H100"}))
+
+
+def test_readme_infer_output_is_current(cli):
+    """The README's `infer` example: each line it shows is printed (whitespace and wrapping aside)."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = next(b for b in re.findall(r"```console\n(.*?)```", readme, re.S) if b.startswith("$ computescale infer"))
+    command, *shown = block.strip().splitlines()
+    flat = " ".join(cli(*shlex.split(command.removeprefix("$ "))[1:]).stdout.split())
+    lines = [line for line in shown if line.strip() not in ("", "...")]
+    assert len(lines) >= 3
+    for line in lines:
+        assert " ".join(line.split()) in flat, line
