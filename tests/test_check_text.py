@@ -325,17 +325,20 @@ def test_corpus_recall_and_no_spurious_items():
     assert spurious == 0
 
 
-def test_readme_token_rate_output_is_current():
-    """The README's token-rate block (``echo TEXT | computescale check-text -``): each line it shows is printed."""
+def test_readme_piped_check_text_output_is_current():
+    """The README's piped blocks (``echo TEXT | computescale check-text -``: a token rate, an inference speed-up
+    with a model named): each line they show is printed."""
     import re
     import shlex
 
     readme = (Path(__file__).parent.parent / "README.md").read_text()
-    block = next(b for b in re.findall(r"```console\n(.*?)```", readme, re.S) if "| computescale check-text -" in b)
-    command, *shown = block.strip().splitlines()
-    text = shlex.split(command.removeprefix("$ "))[1]
-    out = str(check_text(text))
-    assert len([line for line in shown if line.strip() not in ("", "...")]) >= 4
-    for line in shown:
-        if line.strip() and line.strip() != "...":
-            assert line in out, line
+    blocks = [b for b in re.findall(r"```console\n(.*?)```", readme, re.S) if "| computescale check-text -" in b]
+    assert len(blocks) >= 2
+    for block in blocks:
+        command, *shown = block.strip().splitlines()
+        text = shlex.split(command.removeprefix("$ "))[1]
+        out = str(check_text(text))
+        assert len([line for line in shown if line.strip() not in ("", "...")]) >= 4
+        for line in shown:
+            if line.strip() and line.strip() != "...":
+                assert line in out, line

@@ -141,7 +141,7 @@ def test_the_throughput_interactivity_curve_is_one_command(cli, tmp_path):
 
 
 def test_inference_regimes_per_chip():
-    from computescale.inference import inference_regimes
+    from computescale.speedups import inference_regimes
 
     cat = cs.load_catalog()
     regimes = {r.key: r for r in inference_regimes("B200", "H100", cat)}

@@ -54,7 +54,10 @@ def toml_entries(f: Fit) -> str:
         else:
             derived = f"fitted on {n}, every generation"
         shown = f"{value * 1e6:.2f} us" if name.endswith("latency") else f"{value:.3f}"
-        out.append(_entry(f"inference_{key}", shown, derived, f"The calibrated estimate: {_MEANING[name]}; {err}."))
+        limit = (" At the fit's upper limit of 1: the rows do not tell this bandwidth apart from the per-layer "
+                 "latency, so read the two together; it is not a measurement of the bandwidth a device sustains."
+                 if not name.endswith("latency") and value >= 0.999 else "")
+        out.append(_entry(f"inference_{key}", shown, derived, f"The calibrated estimate: {_MEANING[name]}; {err}.{limit}"))
     lo, hi = f.band
     out.append(_entry("inference_band_low", f"{lo:.3f}", "10th percentile of measured / estimated speed on the fit rows",
                       "With inference_band_high: the estimate's 10-90% band on Hopper and Blackwell devices (none is "

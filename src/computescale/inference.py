@@ -30,8 +30,8 @@ from .models.pipeline import Model, Resolved, Settings, estimate as run_pipeline
 from .parameters import INFERENCE_INPUTS, INFERENCE_OUTPUTS
 from .units import BASE, Q_, magnitude_in, parse_unit
 
-__all__ = ["estimate_inference", "InferenceEstimate", "INFERENCE_MODEL", "NOT_MODELLED", "inference_regimes", "Regime",
-           "GENERATIONS", "generation_efficiencies", "link_bandwidth"]
+__all__ = ["estimate_inference", "InferenceEstimate", "INFERENCE_MODEL", "NOT_MODELLED", "GENERATIONS",
+           "generation_efficiencies", "link_bandwidth"]
 
 _KV_DEFAULT = ("bf16", "assumed: the cache in BF16, the 16-bit format the published checkpoints use; "
                        "give --kv-precision fp8 for an FP8 cache")
@@ -334,55 +334,3 @@ INFERENCE_MODEL = Model("inference", INFERENCE, INFERENCE_INPUTS, INFERENCE_OUTP
                                "link_bandwidth": "a scale-up link bandwidth (--link-bandwidth, GB/s one way): the "
                                                  "device has no published interconnect", "tpot_target": "a latency target (--tpot-target, ms)",
                                "rental_price": "a rental rate (--rental-price; no sourced rate for this device)"})
-
-
-@dataclass(frozen=True)
-class Regime:
-    """One inference regime's per-chip ratio A/B: which figure bounds it, and the figures' sources."""
-
-    key: str
-    label: str
-    ratio: float
-    sources: tuple[str, ...]
-
-
-def inference_regimes(a_device: Any, b_device: Any, catalog=None) -> list[Regime]:
-    """Per-chip ratios A/B of the physical bounds of inference, regime by regime.
-
-    Decode (one token per step) is bound by memory bandwidth at small batches; prefill, and decode at
-    large batches, by the dense peak: like-for-like (BF16, the one precision policy) and each side's
-    fastest dense format (a newer chip's FP4 against an older one's FP8). A claimed speed-up that
-    none of these reaches rests on system-level conditions (rack-scale interconnect, a chosen batch
-    and latency point, another precision, software), which a per-chip figure cannot check.
-    """
-    from .data.specs import load_catalog
-
-    catalog = catalog or load_catalog()
-    a, b = (d if hasattr(d, "peak") else catalog.device(str(d)) for d in (a_device, b_device))
-    out = []
-    bw = [d.memory.bandwidth if d.memory is not None else None for d in (a, b)]
-    if all(bw):
-        out.append(Regime("decode-bandwidth", "decode at small batches: memory bandwidth per chip",
-                          bw[0].value.m_as("byte/s") / bw[1].value.m_as("byte/s"), (bw[0].source, bw[1].source)))
-    try:
-        p, _ = precision_policy.choose([a, b])
-        pa, pb = a.peak(p), b.peak(p)
-        out.append(Regime(f"{p}.dense", f"prefill and large batches: {p.upper()} dense peak, like for like",
-                          pa.value.m_as("FLOP/s") / pb.value.m_as("FLOP/s"), (pa.source, pb.source)))
-    except InputError:
-        pass
-    fast = [_fastest_dense(d) for d in (a, b)]
-    if all(fast):
-        (fa, ea), (fb, eb) = fast
-        out.append(Regime("fastest-dense", f"prefill and large batches: {fa.upper()} dense vs {fb.upper()} dense "
-                          "(each chip's fastest format)", ea.value.m_as("FLOP/s") / eb.value.m_as("FLOP/s"),
-                          (ea.source, eb.source)))
-    return out
-
-
-def _fastest_dense(device):
-    """(format, entry) of the device's fastest dense floating-point tensor peak, or None."""
-    from .data.schema import TENSOR_FLOAT_PRECISIONS
-
-    found = [(p, device.peak(p)) for p in TENSOR_FLOAT_PRECISIONS if device.peak(p) is not None]
-    return max(found, key=lambda pe: pe[1].value.m_as("FLOP/s"), default=None)

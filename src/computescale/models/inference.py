@@ -245,7 +245,12 @@ def _tpot(**kw):
 
 def _rate(batch_name: str, **kw):
     _, step, work = _estimate(kw, batch_name)
-    return output_rate(kw[batch_name], kw["output_tokens"], work, step)
+    return _none_held(batch_name, kw, output_rate(kw[batch_name], kw["output_tokens"], work, step))
+
+
+def _none_held(batch_name: str, kw, rate):
+    """At the largest batch memory holds: 0 where it holds none (the weights alone do not fit)."""
+    return rate if batch_name == "batch" else np.where(np.asarray(kw[batch_name]) >= 1.0, rate, 0.0)
 
 
 def _tpot_bound(**kw):
@@ -260,7 +265,7 @@ def _rate_bound(batch_name: str, **kw):
     prefill = np.multiply(b, _prefill_compute_s(kw["experts"], kw["attention"], kw["input_tokens"], kw["peak_per_device"],
                                                 kw["count"]))
     decode = np.multiply(osl, _step_s(**x))
-    return np.multiply(b, osl) / np.maximum(prefill, decode)
+    return _none_held(batch_name, kw, np.multiply(b, osl) / np.maximum(prefill, decode))
 
 
 _EST = _PARTS_NEED + EFFICIENCIES + LATENCIES

@@ -1,6 +1,14 @@
-"""The reader's judging of stated token rates ("30,000 tokens per second on eight H100s", "1,000 tokens/s
-per user on a single B200"): which regime of the inference chain's physical bounds makes them possible
-(a mixin of :class:`computescale.text.reader._Reader`).
+"""The reader's judging of inference claims: stated token rates ("30,000 tokens per second on eight H100s",
+"1,000 tokens/s per user on a single B200") and speed-ups between chips ("1.6x the inference performance
+of the H100 on Llama 2 70B"): which regime of the inference chain makes them possible (a mixin of
+:class:`computescale.text.reader._Reader`).
+
+A speed-up is set against every regime :mod:`computescale.speedups` gives: the per-chip figures
+(memory bandwidth, dense peaks) and, where a model is named, the chain on the same number of chips of
+each (one user; the largest batch memory holds), its bound and its calibrated estimate. A regime whose
+ratio is within the tolerance makes the claim possible there; a factor no regime gives is not judged
+(software can leave one chip further below its bound than the other), only said to rest on conditions
+outside the model.
 
 Two bounds of the chain (:mod:`computescale.models.inference`), each at the most favourable settings
 the device allows (its fastest dense format for weights and cache, a one-token context):
@@ -29,8 +37,7 @@ from .report import TextClaim
 
 __all__ = ["InferenceClaims", "FORMATS"]
 
-#: The formats tried for the most favourable bound, fastest first (the device's first published dense one).
-FORMATS = ("fp4", "fp8", "bf16", "fp16")
+from ..speedups import FORMATS  # the formats tried for the most favourable bound, fastest first
 _BOUND_INPUTS = ("model", "peak per device", "memory bandwidth", "memory capacity")  # what the two bounds read
 _SINGLE = re.compile(r"\b(?:a\s+single|one|each|per)\s+$", re.I)
 
@@ -138,3 +145,36 @@ class InferenceClaims:
             verdict, why = "within-bounds", "within both bounds, even for one user at batch 1"
         claim.answer["verdict"] = verdict
         claim.lines.append(f"-> {verdict}: {why}")
+
+    def _inference_speedup(self, claim: TextClaim, s: Sentence, a, b, factor: Span) -> None:
+        """A speed-up "for inference" of chip A over chip B: the regimes that give it, or why none is judged."""
+        from ..speedups import ASSUMED_LENGTHS, inference_regimes, model_regimes
+
+        regimes, missing, arch = inference_regimes(a, b, self.catalog), [], self._model_named(s, factor)
+        if arch is not None:
+            claim.understood["architecture"] = arch.name
+            try:
+                chain, missing = model_regimes(arch.name, a, b, catalog=self.catalog)
+            except ComputescaleError as exc:  # a device without the figures the chain needs
+                chain, missing = [], [str(exc)]
+            regimes = chain + regimes
+            claim.lines.append(f"model: {arch.name}; the chain at {ASSUMED_LENGTHS[0]:,} prompt and {ASSUMED_LENGTHS[1]:,} "
+                               "output tokens (assumed: the claim states no lengths)")
+        claim.lines += [f"  {r.describe()}" for r in regimes] + [f"  not computed: {m}" for m in missing]
+        claim.answer.update({"regimes": [{"key": r.key, "label": r.label.rstrip(":"), "bound_ratio": r.ratio,
+                                          "estimate_ratio": r.estimate} for r in regimes],
+                             "sources": list(dict.fromkeys(x for r in regimes for x in r.sources if x))})
+        reached = [r for r in regimes if r.reaches(factor.value, self.tolerance)]
+        if reached:
+            claim.answer["verdict"] = "possible-in-regime"
+            claim.lines.append(f"-> possible-in-regime: {factor.value:g}x is within ±{self.tolerance:.0%} of the ratio in: "
+                               + "; ".join(r.label.rstrip(":") for r in reached)
+                               + " (a ratio of bounds or of calibrated estimates, not a measurement)")
+            return
+        span = f" (their bounds give {min(r.ratio for r in regimes):.3g}-{max(r.ratio for r in regimes):.3g}x)" if regimes else ""
+        where = "per chip" if arch is None else f"with {arch.name}"
+        claim.unchecked.append(
+            f"cannot check {where}: an inference speed-up depends on the model, batch, latency and system, and no regime "
+            f"computed gives {factor.value:g}x{span}; the claim rests on what they do not model (rack-scale interconnect, "
+            "a chosen batch and latency point, another precision, software, or one chip run further below its bound "
+            "than the other)" + ("" if arch is not None else "; naming the model would let the inference chain check it"))

@@ -158,17 +158,16 @@ class StatedFigures:
             return True
         ends = [f.start for f in s.factors if f.start > factor.start]
         clause = self.text[factor.start:min([*ends, s.end])]  # "... and the GB200 gives 30x for inference": its own clause
-        self._chip_verdict(claim, clause, a, b, factor, check)
+        self._chip_verdict(claim, s, clause, a, b, factor, check)
         return True
 
-    def _chip_verdict(self, claim: TextClaim, clause: str, a: Cluster, b: Cluster, factor: Span, check) -> None:
+    def _chip_verdict(self, claim: TextClaim, s: Sentence, clause: str, a: Cluster, b: Cluster, factor: Span, check) -> None:
         p = check.primary
         holding = [v for v in check.holding if v.basis.kind in ("like-for-like", "cross")]
         claim.lines.append(f"A: one {a.members[0].device.name}; B: one {b.members[0].device.name}")
         claim.lines.append(f"claimed: A is {factor.value:g}x B ({factor.text.strip()!r})")
-        inference = _INFERENCE.search(clause)
-        if inference and not holding:
-            claim.unchecked.append(self._inference_regimes(a, b, factor.value))
+        if _INFERENCE.search(clause):
+            self._inference_speedup(claim, s, a.members[0].device, b.members[0].device, factor)
             return
         claim.answer.update({"verdict": p.verdict, "factor": factor.value,
                              "computed": {"ratio": None if p.basis.missing else p.basis.ratio, "basis": p.basis.label},
@@ -179,18 +178,7 @@ class StatedFigures:
         else:
             claim.lines.append(f"like-for-like ({p.basis.label}): {p.basis.ratio:.3g}x -> {p.describe()}")
         shown = _distinct(sorted(holding, key=lambda v: v.basis.key != p.basis.key))
-        claim.lines.append(f"holds (±{self.tolerance:.0%}) on: " + ("; ".join(shown[:4]) if shown else "no peak basis")
-                           + ("; inference itself is not modelled" if inference else ""))
-
-    def _inference_regimes(self, a: Cluster, b: Cluster, factor: float) -> str:
-        """Why an inference speed-up cannot be checked per chip: the regimes' bounds, none reaching the factor."""
-        from ..inference import inference_regimes
-
-        regimes = inference_regimes(a.members[0].device, b.members[0].device, self.catalog)
-        shown = "; ".join(f"{r.label} {r.ratio:.3g}x" for r in regimes) or "no figures on both sides"
-        return (f"cannot check per chip: an inference speed-up depends on the model, batch, latency and system; the "
-                f"per-chip bounds give {shown}, none {factor:g}x, so the claim rests on system-level conditions "
-                "(rack-scale interconnect, a chosen batch and latency point, another precision, software)")
+        claim.lines.append(f"holds (±{self.tolerance:.0%}) on: " + ("; ".join(shown[:4]) if shown else "no peak basis"))
 
     def _gpu_hours(self, s: Sentence, m: Mention) -> None:
         """ "2.788 million H800 GPU hours": device-time, never a cluster; the compute it gives at the default MFU."""
