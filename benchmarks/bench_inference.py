@@ -25,8 +25,8 @@ GRID = dict(device=",".join(DEVICES), count=8, batch="1:1024:250", input_tokens=
 def raw(sweep) -> np.ndarray:
     """The same time per output token in NumPy: dense Llama 3.1 70B, BF16 weights and cache, on 8 devices, at
     steady state: the decode step (memory / (bandwidth x efficiency) + compute / (peak x its generation's
-    efficiency) + all-reduce data / (one-way link x efficiency) + fixed latencies) plus the batch's share of
-    the prefills, each device's figures read from the tables once."""
+    efficiency) + all-reduce data / (one-way link x efficiency) + fixed latencies) plus the other requests'
+    prefills (batch - 1 of them per 256 output tokens), each device's figures read from the tables once."""
     from computescale.inference import generation_efficiencies, link_bandwidth
 
     cat = cs.load_catalog()
@@ -51,7 +51,7 @@ def raw(sweep) -> np.ndarray:
     allreduce = 2.0 * layers * (2.0 * 7.0 / 8.0) * hidden * 2.0  # bytes per token
     step = step_bytes / (8 * bw * d["memory_efficiency"]) + flop / (8 * peak * e_dc) + b * allreduce / link + fixed
     prefill = (2.0 * params * isl + 2.0 * layers * heads * 2.0 * hd * isl * (isl + 1.0) / 2.0) / (8 * peak * e_p)
-    return step + b * (prefill + isl * allreduce / link) / 256.0
+    return step + (b - 1.0) * (prefill + isl * allreduce / link) / 256.0  # the other requests' prefills
 
 
 def main() -> None:

@@ -50,3 +50,21 @@ def test_bench_peers_skips_without_llm_analysis(monkeypatch, capsys):
     assert bench_peers.main([]) == []
     out = capsys.readouterr().out
     assert "skipped" in out and "pip install llm-analysis" in out
+
+
+def test_bench_inference_raw_formula_agrees_with_the_chain(monkeypatch):
+    """The inference benchmark's raw-NumPy reference computes what the chain computes (a small grid): a
+    benchmark against a formula that has drifted from the chain measures nothing."""
+    if not BENCH.is_dir():
+        pytest.skip("benchmarks/ is not in this checkout")
+    monkeypatch.syspath_prepend(str(BENCH))
+    import numpy as np
+
+    import bench_inference
+    import computescale as cs
+    from computescale.inference import INFERENCE_MODEL
+
+    grid = bench_inference.GRID | {"batch": "1:1024:5", "input_tokens": "128:32768:7"}
+    sweep = cs.Sweep(estimator=INFERENCE_MODEL, model="llama-3.1-70b", outputs=["time_per_output_token"], **grid)
+    ours = sweep.run().quantity("time_per_output_token").m_as("s").reshape(len(bench_inference.DEVICES), 5, 7)
+    np.testing.assert_allclose(ours, bench_inference.raw(sweep), rtol=1e-12)
