@@ -11,10 +11,11 @@ ratio is within the tolerance makes the claim possible there; a factor no regime
 outside the model.
 
 Two bounds of the chain (:mod:`computescale.models.inference`), each at the most favourable settings
-the device allows (its fastest dense format for weights and cache, a one-token context):
+the device allows (a one-token context; compute at its fastest dense format):
 
 - one user, without speculative decoding: every decode step reads the active weights once, so at most
-  ``throughput_per_user_bound`` at batch 1 on all the stated devices' bandwidth;
+  ``throughput_per_user_bound`` at batch 1 on all the stated devices' bandwidth, the weights at 4 bits
+  (any device can read 4-bit weights: weight-only quantization);
 - all users together: every token costs at least ``2 x active parameters`` FLOP, so at most the
   devices' dense peak over that, in any regime (speculative decoding verifies every token it keeps).
 
@@ -62,7 +63,10 @@ class InferenceClaims:
         claim.answer["stated"] = {"as_written": f.text.strip(), "value": Q_(f.value, "token/s"), "hedge": f.hedge or None,
                                   "per": per}
         claim.lines.append(f"stated: {f.text.strip()!r}, read as {_rate(f.value)} tokens/s" + (f" per {per}" if per else ""))
-        arch = self._model_named(s, f)
+        arch, earlier = self._model_named(s, f)
+        if earlier:
+            claim.lines.append(f"model: {arch.name}, named in the sentence before (taken as the one meant)")
+            claim.understood["model_from"] = "the sentence before"
         if arch is None:
             claim.unchecked.append("no model named in this sentence or the one before: tokens per second depend on the "
                                    "model's size, so there is no bound to compare with")
@@ -84,8 +88,8 @@ class InferenceClaims:
         for text in (s.text, self.previous):
             found = list(pattern.finditer(text))
             if found:
-                return self.catalog.architecture(found[-1].group(0))
-        return None
+                return self.catalog.architecture(found[-1].group(0)), text is not s.text
+        return None, False
 
     def _serving_cluster(self, s: Sentence, f: Span, counted: list[int], per_device: bool):
         """The devices the rate is stated for: a counted cluster, a single device, or why none."""
@@ -93,6 +97,10 @@ class InferenceClaims:
             device = self._device_named(s, f, counted)
             return Cluster.of(device, 1, catalog=self.catalog) if device else "no device named for the per-device rate"
         near = [k for k in counted if s.mentions[k].cluster is not None]
+        rates = [g for g in s.figures if g.kind.startswith("token-rate")]
+        if len(rates) > 1 and len({s.mentions[k].cluster.label for k in near}) > 1:
+            return ("several token rates and several clusters in one sentence: which rate goes with which devices is "
+                    "not read, so none is checked")
         if near:
             c = s.mentions[min(near, key=lambda k: abs(s.mentions[k].span.start - f.start))].cluster
             return c if len(c.members) == 1 else "a rate stated for a mixed cluster: no single device to bound it with"
@@ -113,16 +121,19 @@ class InferenceClaims:
         n = float(c.n_devices)
         est = estimate_inference(model=arch.name, cluster=c, batch=1, input_tokens=1, output_tokens=1, weight_precision=fmt,
                                  kv_precision=fmt, catalog=self.catalog)
-        one_user = est.throughput_per_user_bound.m_as("token/s")
+        four_bit = est if fmt == "fp4" else estimate_inference(  # one user: 4-bit weights read, even where no FP4 peak is
+            model=arch.name, cluster=c, batch=1, input_tokens=1, output_tokens=1, weight_precision="fp4", kv_precision="fp4",
+            compute_precision=fmt, catalog=self.catalog)      # published (weight-only quantization)
+        one_user = four_bit.throughput_per_user_bound.m_as("token/s")
         peak = device.peak(fmt)
         ceiling = n * peak.value.m_as("FLOP/s") / float(ik.prefill_flop(arch.figure("active_params"), 1.0))
         sources = [s for a in est.assumptions if a.name in _BOUND_INPUTS for s in (a.source or "").split(", ") if s]
         claim.answer.update({"bounds": {"one_user": Q_(one_user, "token/s"), "all_users": Q_(ceiling, "token/s"),
                                         "format": fmt}, "sources": list(dict.fromkeys([*sources, peak.source]))})
         claim.lines.append(f"model: {arch.name} ({arch.figure('active_params'):.3g} active parameters); devices: {c.label}; "
-                           f"bounds at {fmt.upper()} weights, the fastest dense format it publishes")
-        claim.lines.append(f"one user, no speculative decoding: at most {_rate(one_user)} tokens/s (active weights read "
-                           f"once per token at full memory bandwidth); all users together: at most {_rate(ceiling)} "
+                           f"compute bound at {fmt.upper()}, the fastest dense format it publishes")
+        claim.lines.append(f"one user, no speculative decoding: at most {_rate(one_user)} tokens/s (active weights at 4 bits "
+                           f"read once per token at full memory bandwidth); all users together: at most {_rate(ceiling)} "
                            "tokens/s (2 x active parameters FLOP per token at the dense peak)")
         weights = est.results["weights_memory"]
         if per != "device" and weights.m_as("byte") > n * device.memory.capacity.value.m_as("byte"):
@@ -143,6 +154,10 @@ class InferenceClaims:
                                               "with speculative decoding)")
         else:
             verdict, why = "within-bounds", "within both bounds, even for one user at batch 1"
+        if verdict.startswith("beyond") and claim.understood.get("model_from"):  # no "impossible" on a guessed model
+            claim.unchecked.append(f"{verdict} for {arch.name}, but that model is named only in the sentence before: "
+                                   "not judged on a model the sentence itself does not name")
+            return
         claim.answer["verdict"] = verdict
         claim.lines.append(f"-> {verdict}: {why}")
 
@@ -150,7 +165,9 @@ class InferenceClaims:
         """A speed-up "for inference" of chip A over chip B: the regimes that give it, or why none is judged."""
         from ..speedups import ASSUMED_LENGTHS, inference_regimes, model_regimes
 
-        regimes, missing, arch = inference_regimes(a, b, self.catalog), [], self._model_named(s, factor)
+        (arch, earlier), regimes, missing = self._model_named(s, factor), inference_regimes(a, b, self.catalog), []
+        if earlier:
+            claim.lines.append(f"model: {arch.name}, named in the sentence before (taken as the one meant)")
         if arch is not None:
             claim.understood["architecture"] = arch.name
             try:

@@ -19,6 +19,8 @@ __all__ = ["StatedFigures"]
 
 _PER_CHIP = re.compile(r"\b(?:each|per\s+(?:GPU|chip|accelerator|device|card)|a\s+single|one\s+(?:GPU|chip))\b", re.I)
 _INFERENCE = re.compile(r"\binferenc", re.I)
+_NEXT_CLAUSE = re.compile(r"[;,]\s*(?:while|whereas|but|and|although)\b|;", re.I)
+_COST = re.compile(r"\b(?:costs?|cheaper|pric(?:e|es|ed|ier)|per\s+dollar|dollars?|expensive|TCO)\b|\$", re.I)
 _UNITS = {"FLOP/s": "EFLOP/s", "W": "MW"}
 
 
@@ -157,8 +159,14 @@ class StatedFigures:
             claim.unchecked.append(str(exc))
             return True
         ends = [f.start for f in s.factors if f.start > factor.start]
+        starts = [f.end for f in s.factors if f.end <= factor.start]
         clause = self.text[factor.start:min([*ends, s.end])]  # "... and the GB200 gives 30x for inference": its own clause
-        self._chip_verdict(claim, s, clause, a, b, factor, check)
+        clause = _NEXT_CLAUSE.split(clause, maxsplit=1)[0]  # "3x faster for training, while inference is ...": not this one's
+        lead = self.text[max([*starts, s.start]):factor.start]  # "The MI300X's inference throughput is 1.6 times"
+        if _COST.search(lead + clause):
+            claim.unchecked.append("a comparison of cost or price, not of performance: not checked here")
+            return True
+        self._chip_verdict(claim, s, lead + clause, a, b, factor, check)
         return True
 
     def _chip_verdict(self, claim: TextClaim, s: Sentence, clause: str, a: Cluster, b: Cluster, factor: Span, check) -> None:
