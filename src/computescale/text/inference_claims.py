@@ -135,6 +135,9 @@ class InferenceClaims:
         claim.lines.append(f"one user, no speculative decoding: at most {_rate(one_user)} tokens/s (active weights at 4 bits "
                            f"read once per token at full memory bandwidth); all users together: at most {_rate(ceiling)} "
                            "tokens/s (2 x active parameters FLOP per token at the dense peak)")
+        if n > 8:
+            claim.lines.append(f"the one-user bound spreads one request over all {n:,.0f} devices: a request runs on one "
+                               "replica (8 devices in a server, 72 in an NVL72 rack), so for one user it is loose")
         weights = est.results["weights_memory"]
         if per != "device" and weights.m_as("byte") > n * device.memory.capacity.value.m_as("byte"):
             claim.lines.append(f"the weights ({weights.m_as('GB'):,.4g} GB at {fmt.upper()}) exceed the stated devices' "
@@ -153,7 +156,8 @@ class InferenceClaims:
             verdict, why = "aggregate-only", ("possible only as the total of many concurrent requests (or for one user "
                                               "with speculative decoding)")
         else:
-            verdict, why = "within-bounds", "within both bounds, even for one user at batch 1"
+            verdict, why = "within-bounds", ("within both bounds, even for one user at batch 1" if n <= 8 else
+                                             "within both bounds, the one-user bound taken over every device (loose)")
         if verdict.startswith("beyond") and claim.understood.get("model_from"):  # no "impossible" on a guessed model
             claim.unchecked.append(f"{verdict} for {arch.name}, but that model is named only in the sentence before: "
                                    "not judged on a model the sentence itself does not name")
