@@ -2,8 +2,8 @@
 
 Without a model, the per-chip figures that bound inference (:func:`inference_regimes`): memory
 bandwidth (decode at small batches) and the dense peaks (prefill, large batches), like for like and
-each chip's fastest format. With a model, the inference chain itself on one chip of each
-(:func:`model_regimes`): one user at batch 1, and the largest batch each chip's memory holds, each
+each chip's fastest format. With a model, the inference chain itself on the same number of chips of
+each (:func:`model_regimes`): one user at batch 1, and the largest batch memory holds, each
 with the chain's physical bound and, where both chips' generations are in the calibration, its
 estimate. A ratio of bounds is not a measured speed-up: software can leave either chip further below
 its bound, so a factor no regime gives is not impossible, only not explained by the hardware.

@@ -165,9 +165,7 @@ _FACTOR_WORDS = {"half": 0.5, "twice": 2.0, "double": 2.0, "doubles": 2.0, "doub
                  "tripled": 3.0, "tripling": 3.0, "thrice": 3.0, "quadruple": 4.0}
 _FACTOR = (  # every alternative starts a word: the lookbehind skips the inside of words fast
     rf"(?<![\w.,-])(?:(?P<hedge>{HEDGE})\s+)?(?:"
-    rf"(?<![\w.,-])(?P<nhalf>[0-9]+|{_WORD})\s+and\s+a\s+half\s+(?:x|×|times)(?![\w])"
-    rf"(?:\s+(?:(?P<inv2>less|smaller|fewer|slower|weaker)|more|larger|bigger|greater|as\s+much|as\s+many|the))?"
-    rf"|(?<![\w.,-])(?P<n>[0-9]+(?:\.[0-9]+)?|{WORDS})\s*(?:x|×|times)(?![\w])(?!\s*10\s*\^|\s*10[⁰¹²³⁴⁵⁶⁷⁸⁹])"
+    rf"(?<![\w.,-])(?P<n>[0-9]+(?:\.[0-9]+)?|{WORDS})(?P<half>\s+and\s+a\s+half\s)?\s*(?:x|×|times)(?![\w])(?!\s*10\s*\^|\s*10[⁰¹²³⁴⁵⁶⁷⁸⁹])"
     rf"(?:\s+(?:(?P<inv>less|smaller|fewer|slower|weaker)|more|larger|bigger|greater|as\s+much|as\s+many|as\s+large|as\s+big|as\s+powerful|the))?"
     rf"|(?<![\w.,-])(?:(?P<fold>[0-9]+(?:\.[0-9]+)?|{WORDS})[\s-]fold|(?P<fold1>{_WORD})fold(?![\w]))"
     rf"|(?P<word>half(?!\s+of)|twice|thrice|double[sd]?|doubling|triple[sd]?|tripling|quadruple)(?![\w])"
@@ -188,11 +186,9 @@ def find_factors(sentence: str, offset: int) -> list[Span]:
         return out
     for m in lazy(_FACTOR).finditer(sentence):
         g = m.groupdict()
-        if g["nhalf"]:  # "two and a half times"
-            whole = parse_number(g["nhalf"])
-            value = whole + 0.5 if whole is not None else None
-        elif g["n"] or g["fold"] or g["fold1"]:
+        if g["n"] or g["fold"] or g["fold1"]:
             value = parse_number(g["n"] or g["fold"] or g["fold1"])
+            value = value + 0.5 if g["half"] and value is not None else value  # "two and a half times"
         elif g["word"]:
             value = _FACTOR_WORDS[g["word"].lower()]
         elif g["pct"]:
@@ -202,7 +198,7 @@ def find_factors(sentence: str, offset: int) -> list[Span]:
             value = 1.0
         if value is None or not math.isfinite(value) or value <= 0:
             continue
-        value = 1 / value if (g["inv"] or g["inv2"]) and value else value  # "four times less than": A is a quarter of B
+        value = 1 / value if g["inv"] else value  # "four times less than": A is a quarter of B
         kind = "same" if g["same"] else "factor"
         out.append(Span(offset + m.start(), offset + m.end(), m.group(0), kind, value, (g["hedge"] or "").lower()))
     return out

@@ -31,6 +31,7 @@ import re
 
 from ..cluster import Cluster
 from ..errors import ComputescaleError
+from ..speedups import FORMATS  # the formats tried for the most favourable bound, fastest first
 from ..units import Q_
 from .grammar import Span
 from .mentions import Sentence
@@ -38,7 +39,6 @@ from .report import TextClaim
 
 __all__ = ["InferenceClaims", "FORMATS"]
 
-from ..speedups import FORMATS  # the formats tried for the most favourable bound, fastest first
 _BOUND_INPUTS = ("model", "peak per device", "memory bandwidth", "memory capacity")  # what the two bounds read
 _SINGLE = re.compile(r"\b(?:a\s+single|one|each|per)\s+$", re.I)
 
